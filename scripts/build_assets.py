@@ -1,0 +1,1 @@
+print("assets: to be implemented")

@@ -1,0 +1,1 @@
+"""System checks reported by ``credo check`` (and at start-up)."""

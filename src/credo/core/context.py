@@ -1,0 +1,32 @@
+"""Per-request context (user, IP, request id) so services can audit without threading a request."""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    user: Any = None
+    ip: str | None = None
+    request_id: str = ""
+
+
+_current: contextvars.ContextVar[RequestInfo] = contextvars.ContextVar(
+    "credo_request_info",
+    default=RequestInfo(),  # noqa: B039 (frozen dataclass, immutable)
+)
+
+
+def current_request_info() -> RequestInfo:
+    return _current.get()
+
+
+def set_request_info(info: RequestInfo) -> contextvars.Token[RequestInfo]:
+    return _current.set(info)
+
+
+def reset_request_info(token: contextvars.Token[RequestInfo]) -> None:
+    _current.reset(token)

@@ -1,0 +1,32 @@
+"""Demo data seeding (``credo seed_demo``). Each app registers a seeder; ``make demo`` runs them.
+
+Seeders must be idempotent: ``make demo`` may run many times against the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Seeder = Callable[["DemoContext"], None]
+
+
+@dataclass
+class DemoContext:
+    users: dict[str, Any]  # role code -> demo user
+    org: dict[str, Any]  # org unit code -> OrgUnit
+    out: Callable[[str], None]
+
+
+_SEEDERS: list[tuple[int, str, Seeder]] = []
+
+
+def register_seeder(name: str, seeder: Seeder, *, order: int = 100) -> None:
+    if any(existing == name for _, existing, _ in _SEEDERS):
+        return
+    _SEEDERS.append((order, name, seeder))
+
+
+def seeders() -> list[tuple[str, Seeder]]:
+    return [(name, fn) for _, name, fn in sorted(_SEEDERS, key=lambda item: (item[0], item[1]))]

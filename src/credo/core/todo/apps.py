@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TodoConfig(AppConfig):
+    name = "credo.core.todo"
+    label = "todo"
+    verbose_name = _("我的待办")

@@ -1,0 +1,50 @@
+"""Shared fixtures: an organisation and the three standard users.
+
+* ``owner`` — account manager in team A (branch 1); owns the records under test.
+* ``colleague`` — another account manager in team A: same team, not the owner.
+* ``outsider`` — account manager in team C of branch 2: must never see team A's records.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from credo.accounts.models import DataScope, OrgUnit
+from tests.factories import OrgUnitFactory, RoleFactory, UserFactory
+
+
+@pytest.fixture
+def org(db):
+    head = OrgUnitFactory(code="hq", name="总部", kind=OrgUnit.Kind.HEAD_OFFICE)
+    b1 = OrgUnitFactory(code="ty", name="太原分公司", kind=OrgUnit.Kind.BRANCH, parent=head)
+    b2 = OrgUnitFactory(code="dt", name="大同分公司", kind=OrgUnit.Kind.BRANCH, parent=head)
+    team_a = OrgUnitFactory(code="ty-a", name="太原一组", kind=OrgUnit.Kind.TEAM, parent=b1)
+    team_b = OrgUnitFactory(code="ty-b", name="太原二组", kind=OrgUnit.Kind.TEAM, parent=b1)
+    team_c = OrgUnitFactory(code="dt-a", name="大同一组", kind=OrgUnit.Kind.TEAM, parent=b2)
+    return {"head": head, "b1": b1, "b2": b2, "team_a": team_a, "team_b": team_b, "team_c": team_c}
+
+
+@pytest.fixture
+def manager_role(db):
+    return RoleFactory(code="test_account_manager", name="测试客户经理", data_scope=DataScope.OWN)
+
+
+@pytest.fixture
+def owner(org, manager_role):
+    return UserFactory(
+        username="owner", display_name="张经理", org_unit=org["team_a"], roles=[manager_role]
+    )
+
+
+@pytest.fixture
+def colleague(org, manager_role):
+    return UserFactory(
+        username="colleague", display_name="李经理", org_unit=org["team_a"], roles=[manager_role]
+    )
+
+
+@pytest.fixture
+def outsider(org, manager_role):
+    return UserFactory(
+        username="outsider", display_name="王经理", org_unit=org["team_c"], roles=[manager_role]
+    )
