@@ -18,6 +18,7 @@ venv: $(BIN)/.installed
 # Front-end libraries come from npm at build time and are copied into static/vendor (ignored).
 assets: venv
 	$(BIN)/python scripts/build_assets.py
+	$(BIN)/python scripts/build_regions.py
 
 .env:
 	$(BIN)/python -m credo.devsecrets .env

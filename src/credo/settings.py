@@ -9,6 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from credo.core.crypto import parse_keys
 from credo.env import env_bool, env_choice, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -22,6 +23,7 @@ if len(SECRET_KEY) < 32:
 
 # "kid:base64-32-byte-key,kid2:..." — the first key encrypts, all keys decrypt (rotation).
 ENCRYPTION_KEYS = env_str("CREDO_ENCRYPTION_KEYS")
+parse_keys(ENCRYPTION_KEYS)  # fail at start-up, naming the variable, on a malformed key list
 # Separate key for blind indexes so rotating encryption keys does not rebuild every index.
 BLIND_INDEX_KEY = env_str("CREDO_BLIND_INDEX_KEY", SECRET_KEY)
 
