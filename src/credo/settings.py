@@ -49,8 +49,10 @@ INSTALLED_APPS = [
     "credo.core.audit",
     "credo.core.scheduling",
     "credo.core.todo",
+    "credo.core.customfields",
     "credo.accounts",
     "credo.api",
+    "credo.customers",
 ]
 
 MIDDLEWARE = [

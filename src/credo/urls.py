@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from credo.api.api import api
+from credo.api.views import api_not_found
 
 urlpatterns = [
     path("", include("credo.core.urls")),
@@ -11,8 +12,11 @@ urlpatterns = [
     path("system/tasks/", include("credo.core.scheduling.urls")),
     path("system/api/", include("credo.api.urls")),
     path("todo/", include("credo.core.todo.urls")),
+    path("customers/", include("credo.customers.urls")),
+    path("system/fields/", include("credo.core.customfields.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    re_path(r"^api/", api_not_found),
 ]
 
 handler403 = "credo.core.views.error_403"

@@ -36,9 +36,18 @@ class SessionIdleTimeoutMiddleware:
 
 class OTPRequiredMiddleware:
     """When 2FA is required (globally, or because the user enrolled a device), a password-only
-    session may reach only the 2FA pages, logout and static files."""
+    session may reach only the 2FA pages, login/logout and static files (not the user
+    administration or profile pages, which also live under /accounts/)."""
 
-    EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/api/", "/healthz")
+    EXEMPT_PREFIXES = (
+        "/accounts/login/",
+        "/accounts/logout/",
+        "/accounts/2fa/",
+        "/static/",
+        "/i18n/",
+        "/api/",
+        "/healthz",
+    )
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

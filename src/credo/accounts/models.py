@@ -135,3 +135,26 @@ class User(AbstractUser):
             if scope in scopes:
                 widest = scope
         return widest
+
+
+class FieldPermission(models.Model):
+    """Whether a role sees a sensitive field in clear (``can_view``) and may change it
+    (``can_edit``). Without a row the field is masked for that role."""
+
+    role = models.ForeignKey(
+        Role, verbose_name=_("角色"), on_delete=models.CASCADE, related_name="field_permissions"
+    )
+    field_key = models.CharField(_("字段"), max_length=150)
+    can_view = models.BooleanField(_("可查看明文"), default=False)
+    can_edit = models.BooleanField(_("可编辑"), default=False)
+
+    class Meta:
+        verbose_name = _("字段权限")
+        verbose_name_plural = _("字段权限")
+        ordering = ["role_id", "field_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["role", "field_key"], name="uniq_role_field_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} · {self.field_key}"

@@ -1,7 +1,33 @@
-"""The REST API, mounted at /api/v1/."""
+"""The REST API, mounted at /api/v1/.
+
+Every operation requires a bearer token or a browser session unless it says ``auth=None``;
+every error has the body ``{"code", "message", "details"}`` (see ``credo.api.errors``).
+"""
 
 from __future__ import annotations
 
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Credo API", version="1", urls_namespace="api")
+from credo.api.auth import default_auth
+from credo.api.errors import install_error_handlers
+from credo.api.routers.core import router as core_router
+from credo.api.routers.customers import router as customers_router
+
+api = NinjaAPI(
+    title="Credo API",
+    version="1",
+    urls_namespace="api",
+    auth=default_auth,
+    docs_url=None,  # ninja's docs page loads from a CDN; ours is self-hosted (apiui:docs)
+    description="Credo 信贷客户管理系统开放接口。认证：`Authorization: Bearer credo_<前缀>_<密钥>`。",
+)
+install_error_handlers(api)
+api.add_router("", core_router)
+api.add_router("/customers", customers_router)
+
+
+@api.get("/docs", auth=None, include_in_schema=False)
+def docs_redirect(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect(reverse("apiui:docs"))

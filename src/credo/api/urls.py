@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from credo.api import views
 
 app_name = "apiui"
-urlpatterns: list = []
+urlpatterns = [
+    path("docs/", views.docs, name="docs"),
+    path("tokens/", views.token_list, name="token_list"),
+    path("tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
+]

@@ -1,14 +1,48 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.utils.translation import gettext as _
+
+from credo.core.ui.search import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, run_search, search_providers
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    from credo.core.todo.selectors import todo_counts
+
+    context: dict[str, Any] = {
+        "todo_counts": todo_counts(request.user),
+        "roles": list(request.user.roles.values_list("name", flat=True)),  # type: ignore[union-attr]
+    }
+    return render(request, "core/home.html", context)
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    q = (request.GET.get("q") or "").strip()
+    error = ""
+    groups: list[dict[str, Any]] = []
+    if q:
+        if len(q) < MIN_QUERY_LENGTH:
+            error = _("请至少输入 %(n)d 个字符。") % {"n": MIN_QUERY_LENGTH}
+        elif len(q) > MAX_QUERY_LENGTH:
+            error = _("搜索内容不能超过 %(n)d 个字符。") % {"n": MAX_QUERY_LENGTH}
+        else:
+            groups = run_search(request.user, q)
+    context = {
+        "search_q": q,
+        "error": error,
+        "groups": groups,
+        "has_providers": bool(search_providers()),
+        "searched": bool(q) and not error,
+    }
+    return render(request, "core/search.html", context)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -26,4 +60,5 @@ def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def error_500(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    # No request context: the database or a context processor may be what failed.
+    return HttpResponseServerError(loader.get_template("500.html").render())

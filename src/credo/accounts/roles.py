@@ -1,0 +1,126 @@
+"""The built-in (system) roles and the default permissions other apps give them.
+
+Apps declare what their system roles may do with :func:`register_role_permissions` (usually in
+``AppConfig.ready()``); :func:`ensure_default_roles` — run after every ``migrate`` — creates
+missing system roles and adds those permissions. It never removes a permission, so whatever an
+administrator granted on top of the defaults stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from django.contrib.auth.models import Permission
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from credo.accounts.models import DataScope, Role
+
+
+class DefaultRole(NamedTuple):
+    """A system role; a tuple so ``for code, name, scope, desc in DEFAULT_ROLES`` works."""
+
+    code: str
+    name: Any
+    data_scope: str
+    description: Any = ""
+
+
+DEFAULT_ROLES: list[DefaultRole] = [
+    DefaultRole(
+        "account_manager", _("客户经理"), DataScope.OWN, _("维护本人的线索、客户与贷款申请")
+    ),
+    DefaultRole("team_lead", _("团队主管"), DataScope.TEAM, _("管理本团队的客户与业务")),
+    DefaultRole("risk_analyst", _("风控专员"), DataScope.BRANCH, _("本机构的尽职调查与风险评估")),
+    DefaultRole("risk_manager", _("风控经理"), DataScope.ALL, _("全部业务的风险审核")),
+    DefaultRole("credit_committee", _("审批委员会"), DataScope.ALL, _("贷款审批决策")),
+    DefaultRole("finance", _("财务"), DataScope.ALL, _("放款、还款与对账")),
+    DefaultRole(
+        "collector_junior", _("催收员（初级）"), DataScope.OWN, _("处理分配给本人的催收案件")
+    ),
+    DefaultRole("collector_senior", _("催收员（高级）"), DataScope.TEAM, _("处理本团队的催收案件")),
+    DefaultRole("management", _("管理层"), DataScope.ALL, _("查看全部业务与报表")),
+    DefaultRole("admin", _("系统管理员"), DataScope.ALL, _("用户、角色、组织机构与系统设置")),
+]
+
+DEFAULT_ROLE_CODES = [r.code for r in DEFAULT_ROLES]
+
+_REGISTERED: dict[str, set[str]] = {code: set() for code in DEFAULT_ROLE_CODES}
+
+
+def register_role_permissions(role_code: str, permissions: Iterable[str]) -> None:
+    """Declare default permissions (``"app_label.codename"``) of a system role.
+
+    Permissions that do not exist (yet) are skipped by :func:`ensure_default_roles`.
+    """
+    if role_code not in _REGISTERED:
+        raise ValueError(f"unknown system role {role_code!r}")
+    for perm in permissions:
+        if perm.count(".") != 1:
+            raise ValueError(f"permission must be 'app_label.codename', got {perm!r}")
+        _REGISTERED[role_code].add(perm)
+
+
+def registered_permissions(role_code: str) -> set[str]:
+    return set(_REGISTERED.get(role_code, set()))
+
+
+register_role_permissions(
+    "admin",
+    [
+        "accounts.manage_users",
+        "accounts.manage_roles",
+        "accounts.manage_org_units",
+        "audit.view_audit_log",
+    ],
+)
+
+
+def _resolve(perms: Iterable[str]) -> list[Permission]:
+    found: list[Permission] = []
+    for perm in sorted(perms):
+        app_label, codename = perm.split(".", 1)
+        obj = Permission.objects.filter(
+            content_type__app_label=app_label, codename=codename
+        ).first()
+        if obj is not None:
+            found.append(obj)
+    return found
+
+
+def ensure_default_roles() -> list[Role]:
+    """Create missing system roles and add their registered default permissions (idempotent)."""
+    roles: list[Role] = []
+    with transaction.atomic():
+        for spec in DEFAULT_ROLES:
+            role = Role.objects.filter(code=spec.code).first()
+            if role is None:
+                role = Role.objects.create(
+                    code=spec.code,
+                    name=str(spec.name),
+                    description=str(spec.description),
+                    data_scope=spec.data_scope,
+                    is_system=True,
+                )
+            elif not role.is_system:
+                role.is_system = True
+                role.save(update_fields=["is_system"])
+            perms = _resolve(_REGISTERED[spec.code])
+            if perms:
+                role.permissions.add(*perms)
+            roles.append(role)
+    return roles
+
+
+def ensure_default_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    """post_migrate receiver: runs once per migrated app, so the last run sees every permission."""
+    from django.db import connections
+
+    using = kwargs.get("using", "default")
+    if using != "default":
+        return
+    tables = connections[using].introspection.table_names()
+    if Role._meta.db_table not in tables or "auth_permission" not in tables:
+        return
+    ensure_default_roles()

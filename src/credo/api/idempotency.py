@@ -1,0 +1,118 @@
+"""``@idempotent`` for POST operations that honour the ``Idempotency-Key`` header.
+
+The key row is inserted first, in the same transaction as the operation's effect:
+* same key, same request → the stored response is replayed, the operation does not run again;
+* same key, different request → 422 ``idempotency_conflict``;
+* two concurrent requests with one key → the second INSERT waits on the unique index until the
+  first commits, gets IntegrityError and replays the first one's response.
+The operation returns ``Status(code, data)``, ``(code, data)`` or ``data`` where data is a Schema
+instance or a JSON-serialisable dict already in the response shape: the decorator answers with
+the stored JSON itself, so the first response and every replay are byte-identical. A failing
+operation rolls the key back so the client may retry.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja.responses import NinjaJSONEncoder, Status
+from pydantic import BaseModel
+
+from credo.api.errors import ApiError
+from credo.api.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+
+
+def _request_hash(request: HttpRequest) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{request.method} {request.path}\n".encode())
+    digest.update(request.body or b"")
+    return digest.hexdigest()
+
+
+def _jsonable(data: Any) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    return json.loads(json.dumps(data, cls=NinjaJSONEncoder))
+
+
+def _unpack(result: Any) -> tuple[int, Any]:
+    if isinstance(result, Status):
+        return result.status_code, result.value
+    if isinstance(result, tuple):
+        return int(result[0]), result[1]
+    return 200, result
+
+
+def _json_response(status: int, body: Any) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def _replay(row: IdempotencyKey, request_hash: str) -> HttpResponse:
+    if row.request_hash != request_hash:
+        raise ApiError(
+            "idempotency_conflict",
+            _("该幂等键已用于另一个不同的请求"),
+            status=422,
+            details={"idempotency_key": row.key},
+        )
+    response = _json_response(row.response_status or 200, row.response_body)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get(HEADER, "").strip()
+        if not key:
+            return func(request, *args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH:
+            raise ApiError(
+                "validation_error",
+                _("请求参数校验失败"),
+                status=422,
+                details={f"header.{HEADER}": [_("幂等键不能超过 200 个字符")]},
+            )
+        user: Any = request.user
+        request_hash = _request_hash(request)
+        existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if existing is not None:
+            return _replay(existing, request_hash)
+        try:
+            with transaction.atomic():
+                row = IdempotencyKey.objects.create(
+                    user=user,
+                    key=key,
+                    method=request.method or "",
+                    path=request.path[:500],
+                    request_hash=request_hash,
+                )
+                status, data = _unpack(func(request, *args, **kwargs))
+                row.response_status = status
+                row.response_body = _jsonable(data)
+                row.save(update_fields=["response_status", "response_body"])
+        except IntegrityError:
+            existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+            if existing is None:
+                raise
+            return _replay(existing, request_hash)
+        return _json_response(status, row.response_body)
+
+    # ninja resolves string annotations in the view's module: hand it the real signature.
+    wrapper.__signature__ = inspect.signature(func, eval_str=True)  # type: ignore[attr-defined]
+    return wrapper

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from credo.core.todo.models import Todo
+
+
+def open_todos(user: Any) -> QuerySet[Todo]:
+    return Todo.objects.filter(user=user, status=Todo.Status.OPEN).order_by(
+        "due_date", "-priority", "-created_at"
+    )
+
+
+def done_todos(user: Any) -> QuerySet[Todo]:
+    return Todo.objects.filter(user=user, status=Todo.Status.DONE).order_by("-done_at", "-id")
+
+
+def todo_counts(user: Any) -> dict[str, int]:
+    """``{"open", "overdue", "today", "done"}`` for the user."""
+    today = timezone.localdate()
+    open_q = Q(status=Todo.Status.OPEN)
+    counts = Todo.objects.filter(user=user).aggregate(
+        open=Count("id", filter=open_q),
+        overdue=Count("id", filter=open_q & Q(due_date__lt=today)),
+        today=Count("id", filter=open_q & Q(due_date=today)),
+        done=Count("id", filter=Q(status=Todo.Status.DONE)),
+    )
+    return {key: int(value or 0) for key, value in counts.items()}

@@ -1,0 +1,207 @@
+"""Reads of customers. Every list goes through the user's data scope."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from credo.accounts.scope import can_access, scope_queryset
+from credo.core.audit.services import audit_record
+from credo.core.crypto import blind_index
+from credo.core.customfields import engine as cf
+from credo.core.validators import is_valid_id_number, is_valid_mobile, normalize_uscc
+from credo.customers.models import Customer, CustomerEvent, Relation
+
+SORTS = {
+    "-id": "-id",
+    "id": "id",
+    "name": "name",
+    "-name": "-name",
+    "-created": "-created_at",
+    "created": "created_at",
+}
+_USCC_LIKE = re.compile(r"^[0-9A-Z]{18}$")
+
+
+def customers_for(user: Any) -> QuerySet[Customer]:
+    return scope_queryset(Customer.objects.all(), user)
+
+
+def search_q(q: str) -> Q:
+    """Exact identifier matches go through blind indexes; other text matches the name."""
+    text = (q or "").strip()
+    compact = re.sub(r"[\s-]", "", text).upper()
+    if is_valid_id_number(compact):
+        return Q(id_number_bidx=blind_index(compact, kind="id_number"))
+    if _USCC_LIKE.match(compact) and not compact.isdigit():
+        return Q(uscc=normalize_uscc(compact))
+    if is_valid_mobile(compact):
+        return Q(phone_bidx=blind_index(compact, kind="phone"))
+    return Q(name__icontains=text)
+
+
+def customer_list(user: Any, params: Mapping[str, Any] | None = None) -> QuerySet[Customer]:
+    params = params or {}
+    qs = customers_for(user).select_related("owner")
+    q = str(params.get("q") or "").strip()
+    if q:
+        qs = qs.filter(search_q(q))
+    kind = params.get("kind")
+    if kind in Customer.Kind.values:
+        qs = qs.filter(kind=kind)
+    region = str(params.get("region") or "").strip()
+    if region:
+        # province 14xxxx / city 1401xx / county prefix match on the code
+        prefix = (
+            region[:2]
+            if region.endswith("0000")
+            else region[:4]
+            if region.endswith("00")
+            else region
+        )
+        qs = qs.filter(region_code__startswith=prefix)
+    industry = params.get("industry")
+    if industry:
+        qs = qs.filter(industry=industry)
+    grade = params.get("risk_grade")
+    if grade:
+        qs = qs.filter(risk_grade=grade)
+    owner = params.get("owner")
+    if owner and str(owner).isdigit():
+        qs = qs.filter(owner_id=int(owner))
+    qs = cf.apply_filters(qs, "customer", user, params)
+    sort = SORTS.get(str(params.get("sort") or "-id"), "-id")
+    return qs.order_by(sort, "-id") if sort not in ("-id", "id") else qs.order_by(sort)
+
+
+def paginate(qs: Any, page: Any, per_page: int = 20) -> Page:
+    paginator = Paginator(qs, per_page)
+    return paginator.get_page(page)
+
+
+def customer_get(user: Any, pk: Any) -> Customer:
+    """The customer if inside the user's scope; otherwise 404 (and the attempt is audited)."""
+    try:
+        customer = Customer.objects.select_related("owner", "team", "branch").get(pk=int(pk))
+    except (Customer.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not can_access(customer, user):
+        with transaction.atomic():
+            audit_record(
+                action="customer.access_denied",
+                actor=user,
+                obj=customer,
+                object_repr=f"customer #{customer.pk}",
+            )
+        raise Http404
+    return customer
+
+
+def timeline(customer: Customer, *, kinds: list[str] | None = None) -> QuerySet[CustomerEvent]:
+    qs = customer.events.select_related("actor").order_by("-occurred_at", "-id")
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return qs
+
+
+def timeline_counts(customer: Customer) -> dict[str, int]:
+    from django.db.models import Count
+
+    return dict(
+        customer.events.values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
+    )
+
+
+@dataclass(frozen=True)
+class RelatedParty:
+    relation: Relation
+    other: Customer
+    direction: str  # "out": this customer is <kind> of other; "in": other is <kind> of this
+    visible: bool
+
+
+def related_parties(customer: Customer, user: Any) -> list[RelatedParty]:
+    items: list[RelatedParty] = []
+    for rel in Relation.objects.filter(from_customer=customer).select_related("to_customer"):
+        items.append(RelatedParty(rel, rel.to_customer, "out", can_access(rel.to_customer, user)))
+    for rel in Relation.objects.filter(to_customer=customer).select_related("from_customer"):
+        items.append(
+            RelatedParty(rel, rel.from_customer, "in", can_access(rel.from_customer, user))
+        )
+    return items
+
+
+def related_risk_flags(customer: Customer) -> list[dict[str, Any]]:
+    """Risk flags raised on related parties (shown on this customer, A4)."""
+    from credo.customers.services import RISK_FLAGS
+
+    out = []
+    for party in related_parties(customer, None):
+        for flag in party.other.risk_flags:
+            out.append(
+                {
+                    "customer_id": party.other.pk,
+                    "name": party.other.name,
+                    "relation": party.relation.get_kind_display(),
+                    "flag": flag,
+                    "label": RISK_FLAGS.get(flag, flag),
+                }
+            )
+    return out
+
+
+def relation_graph(customer: Customer, user: Any) -> dict[str, Any]:
+    """ECharts graph data: nodes + links, names hidden for customers outside the scope."""
+    nodes = [
+        {"id": str(customer.pk), "name": customer.name, "category": 0, "flags": customer.risk_flags}
+    ]
+    links = []
+    seen = {customer.pk}
+    for party in related_parties(customer, user):
+        other = party.other
+        if other.pk not in seen:
+            seen.add(other.pk)
+            nodes.append(
+                {
+                    "id": str(other.pk),
+                    "name": other.name if party.visible else "（无权查看）",
+                    "category": 2 if other.risk_flags else 1,
+                    "flags": other.risk_flags,
+                }
+            )
+        src, dst = (other, customer) if party.direction == "in" else (customer, other)
+        label = party.relation.get_kind_display()
+        if party.relation.share_pct is not None:
+            label = f"{label} {party.relation.share_pct.normalize():f}%"
+        links.append({"source": str(src.pk), "target": str(dst.pk), "label": str(label)})
+    return {"nodes": nodes, "links": links}
+
+
+# Key figures (total credit, outstanding, overdue, limit) come from the lending app once it
+# exists; it registers a provider here so customers never imports lending.
+FigureProvider = Callable[[Customer], dict[str, Any]]
+_FIGURE_PROVIDERS: list[FigureProvider] = []
+
+
+def register_figure_provider(provider: FigureProvider) -> None:
+    if provider not in _FIGURE_PROVIDERS:
+        _FIGURE_PROVIDERS.append(provider)
+
+
+def key_figures(customer: Customer) -> dict[str, Any]:
+    figures: dict[str, Any] = {
+        "total_credit": None,
+        "outstanding": None,
+        "overdue": None,
+        "limit": None,
+    }
+    for provider in _FIGURE_PROVIDERS:
+        figures.update(provider(customer))
+    return figures

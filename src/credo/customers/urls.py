@@ -1,0 +1,19 @@
+from django.urls import path
+
+from credo.customers import views
+
+app_name = "customers"
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/timeline/", views.customer_timeline, name="timeline"),
+    path("<int:pk>/reveal/<str:field>/", views.customer_reveal, name="reveal"),
+    path("<int:pk>/relations/add/", views.relation_add, name="relation_add"),
+    path("<int:pk>/relations/<int:rel_pk>/remove/", views.relation_remove, name="relation_remove"),
+    path("<int:pk>/contacts/add/", views.contact_add, name="contact_add"),
+    path("<int:pk>/authorizations/add/", views.authorization_add, name="authorization_add"),
+    path("<int:pk>/pull/<str:kind>/", views.external_pull_view, name="pull"),
+    path("<int:pk>/pulls/<int:pull_pk>/", views.pull_detail, name="pull_detail"),
+]
