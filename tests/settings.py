@@ -17,7 +17,9 @@ os.environ.setdefault("CREDO_DATA_DIR", os.path.join(tempfile.gettempdir(), "cre
 os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
 
 from credo.settings import *  # noqa: E402,F403
-from credo.settings import DATABASES  # noqa: E402
+from credo.settings import DATABASES, STATIC_ROOT  # noqa: E402
+
+os.makedirs(STATIC_ROOT, exist_ok=True)  # whitenoise warns on every request otherwise
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -9,31 +9,6 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _audit_guard_lifted_during_flush():
-    """Transactional tests end with ``flush``, which the append-only audit trigger rejects once
-    a test wrote audit rows. Lift the guard just for the flush (test-only).
-    TODO(lead): move this into tests/conftest.py for every transactional test."""
-    from django.core.management.commands import flush
-    from django.db import connections
-
-    from credo.core.audit.db import install_guard, remove_guard
-
-    original = flush.Command.handle
-
-    def handle(self, **options):
-        connection = connections[options.get("database") or "default"]
-        remove_guard(connection)
-        try:
-            return original(self, **options)
-        finally:
-            install_guard(connection)
-
-    flush.Command.handle = handle
-    yield
-    flush.Command.handle = original
-
-
 def test_sidebar_language_switch_and_no_console_errors(page, login):
     user = UserFactory(username="shell_user", display_name="赵经理")
     login(user)

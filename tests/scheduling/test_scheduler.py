@@ -199,3 +199,4 @@ def test_concurrent_schedulers_on_postgres(django_db_setup, django_db_blocker):
         finally:
             ScheduleFiring.objects.filter(schedule=s).delete()
             s.delete()
+            connection.close()  # else the test database cannot be dropped at the end

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +42,10 @@ AUDITED_FIELDS = [
     "team_id",
     "branch_id",
 ]
+
+
+def _field_label(name: str) -> str:
+    return str(getattr(Customer._meta.get_field(name), "verbose_name", name))
 
 
 def _snapshot(customer: Customer) -> dict[str, Any]:
@@ -181,8 +186,8 @@ def customer_update(
         changes={**changes, **{f"custom.{k}": v for k, v in custom_changes.items()}},
         metadata={"sensitive_changed": sensitive_changed, "version": locked.version},
     )
-    labels = [str(Customer._meta.get_field(k).verbose_name) for k in changes if k in values]
-    labels += [str(Customer._meta.get_field(f).verbose_name) for f in sensitive_changed]
+    labels = [_field_label(k) for k in changes if k in values]
+    labels += [_field_label(f) for f in sensitive_changed]
     labels += [f"{k}" for k in custom_changes]
     record_event(
         customer=locked,
@@ -253,7 +258,7 @@ def contact_add(
     if phone:
         try:
             validate_phone(phone)
-        except Exception as exc:  # ValidationError
+        except ValidationError as exc:
             raise InvalidCustomer(
                 str(exc.messages[0]), field_errors={"phone": exc.messages[0]}
             ) from None

@@ -1,11 +1,16 @@
 from django.urls import path
 
-from credo.customers import views
+from credo.customers import io_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("new/", views.customer_create, name="create"),
+    path("import/", io_views.import_upload, name="import"),
+    path("import/preview/", io_views.import_preview, name="import_preview"),
+    path("import/confirm/", io_views.import_confirm, name="import_confirm"),
+    path("import/template.xlsx", io_views.import_template, name="import_template"),
+    path("export.xlsx", io_views.export, name="export"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/timeline/", views.customer_timeline, name="timeline"),

@@ -302,7 +302,7 @@ def export_value(field: CustomField, value: Any) -> Any:
     return display(field, value)
 
 
-_JSON_TYPES = {
+_JSON_TYPES: dict[str, dict[str, Any]] = {
     FieldType.TEXT: {"type": "string"},
     FieldType.NUMBER: {"type": "string", "format": "decimal"},
     FieldType.MONEY: {"type": "string", "format": "decimal", "description": "元，两位小数"},
@@ -318,7 +318,7 @@ def json_schema(entity: str, fields: Iterable[CustomField] | None = None) -> dic
     props: dict[str, Any] = {}
     required = []
     for field in fields if fields is not None else active_fields(entity):
-        schema = dict(_JSON_TYPES[FieldType(field.field_type)])
+        schema: dict[str, Any] = dict(_JSON_TYPES[field.field_type])
         schema["title"] = field.label
         if field.options:
             enum = [str(o.get("value")) for o in field.options]

@@ -65,7 +65,7 @@ class CustomFieldForm(StyledFormMixin, forms.ModelForm):
         return key.lower()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or {}
         options = []
         for line in (data.get("options_text") or "").splitlines():
             line = line.strip()

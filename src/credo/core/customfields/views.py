@@ -30,15 +30,11 @@ def field_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(PERM, raise_exception=True)
 def field_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    instance = (
-        get_object_or_404(CustomField, pk=pk)
-        if pk
-        else CustomField(
-            entity=request.GET.get("entity")
-            if request.GET.get("entity") in Entity.values
-            else Entity.CUSTOMER
-        )
-    )
+    entity = request.GET.get("entity") or ""
+    if pk:
+        instance = get_object_or_404(CustomField, pk=pk)
+    else:
+        instance = CustomField(entity=entity if entity in Entity.values else Entity.CUSTOMER)
     frozen = bool(pk) and has_values(instance)
     form = CustomFieldForm(request.POST or None, instance=instance, has_values=frozen)
     if request.method == "POST" and form.is_valid():
