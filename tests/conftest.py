@@ -72,3 +72,22 @@ def _audit_guard_lifted_during_flush():
     flush.Command.handle = handle
     yield
     flush.Command.handle = original
+
+
+@pytest.fixture
+def individual_data_factory():
+    """``make(n)`` → valid input for a new individual customer with a unique ID number."""
+    import datetime as dt
+
+    from credo.core.validators import id_check_char
+
+    def make(n: int) -> dict:
+        body = f"140105{dt.date(1980, 1, 1) + dt.timedelta(days=n):%Y%m%d}{n % 1000:03d}"
+        return {
+            "kind": "individual",
+            "name": f"客户{n}",
+            "id_number": body + id_check_char(body),
+            "phone": f"1390000{n:04d}",
+        }
+
+    return make

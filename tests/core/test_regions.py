@@ -31,3 +31,7 @@ def test_names_and_hierarchy():
 def test_invalid_code():
     with pytest.raises(ValidationError, match="行政区划代码"):
         validate_region_code("149999")
+
+
+def test_self_parented_cities_do_not_loop():
+    assert full_name("441900").endswith("东莞市")

@@ -210,3 +210,11 @@ def test_failing_provider_does_not_break_search(owner, client_for, providers):
     response = client_for(owner).get(reverse("core:search"), {"q": "命中"})
     assert response.status_code == 200
     assert 'data-search-group="ok"' in response.content.decode()
+
+
+def test_chinese_is_default_even_for_english_browsers(client, owner):
+    client.force_login(owner)
+    body = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in body
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert 'lang="en"' in client.get("/").content.decode()

@@ -8,7 +8,8 @@ from django import forms
 
 
 def style_form(form: forms.BaseForm) -> None:
-    """Give every widget the Tabler/Bootstrap class it needs."""
+    """Give every widget the Tabler/Bootstrap class it needs; no ':' after labels."""
+    form.label_suffix = ""
     for field in form.fields.values():
         widget = field.widget
         if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):

@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
 
 from credo.core.context import RequestInfo, reset_request_info, set_request_info
 
@@ -34,3 +35,15 @@ class RequestContextMiddleware:
             reset_request_info(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class DefaultChineseLocaleMiddleware(LocaleMiddleware):
+    """zh-Hans unless the user chose another language with the switch (language cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language; a lender's staff on an
+    English-language browser still expect the Chinese UI until they switch.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        super().process_request(request)

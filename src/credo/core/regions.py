@@ -73,7 +73,7 @@ def ancestors(code: str) -> list[Region]:
     """Province first, the region itself last."""
     chain: list[Region] = []
     region = get_region(code)
-    while region is not None:
+    while region is not None and region not in chain:  # a few cities list themselves as parent
         chain.append(region)
         region = get_region(region.parent_code) if region.parent_code else None
     return list(reversed(chain))

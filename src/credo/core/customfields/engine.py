@@ -184,6 +184,21 @@ def merge_cleaned(
     return result
 
 
+def _option_values(field: CustomField, value: Any) -> Any:
+    """Imports and API callers may give option labels (转介绍) or values (ref); multi-choice
+    also as one string separated by 、 , ； or ;."""
+    by_label = {label: key for key, label in field.option_labels.items()}
+
+    def one(item: Any) -> str:
+        text = str(item).strip()
+        return by_label.get(text, text)
+
+    if field.field_type == FieldType.CHOICE:
+        return one(value)
+    items = value if isinstance(value, list | tuple) else re.split(r"[、,，;；]", str(value))
+    return [one(i) for i in items if str(i).strip()]
+
+
 def validate_raw(
     entity: str, raw: Mapping[str, Any], *, user: Any = None, partial: bool = False
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -209,6 +224,8 @@ def validate_raw(
             ff = form_field(field)
             if field.field_type == FieldType.MONEY:
                 value = parse_money(value).yuan
+            elif field.field_type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
+                value = _option_values(field, value)
             elif field.field_type == FieldType.BOOLEAN and isinstance(value, str):
                 value = value.strip().lower() in {"1", "true", "是", "yes", "y"}
             cleaned = ff.clean(value)
