@@ -158,8 +158,8 @@ def test_list_search_filters_and_pagination(owner_client, owner, individual_data
             },
         )
     page1 = owner_client.get(reverse("customers:list")).content.decode()
-    assert "共 25 位客户" in page1 and "1 / 2" in page1
+    assert "共 25 条" in page1 and "1 / 2" in page1
     datong = owner_client.get(reverse("customers:list") + "?region=140200").content.decode()
-    assert "共 12 位客户" in datong
+    assert "共 12 条" in datong
     by_id = owner_client.get(reverse("customers:list") + f"?q={make_id(103)}").content.decode()
-    assert "客户03" in by_id and "共 1 位客户" in by_id
+    assert "客户03" in by_id and "共 1 条" in by_id

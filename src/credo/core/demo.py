@@ -30,3 +30,24 @@ def register_seeder(name: str, seeder: Seeder, *, order: int = 100) -> None:
 
 def seeders() -> list[tuple[str, Seeder]]:
     return [(name, fn) for _, name, fn in sorted(_SEEDERS, key=lambda item: (item[0], item[1]))]
+
+
+def add_production_guard(parser: Any) -> None:
+    """``--allow-production`` for commands that write demo data."""
+    parser.add_argument(
+        "--allow-production",
+        action="store_true",
+        help="Seed even when CREDO_ENVIRONMENT=production (never on a real lender's data).",
+    )
+
+
+def refuse_in_production(command: str, options: dict[str, Any]) -> None:
+    """Demo data (printed passwords, invented customers) never goes into a real lender's book."""
+    from django.conf import settings
+    from django.core.management.base import CommandError
+
+    if settings.ENVIRONMENT == "production" and not options.get("allow_production"):
+        raise CommandError(
+            f"{command} refuses to run with CREDO_ENVIRONMENT=production: demo data has no "
+            "place on a production system (use --allow-production on a throwaway copy only)."
+        )

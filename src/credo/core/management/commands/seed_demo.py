@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from credo.core.demo import DemoContext, seeders
+from credo.core.demo import DemoContext, add_production_guard, refuse_in_production, seeders
 
 # (code, name, kind, parent code, region code)
 DEMO_ORG = [
@@ -59,18 +59,10 @@ class Command(BaseCommand):
     help = "创建演示机构、每个角色的演示用户和各模块的演示数据（仅限开发/演示环境）。"
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument(
-            "--allow-production",
-            action="store_true",
-            help="Seed even when CREDO_ENVIRONMENT=production (never on a real lender's data).",
-        )
+        add_production_guard(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if settings.ENVIRONMENT == "production" and not options["allow_production"]:
-            raise CommandError(
-                "seed_demo refuses to run with CREDO_ENVIRONMENT=production "
-                "(demo users with printed passwords have no place on a production system)."
-            )
+        refuse_in_production("seed_demo", options)
         from credo.accounts.models import OrgUnit, Role, User
         from credo.accounts.roles import ensure_default_roles
 

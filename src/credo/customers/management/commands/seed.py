@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from credo.core.demo import add_production_guard, refuse_in_production
 
 
 class Command(BaseCommand):
@@ -25,18 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=1000)
         parser.add_argument("--events", type=int, default=3, help="timeline events per customer")
         parser.add_argument("--no-relations", action="store_true")
-        parser.add_argument(
-            "--allow-production",
-            action="store_true",
-            help="Seed even when CREDO_ENVIRONMENT=production (never on a real lender's data).",
-        )
+        add_production_guard(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if settings.ENVIRONMENT == "production" and not options["allow_production"]:
-            raise CommandError(
-                "seed refuses to run with CREDO_ENVIRONMENT=production "
-                "(generated customers have no place in a lender's real book)."
-            )
+        refuse_in_production("seed", options)
         from credo.accounts.models import User
         from credo.customers.demo import generate_customers
 
