@@ -163,3 +163,38 @@ def test_list_search_filters_and_pagination(owner_client, owner, individual_data
     assert "共 12 条" in datong
     by_id = owner_client.get(reverse("customers:list") + f"?q={make_id(103)}").content.decode()
     assert "客户03" in by_id and "共 1 条" in by_id
+
+
+def test_global_search_finds_customers_in_scope_only(
+    client, owner, outsider, customer_perms, individual_data
+):
+    c = services.customer_create(actor=owner, data=individual_data)
+    client.force_login(owner)
+    body = client.get(reverse("core:search") + "?q=" + individual_data["id_number"]).content
+    body = body.decode()
+    assert reverse("customers:detail", args=[c.pk]) in body
+    masked = individual_data["id_number"][:6] + "********" + individual_data["id_number"][-4:]
+    assert masked in body  # the hit shows the identifier masked
+    client.force_login(outsider)
+    body = client.get(reverse("core:search") + "?q=李小明").content.decode()
+    assert reverse("customers:detail", args=[c.pk]) not in body
+
+
+def test_team_lead_sees_team_book_and_filters_by_owner(
+    client, owner, colleague, org, individual_data, customer_perms
+):
+    from credo.accounts.models import DataScope
+    from tests.factories import RoleFactory, UserFactory
+
+    lead_role = RoleFactory(code="lead_t", name="主管T", data_scope=DataScope.TEAM)
+    lead_role.permissions.set(customer_perms.permissions.all())
+    lead = UserFactory(username="lead", org_unit=org["team_a"], roles=[lead_role])
+    mine = services.customer_create(actor=owner, data=individual_data)
+    theirs = services.customer_create(
+        actor=colleague, data={**individual_data, "name": "同事客户", "id_number": make_id(9)}
+    )
+    client.force_login(lead)
+    page = client.get(reverse("customers:list")).content.decode()
+    assert mine.name in page and theirs.name in page and 'name="owner"' in page
+    only = client.get(reverse("customers:list") + f"?owner={colleague.pk}").content.decode()
+    assert theirs.name in only and mine.name not in only

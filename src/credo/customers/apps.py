@@ -8,9 +8,14 @@ class CustomersConfig(AppConfig):
     verbose_name = _("客户")
 
     def ready(self) -> None:
+        from credo.core.ui.search import register_search_provider
         from credo.customers import demo
+        from credo.customers.selectors import search_customers
 
         demo.register()
+        register_search_provider(
+            "customers", _("客户"), search_customers, permission="customers.view_customer", order=10
+        )
         from credo.accounts.roles import register_role_permissions
         from credo.core.ui.nav import NavItem, register_nav
 
@@ -32,6 +37,16 @@ class CustomersConfig(AppConfig):
                 "customers.import_customers",
                 section="customers",
                 order=20,
+            )
+        )
+        register_nav(
+            NavItem(
+                _("外部数据源"),
+                "customers:provider_list",
+                "cloud-data-connection",
+                "customers.manage_providers",
+                section="system",
+                order=35,
             )
         )
         staff = ["customers.view_customer", "customers.add_customer", "customers.change_customer"]

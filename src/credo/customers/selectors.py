@@ -205,3 +205,45 @@ def key_figures(customer: Customer) -> dict[str, Any]:
     for provider in _FIGURE_PROVIDERS:
         figures.update(provider(customer))
     return figures
+
+
+def search_customers(user: Any, q: str, limit: int) -> list[Any]:
+    """Global search provider: name, ID number, USCC or mobile; scoped; identifiers masked."""
+    from django.urls import reverse
+
+    from credo.core.masking import mask
+    from credo.core.ui.search import SearchHit
+
+    hits = []
+    for c in customers_for(user).filter(search_q(q)).order_by("-id")[:limit]:
+        ident = c.uscc if c.kind == Customer.Kind.ENTERPRISE else mask("id_number", c.id_number)
+        hits.append(
+            SearchHit(
+                title=c.name,
+                subtitle=f"{c.get_kind_display()} · {ident} · {c.owner}",
+                url=reverse("customers:detail", args=[c.pk]),
+            )
+        )
+    return hits
+
+
+def owner_choices(user: Any) -> list[Any]:
+    """Staff whose books ``user`` may see, for the 客户经理 filter (empty for own scope)."""
+    from django.contrib.auth import get_user_model
+
+    from credo.accounts.models import DataScope
+
+    users = get_user_model().objects.filter(is_active=True).order_by("username")
+    scope = user.data_scope
+    if scope == DataScope.OWN:
+        return []
+    if scope == DataScope.TEAM:
+        users = users.filter(org_unit=user.team) if user.team else users.none()
+    elif scope == DataScope.BRANCH:
+        branch = user.branch
+        users = (
+            users.filter(Q(org_unit=branch) | Q(org_unit__parent=branch))
+            if branch
+            else users.none()
+        )
+    return list(users[:500])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from credo.customers import io_views, views
+from credo.customers import io_views, provider_views, views
 
 app_name = "customers"
 urlpatterns = [
@@ -11,6 +11,9 @@ urlpatterns = [
     path("import/confirm/", io_views.import_confirm, name="import_confirm"),
     path("import/template.xlsx", io_views.import_template, name="import_template"),
     path("export.xlsx", io_views.export, name="export"),
+    path("providers/", provider_views.provider_list, name="provider_list"),
+    path("providers/new/", provider_views.provider_edit, name="provider_create"),
+    path("providers/<int:pk>/", provider_views.provider_edit, name="provider_edit"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/timeline/", views.customer_timeline, name="timeline"),

@@ -72,6 +72,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "grades": Customer.RiskGrade.choices[1:],
             "kinds": Customer.Kind.choices,
             "filter_fields": cf.filter_fields("customer", request.user),
+            "owners": selectors.owner_choices(request.user),
         },
     )
 
