@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "credo.accounts",
     "credo.api",
     "credo.customers",
+    "credo.lending",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,76 @@
+"""``credo schedule``: the repayment-schedule calculator (same engine as loans)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from credo.lending.schedule import METHOD_LABELS, METHODS, ScheduleError, fen_to_str, generate
+
+
+def _decimal(text: str, name: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise CommandError(f"{name} 不是有效的数字：{text}") from None
+    if not value.is_finite():
+        raise CommandError(f"{name} 不是有效的数字：{text}")
+    return value
+
+
+class Command(BaseCommand):
+    help = "还款计划试算 / repayment schedule calculator (amounts in yuan)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--principal", required=True, help="贷款本金（元），如 1000000")
+        parser.add_argument("--annual-rate", required=True, help="年利率（%%），如 4.9")
+        parser.add_argument("--months", required=True, type=int, help="期限（月）")
+        parser.add_argument("--method", required=True, choices=METHODS)
+        parser.add_argument("--start", required=True, help="起息日 YYYY-MM-DD")
+        parser.add_argument("--repayment-day", type=int, default=None, help="每月还款日 1–31")
+        parser.add_argument("--days-in-year", type=int, default=360, choices=(360, 365))
+        parser.add_argument("--format", choices=("json", "table"), default="table")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        principal = _decimal(options["principal"], "--principal")
+        if principal != principal.quantize(Decimal("0.01")):
+            raise CommandError("--principal 最多两位小数（精确到分）")
+        try:
+            start = dt.date.fromisoformat(options["start"])
+        except ValueError:
+            raise CommandError("--start 应为 YYYY-MM-DD") from None
+        try:
+            schedule = generate(
+                principal=int(principal * 100),
+                annual_rate=_decimal(options["annual_rate"], "--annual-rate"),
+                months=options["months"],
+                method=options["method"],
+                start=start,
+                repayment_day=options["repayment_day"],
+                days_in_year=options["days_in_year"],
+            )
+        except ScheduleError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(schedule.as_dict(), ensure_ascii=False))
+            return
+        self.stdout.write(
+            f"{METHOD_LABELS[schedule.method]}  本金 {fen_to_str(schedule.principal)} 元  "
+            f"年利率 {options['annual_rate']}%  {len(schedule.installments)} 期"
+        )
+        header = f"{'期数':>4} {'还款日':>10} {'应还金额':>14} {'本金':>14} {'利息':>12} {'剩余本金':>16}"
+        self.stdout.write(header)
+        for i in schedule.installments:
+            self.stdout.write(
+                f"{i.period:>6} {i.due_date.isoformat():>13} {fen_to_str(i.payment):>18} "
+                f"{fen_to_str(i.principal):>16} {fen_to_str(i.interest):>14} "
+                f"{fen_to_str(i.balance):>20}"
+            )
+        self.stdout.write(
+            f"合计：利息 {fen_to_str(schedule.total_interest)} 元，"
+            f"还款总额 {fen_to_str(schedule.total_payment)} 元"
+        )
