@@ -91,3 +91,21 @@ def individual_data_factory():
         }
 
     return make
+
+
+_WORLD = None
+
+
+def _make_world():
+    """Objects set up by pytest fixtures for a hypothesis state machine (see tests/lending)."""
+    assert _WORLD is not None, "state machine run outside its fixture"
+    from credo.lending.models import Installment, JournalEntry, JournalLine, Loan, Posting
+
+    # Each example starts from a fresh book: remove the previous example's loan.
+    Posting.objects.all().delete()
+    JournalLine.objects.all().delete()
+    JournalEntry.objects.filter(reverses__isnull=False).delete()
+    JournalEntry.objects.all().delete()
+    Installment.objects.all().delete()
+    Loan.objects.all().delete()
+    return _WORLD

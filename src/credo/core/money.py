@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import total_ordering
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -180,7 +180,13 @@ def parse_money(value: Any, *, allow_negative: bool = False) -> Money:
     return Money(dec)
 
 
-class MoneyField(models.BigIntegerField):
+if TYPE_CHECKING:  # django-stubs: a MoneyField reads as Money, accepts Money/int fen/str
+    _MoneyBase = models.BigIntegerField[Any, Money]
+else:
+    _MoneyBase = models.BigIntegerField
+
+
+class MoneyField(_MoneyBase):
     """Stores fen as BIGINT; Python side is :class:`Money`."""
 
     description = _("金额（分）")

@@ -1,0 +1,344 @@
+"""Products (versioned terms), loans, installments, the double-entry ledger and postings.
+
+Money is integer fen everywhere (``MoneyField``). Posted money never changes: corrections are
+reversal entries. A loan copies the terms of the product version it was signed with.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from credo.core.money import MoneyField
+
+DEFAULT_ALLOCATION = ["penalty", "fee", "interest", "principal"]
+
+
+class Method(models.TextChoices):
+    EQUAL_INSTALLMENT = "equal_installment", _("等额本息")
+    EQUAL_PRINCIPAL = "equal_principal", _("等额本金")
+    INTEREST_ONLY = "interest_only", _("先息后本")
+    BULLET = "bullet", _("到期一次还本付息")
+
+
+class Product(models.Model):
+    code = models.SlugField(_("产品编码"), max_length=40, unique=True)
+    name = models.CharField(_("产品名称"), max_length=80)
+    is_active = models.BooleanField(_("在售"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("贷款产品")
+        verbose_name_plural = _("贷款产品")
+        ordering = ["code"]
+        permissions = [("manage_products", _("管理贷款产品"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def published(self) -> ProductVersion | None:
+        return self.versions.filter(status=ProductVersion.Status.PUBLISHED).first()
+
+
+class ProductVersion(models.Model):
+    """The terms a loan is signed with. Published versions are immutable; edit a new draft."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+        RETIRED = "retired", _("已停用")
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("版本号"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    min_amount = MoneyField(_("最低金额"))
+    max_amount = MoneyField(_("最高金额"))
+    min_months = models.PositiveSmallIntegerField(
+        _("最短期限（月）"), validators=[MinValueValidator(1)]
+    )
+    max_months = models.PositiveSmallIntegerField(
+        _("最长期限（月）"), validators=[MaxValueValidator(600)]
+    )
+    min_rate = models.DecimalField(_("最低年利率（%）"), max_digits=7, decimal_places=4)
+    max_rate = models.DecimalField(_("最高年利率（%）"), max_digits=7, decimal_places=4)
+    method = models.CharField(_("还款方式"), max_length=20, choices=Method.choices)
+    repayment_day = models.PositiveSmallIntegerField(
+        _("固定还款日"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text=_("留空表示按放款日对应日还款"),
+    )
+    upfront_fee_rate = models.DecimalField(
+        _("一次性手续费率（%）"), max_digits=6, decimal_places=4, default=Decimal("0")
+    )
+    installment_fee = MoneyField(_("每期服务费"), default=0)
+    penalty_multiplier = models.DecimalField(
+        _("罚息倍数"), max_digits=4, decimal_places=2, default=Decimal("1.5")
+    )
+    grace_days = models.PositiveSmallIntegerField(_("宽限期（天）"), default=0)
+    penalty_days_in_year = models.PositiveSmallIntegerField(
+        _("罚息计息天数"), choices=[(360, "actual/360"), (365, "actual/365")], default=360
+    )
+    allocation_order = models.JSONField(_("还款冲抵顺序"), default=list)
+    required_documents = models.JSONField(_("必备资料"), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("产品版本")
+        verbose_name_plural = _("产品版本")
+        ordering = ["product", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "number"], name="productversion_unique"),
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=Q(status="published"),
+                name="productversion_one_published",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} v{self.number}"
+
+
+class Loan(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待放款")
+        ACTIVE = "active", _("正常")
+        OVERDUE = "overdue", _("逾期")
+        RESTRUCTURED = "restructured", _("重组")
+        PAID_OFF = "paid_off", _("已结清")
+        WRITTEN_OFF = "written_off", _("已核销")
+
+    class Classification(models.TextChoices):
+        NORMAL = "normal", _("正常")
+        SPECIAL_MENTION = "special_mention", _("关注")
+        SUBSTANDARD = "substandard", _("次级")
+        DOUBTFUL = "doubtful", _("可疑")
+        LOSS = "loss", _("损失")
+
+    number = models.CharField(_("贷款编号"), max_length=20, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="loans"
+    )
+    product_version = models.ForeignKey(
+        ProductVersion, verbose_name=_("产品版本"), on_delete=models.PROTECT, related_name="loans"
+    )
+    principal = MoneyField(_("贷款本金"))
+    annual_rate = models.DecimalField(_("年利率（%）"), max_digits=7, decimal_places=4)
+    months = models.PositiveSmallIntegerField(_("期限（月）"))
+    method = models.CharField(_("还款方式"), max_length=20, choices=Method.choices)
+    repayment_day = models.PositiveSmallIntegerField(_("还款日"), null=True, blank=True)
+    upfront_fee = MoneyField(_("一次性手续费"), default=0)
+    installment_fee = MoneyField(_("每期服务费"), default=0)
+    penalty_multiplier = models.DecimalField(_("罚息倍数"), max_digits=4, decimal_places=2)
+    grace_days = models.PositiveSmallIntegerField(_("宽限期（天）"), default=0)
+    penalty_days_in_year = models.PositiveSmallIntegerField(default=360)
+    allocation_order = models.JSONField(default=list)
+
+    status = models.CharField(
+        _("状态"), max_length=15, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    classification = models.CharField(
+        _("五级分类"), max_length=16, choices=Classification.choices, default="normal"
+    )
+    dpd = models.PositiveIntegerField(_("逾期天数"), default=0)
+    start_date = models.DateField(_("起息日"), null=True, blank=True)
+    maturity_date = models.DateField(_("到期日"), null=True, blank=True)
+    outstanding_principal = MoneyField(_("剩余本金"), default=0)
+    credit_balance = MoneyField(_("溢缴款"), default=0)
+    last_eod_date = models.DateField(null=True, blank=True)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="loans"
+    )
+    team = models.ForeignKey(
+        "accounts.OrgUnit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    branch = models.ForeignKey(
+        "accounts.OrgUnit", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    disbursed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    disbursed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("贷款")
+        verbose_name_plural = _("贷款")
+        ordering = ["-id"]
+        permissions = [
+            ("disburse_loan", _("确认放款")),
+            ("post_repayment", _("登记还款")),
+            ("reverse_posting", _("冲正还款")),
+            ("run_eod", _("执行日终批处理")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outstanding_principal__gte=0), name="loan_outstanding_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_balance__gte=0), name="loan_credit_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Installment(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("未到期")
+        DUE = "due", _("已到期")
+        OVERDUE = "overdue", _("逾期")
+        PAID = "paid", _("已还清")
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="installments")
+    period = models.PositiveSmallIntegerField(_("期数"))
+    due_date = models.DateField(_("还款日"), db_index=True)
+    principal_due = MoneyField(_("应还本金"))
+    interest_due = MoneyField(_("应还利息"))
+    fee_due = MoneyField(_("应还费用"), default=0)
+    penalty_due = MoneyField(_("罚息"), default=0)
+    principal_paid = MoneyField(default=0)
+    interest_paid = MoneyField(default=0)
+    fee_paid = MoneyField(default=0)
+    penalty_paid = MoneyField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    paid_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("还款计划")
+        verbose_name_plural = _("还款计划")
+        ordering = ["loan", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "period"], name="installment_unique"),
+            models.CheckConstraint(
+                condition=Q(principal_paid__lte=models.F("principal_due"))
+                & Q(interest_paid__lte=models.F("interest_due"))
+                & Q(fee_paid__lte=models.F("fee_due"))
+                & Q(penalty_paid__lte=models.F("penalty_due")),
+                name="installment_not_overpaid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"], name="installment_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.loan} #{self.period}"
+
+
+class LedgerAccount(models.Model):
+    """Chart of accounts. ``export_code`` maps to the lender's GL (Kingdee/Yonyou)."""
+
+    class Kind(models.TextChoices):
+        ASSET = "asset", _("资产")
+        LIABILITY = "liability", _("负债")
+        INCOME = "income", _("收入")
+        EXPENSE = "expense", _("费用")
+
+    code = models.SlugField(_("科目"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    export_code = models.CharField(_("总账科目代码"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("会计科目")
+        verbose_name_plural = _("会计科目")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class JournalEntry(models.Model):
+    class Kind(models.TextChoices):
+        DISBURSEMENT = "disbursement", _("放款")
+        REPAYMENT = "repayment", _("还款")
+        PENALTY = "penalty", _("罚息计提")
+        WRITE_OFF = "write_off", _("核销")
+        REVERSAL = "reversal", _("冲正")
+        FEE = "fee", _("手续费")
+
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="entries")
+    business_date = models.DateField(_("记账日期"), db_index=True)
+    memo = models.CharField(_("摘要"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("会计分录")
+        verbose_name_plural = _("会计分录")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.loan} {self.business_date}"
+
+
+class JournalLine(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="lines")
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="journal_lines")
+    debit = MoneyField(default=0)
+    credit = MoneyField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit__gt=0) & Q(credit=0)) | (Q(credit__gt=0) & Q(debit=0)),
+                name="journalline_one_side",
+            )
+        ]
+        indexes = [models.Index(fields=["loan", "account"], name="journalline_loan_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} D{self.debit} C{self.credit}"
+
+
+class Posting(models.Model):
+    """A repayment received (manual, statement import or API); reversible, never edited."""
+
+    class Channel(models.TextChoices):
+        MANUAL = "manual", _("柜面/手工")
+        STATEMENT = "statement", _("银行流水")
+        API = "api", _("接口")
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="postings")
+    amount = MoneyField(_("还款金额"))
+    received_on = models.DateField(_("到账日期"))
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    reference = models.CharField(_("流水号/备注"), max_length=80, blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    allocation = models.JSONField(_("冲抵明细"), default=dict)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="posting")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("还款记录")
+        verbose_name_plural = _("还款记录")
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="posting_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.loan} {self.amount} {self.received_on}"

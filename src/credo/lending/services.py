@@ -1,0 +1,473 @@
+"""Every write to loans: keyword-only, one transaction, row-locked, audited, on the timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from credo.core.audit.services import audit_record
+from credo.core.money import Money
+from credo.customers.events import record_event
+from credo.customers.models import Customer
+from credo.lending import ledger
+from credo.lending.errors import (
+    IdempotencyConflict,
+    InvalidLoan,
+    InvalidState,
+    MakerChecker,
+)
+from credo.lending.models import (
+    DEFAULT_ALLOCATION,
+    Installment,
+    JournalEntry,
+    Loan,
+    Posting,
+    ProductVersion,
+)
+from credo.lending.schedule import ScheduleError, generate
+
+COMPONENTS = ("penalty", "fee", "interest", "principal")
+OPEN_STATES = (Loan.Status.ACTIVE, Loan.Status.OVERDUE, Loan.Status.RESTRUCTURED)
+
+
+def _next_number() -> str:
+    today = timezone.localdate()
+    prefix = f"L{today:%Y%m%d}"
+    last = Loan.objects.filter(number__startswith=prefix).order_by("-number").first()
+    seq = int(last.number[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{seq:04d}"
+
+
+@transaction.atomic
+def loan_create(
+    *,
+    customer: Customer,
+    product_version: ProductVersion,
+    principal: Money,
+    annual_rate: Any,
+    months: int,
+    actor: Any,
+    repayment_day: int | None = None,
+) -> Loan:
+    """A loan pending disbursement, with the terms of ``product_version`` copied onto it."""
+    pv = product_version
+    if pv.status != ProductVersion.Status.PUBLISHED:
+        raise InvalidLoan(_("只能使用已发布的产品版本。"))
+    if not isinstance(principal, Money) or principal.fen <= 0:
+        raise InvalidLoan(_("贷款金额必须大于 0。"))
+    if not pv.min_amount.fen <= principal.fen <= pv.max_amount.fen:
+        raise InvalidLoan(
+            _("贷款金额应在 %(lo)s–%(hi)s 元之间。")
+            % {"lo": pv.min_amount.format(symbol=False), "hi": pv.max_amount.format(symbol=False)}
+        )
+    if not pv.min_months <= months <= pv.max_months:
+        raise InvalidLoan(
+            _("期限应在 %(lo)s–%(hi)s 个月之间。") % {"lo": pv.min_months, "hi": pv.max_months}
+        )
+    rate = Decimal(str(annual_rate))
+    if not pv.min_rate <= rate <= pv.max_rate:
+        raise InvalidLoan(
+            _("年利率应在 %(lo)s%%–%(hi)s%% 之间。")
+            % {"lo": pv.min_rate.normalize(), "hi": pv.max_rate.normalize()}
+        )
+    fee = Money(principal.yuan * pv.upfront_fee_rate / 100)
+    # django-stubs types MoneyField as an int field; Money is what it stores.
+    loan = Loan.objects.create(  # type: ignore[misc]
+        number=_next_number(),
+        customer=customer,
+        product_version=pv,
+        principal=principal,
+        annual_rate=rate,
+        months=months,
+        method=pv.method,
+        repayment_day=repayment_day or pv.repayment_day,
+        upfront_fee=fee,
+        installment_fee=pv.installment_fee,
+        penalty_multiplier=pv.penalty_multiplier,
+        grace_days=pv.grace_days,
+        penalty_days_in_year=pv.penalty_days_in_year,
+        allocation_order=list(pv.allocation_order or DEFAULT_ALLOCATION),
+        owner=customer.owner,
+        team=customer.team,
+        branch=customer.branch,
+        created_by=actor,
+    )
+    audit_record(
+        action="loan.create",
+        actor=actor,
+        obj=loan,
+        changes={
+            "principal": [None, str(principal)],
+            "annual_rate": [None, str(rate)],
+            "months": [None, months],
+            "product": [None, str(pv)],
+        },
+    )
+    record_event(
+        customer=customer,
+        kind="application",
+        actor=actor,
+        obj=loan,
+        source="lending",
+        title=_("创建贷款 %(n)s：%(amt)s 元，%(m)s 个月")
+        % {"n": loan.number, "amt": principal.format(symbol=False), "m": months},
+    )
+    return loan
+
+
+@transaction.atomic
+def loan_disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
+    """放款: confirmed by a finance user who did not create the loan (maker-checker)."""
+    locked = Loan.objects.select_for_update().get(pk=loan.pk)
+    if locked.status != Loan.Status.PENDING:
+        raise InvalidState(_("只有待放款的贷款可以放款。"))
+    if actor.pk == locked.created_by_id:
+        raise MakerChecker(_("放款须由经办人以外的财务人员确认（双人复核）。"))
+    if not actor.has_perm("lending.disburse_loan"):
+        raise MakerChecker(_("没有确认放款的权限。"))
+    try:
+        schedule = generate(
+            principal=locked.principal.fen,
+            annual_rate=locked.annual_rate,
+            months=locked.months,
+            method=locked.method,
+            start=value_date,
+            repayment_day=locked.repayment_day,
+        )
+    except ScheduleError as exc:
+        raise InvalidLoan(str(exc)) from exc
+    fee = locked.installment_fee.fen
+    Installment.objects.bulk_create(
+        [
+            Installment(
+                loan=locked,
+                period=i.period,
+                due_date=i.due_date,
+                principal_due=i.principal,
+                interest_due=i.interest,
+                fee_due=fee,
+            )
+            for i in schedule.installments
+        ]
+    )
+    upfront = locked.upfront_fee.fen
+    ledger.post_entry(
+        loan=locked,
+        kind=JournalEntry.Kind.DISBURSEMENT,
+        business_date=value_date,
+        actor=actor,
+        memo=f"放款 {locked.number}",
+        lines=[
+            ("loan_principal", locked.principal.fen, 0),
+            ("cash", 0, locked.principal.fen - upfront),
+            ("fee_income", 0, upfront),
+        ],
+    )
+    locked.status = Loan.Status.ACTIVE
+    locked.start_date = value_date
+    locked.maturity_date = schedule.due_dates[-1]
+    locked.outstanding_principal = locked.principal
+    locked.disbursed_by, locked.disbursed_at = actor, timezone.now()
+    locked.version += 1
+    locked.save()
+    audit_record(
+        action="loan.disburse",
+        actor=actor,
+        obj=locked,
+        changes={"status": ["pending", "active"]},
+        metadata={"value_date": value_date.isoformat(), "upfront_fee": upfront},
+    )
+    record_event(
+        customer=locked.customer,
+        kind="disbursement",
+        actor=actor,
+        obj=locked,
+        source="lending",
+        title=_("贷款 %(n)s 放款 %(amt)s 元")
+        % {"n": locked.number, "amt": locked.principal.format(symbol=False)},
+    )
+    return locked
+
+
+def _due_components(inst: Installment) -> dict[str, int]:
+    return {
+        "penalty": inst.penalty_due.fen - inst.penalty_paid.fen,
+        "fee": inst.fee_due.fen - inst.fee_paid.fen,
+        "interest": inst.interest_due.fen - inst.interest_paid.fen,
+        "principal": inst.principal_due.fen - inst.principal_paid.fen,
+    }
+
+
+def allocation_preview(
+    loan: Loan, amount: int, on_date: dt.date, installments: list[Installment] | None = None
+) -> dict[str, Any]:
+    """How ``amount`` fen would be applied: oldest due installment first, components in the
+    loan's order (default penalty → fee → interest → principal); the rest is held as credit."""
+    order = [c for c in (loan.allocation_order or DEFAULT_ALLOCATION) if c in COMPONENTS]
+    order += [c for c in COMPONENTS if c not in order]
+    rows = (
+        installments
+        if installments is not None
+        else list(
+            loan.installments.filter(due_date__lte=on_date)
+            .exclude(status="paid")
+            .order_by("period")
+        )
+    )
+    remaining = amount
+    parts: list[dict[str, Any]] = []
+    totals = dict.fromkeys(COMPONENTS, 0)
+    for inst in rows:
+        if remaining <= 0:
+            break
+        owed = _due_components(inst)
+        applied = {}
+        for comp in order:
+            take = min(owed[comp], remaining)
+            if take > 0:
+                applied[comp] = take
+                totals[comp] += take
+                remaining -= take
+        if applied:
+            parts.append({"installment": inst.pk, "period": inst.period, **applied})
+    return {"installments": parts, "totals": totals, "credit": remaining}
+
+
+def _apply(inst: Installment, applied: dict[str, int], sign: int) -> None:
+    inst.penalty_paid = Money.from_fen(inst.penalty_paid.fen + sign * applied.get("penalty", 0))
+    inst.fee_paid = Money.from_fen(inst.fee_paid.fen + sign * applied.get("fee", 0))
+    inst.interest_paid = Money.from_fen(inst.interest_paid.fen + sign * applied.get("interest", 0))
+    inst.principal_paid = Money.from_fen(
+        inst.principal_paid.fen + sign * applied.get("principal", 0)
+    )
+
+
+def _refresh_status(inst: Installment, on_date: dt.date) -> None:
+    if all(v == 0 for v in _due_components(inst).values()):
+        inst.status, inst.paid_on = Installment.Status.PAID, inst.paid_on or on_date
+    else:
+        inst.paid_on = None
+        if inst.due_date > on_date:
+            inst.status = Installment.Status.SCHEDULED
+        elif inst.status == Installment.Status.PAID:
+            inst.status = Installment.Status.DUE
+
+
+def _loan_status_after(loan: Loan) -> str:
+    if (
+        loan.outstanding_principal.fen == 0
+        and not loan.installments.exclude(status=Installment.Status.PAID).exists()
+    ):
+        return Loan.Status.PAID_OFF
+    if loan.installments.filter(status=Installment.Status.OVERDUE).exists():
+        return Loan.Status.OVERDUE
+    return Loan.Status.ACTIVE if loan.status != Loan.Status.RESTRUCTURED else loan.status
+
+
+def repayment_post(
+    *,
+    loan: Loan,
+    amount: Money,
+    received_on: dt.date,
+    actor: Any,
+    channel: str = Posting.Channel.MANUAL,
+    reference: str = "",
+    idempotency_key: str | None = None,
+) -> Posting:
+    """Post a repayment. The same ``idempotency_key`` returns the first posting (nothing is
+    posted twice); the same key with a different loan or amount is a conflict."""
+    if idempotency_key:
+        existing = Posting.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _same_or_conflict(existing, loan, amount)
+    try:
+        with transaction.atomic():
+            return _post(
+                loan=loan,
+                amount=amount,
+                received_on=received_on,
+                actor=actor,
+                channel=channel,
+                reference=reference,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        existing = Posting.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, loan, amount)
+
+
+def _same_or_conflict(existing: Posting, loan: Loan, amount: Money) -> Posting:
+    if existing.loan_id != loan.pk or existing.amount != amount:
+        raise IdempotencyConflict(_("该幂等键已用于另一笔还款。"))
+    return existing
+
+
+def _post(
+    *,
+    loan: Loan,
+    amount: Money,
+    received_on: dt.date,
+    actor: Any,
+    channel: str,
+    reference: str,
+    idempotency_key: str | None,
+) -> Posting:
+    if not isinstance(amount, Money) or amount.fen <= 0:
+        raise InvalidLoan(_("还款金额必须大于 0。"))
+    locked = Loan.objects.select_for_update().get(pk=loan.pk)
+    if locked.status not in OPEN_STATES:
+        raise InvalidState(
+            _("贷款 %(n)s 状态为“%(s)s”，不能登记还款。")
+            % {"n": locked.number, "s": locked.get_status_display()}
+        )
+    if locked.start_date and received_on < locked.start_date:
+        raise InvalidLoan(_("到账日期不能早于放款日。"))
+    if received_on > timezone.localdate():
+        raise InvalidLoan(_("到账日期不能晚于今天。"))
+    rows = list(
+        locked.installments.select_for_update()
+        .filter(due_date__lte=received_on)
+        .exclude(status="paid")
+        .order_by("period")
+    )
+    plan = allocation_preview(locked, amount.fen, received_on, rows)
+    by_id = {i.pk: i for i in rows}
+    for part in plan["installments"]:
+        inst = by_id[part["installment"]]
+        _apply(inst, part, +1)
+        _refresh_status(inst, received_on)
+        inst.save()
+    t = plan["totals"]
+    entry = ledger.post_entry(
+        loan=locked,
+        kind=JournalEntry.Kind.REPAYMENT,
+        business_date=received_on,
+        actor=actor,
+        memo=f"还款 {locked.number} {reference}".strip(),
+        lines=[
+            ("cash", amount.fen, 0),
+            ("loan_principal", 0, t["principal"]),
+            ("interest_income", 0, t["interest"]),
+            ("penalty_income", 0, t["penalty"]),
+            ("fee_income", 0, t["fee"]),
+            ("customer_credit", 0, plan["credit"]),
+        ],
+    )
+    locked.outstanding_principal = Money.from_fen(locked.outstanding_principal.fen - t["principal"])
+    locked.credit_balance = Money.from_fen(locked.credit_balance.fen + plan["credit"])
+    before = locked.status
+    locked.status = _loan_status_after(locked)
+    locked.version += 1
+    locked.save()
+    posting = Posting.objects.create(  # type: ignore[misc]
+        loan=locked,
+        amount=amount,
+        received_on=received_on,
+        channel=channel,
+        reference=reference[:80],
+        idempotency_key=idempotency_key or None,
+        allocation=plan,
+        entry=entry,
+        actor=actor,
+    )
+    audit_record(
+        action="loan.repayment",
+        actor=actor,
+        obj=locked,
+        changes={"status": [before, locked.status]} if before != locked.status else {},
+        metadata={
+            "posting": posting.pk,
+            "amount": amount.fen,
+            "totals": t,
+            "credit": plan["credit"],
+        },
+    )
+    record_event(
+        customer=locked.customer,
+        kind="repayment",
+        actor=actor,
+        obj=posting,
+        source="lending",
+        title=_("贷款 %(n)s 还款 %(amt)s 元")
+        % {"n": locked.number, "amt": amount.format(symbol=False)},
+        detail={"totals": t, "credit": plan["credit"]},
+    )
+    return posting
+
+
+@transaction.atomic
+def posting_reverse(*, posting: Posting, actor: Any, reason: str) -> JournalEntry:
+    """冲正: a reversing journal entry and the allocation undone; the posting is kept."""
+    if not (reason or "").strip():
+        raise InvalidLoan(_("请填写冲正原因。"))
+    locked = Loan.objects.select_for_update().get(pk=posting.loan_id)
+    posting = Posting.objects.select_for_update().get(pk=posting.pk)
+    if posting.reversed_at is not None:
+        raise InvalidState(_("该笔还款已冲正。"))
+    credit = int(posting.allocation.get("credit", 0))
+    if credit > locked.credit_balance.fen:
+        raise InvalidState(_("溢缴款已被使用，不能直接冲正这笔还款。"))
+    for part in posting.allocation.get("installments", []):
+        inst = Installment.objects.select_for_update().get(pk=part["installment"])
+        _apply(inst, part, -1)
+        _refresh_status(inst, timezone.localdate())
+        inst.save()
+    original = posting.entry
+    entry = ledger.post_entry(
+        loan=locked,
+        kind=JournalEntry.Kind.REVERSAL,
+        business_date=timezone.localdate(),
+        actor=actor,
+        memo=f"冲正 {locked.number}：{reason}"[:200],
+        reverses=original,
+        lines=[
+            (line.account.code, line.credit.fen, line.debit.fen)
+            for line in original.lines.select_related("account")
+        ],
+    )
+    principal = int(posting.allocation.get("totals", {}).get("principal", 0))
+    locked.outstanding_principal = Money.from_fen(locked.outstanding_principal.fen + principal)
+    locked.credit_balance = Money.from_fen(locked.credit_balance.fen - credit)
+    if locked.status == Loan.Status.PAID_OFF:
+        locked.status = Loan.Status.ACTIVE
+    locked.status = _loan_status_after(locked)
+    locked.version += 1
+    locked.save()
+    posting.reversed_at = timezone.now()
+    posting.save(update_fields=["reversed_at"])
+    audit_record(
+        action="loan.repayment_reverse",
+        actor=actor,
+        obj=locked,
+        metadata={"posting": posting.pk, "reason": reason},
+    )
+    record_event(
+        customer=locked.customer,
+        kind="repayment",
+        actor=actor,
+        obj=posting,
+        source="lending",
+        title=_("冲正还款 %(amt)s 元：%(r)s")
+        % {"amt": posting.amount.format(symbol=False), "r": reason},
+    )
+    return entry
+
+
+def penalty_for_day(loan: Loan, overdue_principal: int) -> int:
+    """One day of 罚息 on overdue principal: rate × multiplier / days-in-year, half-up."""
+    daily = (
+        Decimal(overdue_principal)
+        * loan.annual_rate
+        * loan.penalty_multiplier
+        / (100 * loan.penalty_days_in_year)
+    )
+    return int(daily.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -1,0 +1,81 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from credo.core.money import Money
+from credo.customers import services as customer_services
+from credo.lending.models import Product, ProductVersion
+from tests.factories import RoleFactory, UserFactory
+
+
+@pytest.fixture
+def product_version(db):
+    product = Product.objects.create(code="jy-loan", name="经营贷")
+    return ProductVersion.objects.create(
+        product=product,
+        number=1,
+        status="published",
+        min_amount=Money("10000"),
+        max_amount=Money("5000000"),
+        min_months=3,
+        max_months=60,
+        min_rate=Decimal("4"),
+        max_rate=Decimal("18"),
+        method="equal_installment",
+        penalty_multiplier=Decimal("1.5"),
+        upfront_fee_rate=Decimal("1"),
+        allocation_order=["penalty", "fee", "interest", "principal"],
+    )
+
+
+@pytest.fixture
+def finance(org):
+    role = RoleFactory(code="finance_t", name="财务T", data_scope="all")
+    role.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="lending",
+            codename__in=["disburse_loan", "post_repayment", "reverse_posting", "run_eod"],
+        )
+    )
+    return UserFactory(
+        username="finance", display_name="周财务", org_unit=org["head"], roles=[role]
+    )
+
+
+@pytest.fixture
+def borrower(owner):
+    from credo.core.validators import uscc_check_char
+
+    body = "91140100MA0000001"
+    return customer_services.customer_create(
+        actor=owner,
+        data={
+            "kind": "enterprise",
+            "name": "太原借款企业有限公司",
+            "uscc": body + uscc_check_char(body),
+            "region_code": "140105",
+        },
+    )
+
+
+@pytest.fixture
+def make_loan(owner, borrower, product_version):
+    from credo.lending import services
+
+    def make(principal="120000", rate="12", months=12, **kw):
+        return services.loan_create(
+            customer=borrower,
+            product_version=product_version,
+            principal=Money(principal),
+            annual_rate=Decimal(rate),
+            months=months,
+            actor=owner,
+            **kw,
+        )
+
+    return make
+
+
+VALUE_DATE = dt.date(2026, 1, 15)

@@ -1,0 +1,132 @@
+"""A hypothesis state machine over one loan: disburse, repay (any amount, any due date),
+reverse, check the ledger invariants after every step; and duplicate postings racing on
+PostgreSQL."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from credo.core.money import Money
+from credo.lending import ledger, services
+from credo.lending.errors import InvalidState
+from credo.lending.models import Installment, Loan, Posting
+
+
+class LoanMachine(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        from tests.conftest import _make_world
+
+        self.world = _make_world()
+        self.loan = self.world["make_loan"]()
+        self.loan = services.loan_disburse(
+            loan=self.loan, actor=self.world["finance"], value_date=dt.date(2025, 1, 10)
+        )
+        self.postings: list[Posting] = []
+
+    @rule(amount=st.integers(min_value=1, max_value=3_000_000), period=st.integers(1, 12))
+    def repay(self, amount, period):
+        on = self.loan.installments.get(period=period).due_date
+        try:
+            p = services.repayment_post(
+                loan=self.loan,
+                amount=Money.from_fen(amount),
+                received_on=on,
+                actor=self.world["finance"],
+            )
+        except InvalidState:
+            assert Loan.objects.get(pk=self.loan.pk).status == "paid_off"
+            return
+        self.postings.append(p)
+
+    @precondition(lambda self: self.postings)
+    @rule(index=st.integers(min_value=0, max_value=50))
+    def reverse(self, index):
+        posting = self.postings[index % len(self.postings)]
+        try:
+            services.posting_reverse(posting=posting, actor=self.world["finance"], reason="测试")
+        except InvalidState:
+            posting.refresh_from_db()
+            loan = Loan.objects.get(pk=self.loan.pk)
+            assert posting.reversed_at is not None or (
+                posting.allocation["credit"] > loan.credit_balance.fen
+            )
+
+    @invariant()
+    def ledger_consistent(self):
+        report = ledger.verify()
+        assert report.ok, report.problems
+        loan = Loan.objects.get(pk=self.loan.pk)
+        paid = sum(i.principal_paid.fen for i in Installment.objects.filter(loan=loan))
+        assert loan.outstanding_principal.fen == loan.principal.fen - paid >= 0
+
+
+@pytest.fixture(autouse=True)
+def _world(db, org, owner, borrower, product_version, finance, make_loan):
+    import tests.conftest as root
+
+    root._WORLD = {"make_loan": make_loan, "finance": finance}
+    yield
+    root._WORLD = None
+
+
+LoanMachine.TestCase.settings = settings(
+    max_examples=15,
+    stateful_step_count=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@pytest.mark.django_db
+def test_state_machine():
+    # Run the machine inside the pytest-django transaction that holds the fixtures.
+    from hypothesis.stateful import run_state_machine_as_test
+
+    run_state_machine_as_test(LoanMachine, settings=LoanMachine.TestCase.settings)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicate_postings_post_once(
+    org, owner, borrower, product_version, finance, make_loan
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL for real concurrent transactions")
+    loan = services.loan_disburse(loan=make_loan(), actor=finance, value_date=dt.date(2025, 1, 10))
+    on = loan.installments.get(period=1).due_date
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def run():
+        from django.db import connection as conn
+
+        try:
+            barrier.wait()
+            results.append(
+                services.repayment_post(
+                    loan=loan,
+                    amount=Money("1000"),
+                    received_on=on,
+                    actor=finance,
+                    idempotency_key="same-key",
+                ).pk
+            )
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(set(results)) == 1
+    assert Posting.objects.count() == 1 and ledger.verify().ok
+    paid = sum(i.interest_paid.fen for i in Installment.objects.filter(loan=loan))
+    assert paid == 100_000  # 1,000 yuan applied exactly once (to period 1's interest)
