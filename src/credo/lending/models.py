@@ -342,3 +342,102 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan} {self.amount} {self.received_on}"
+
+
+class EodRun(models.Model):
+    """One close-of-business run for a business date (日终批处理), chunked by loan-id range."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("运行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    business_date = models.DateField(_("业务日期"), unique=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
+                              default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    loans_total = models.PositiveIntegerField(default=0)
+    loans_done = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("日终批处理")
+        verbose_name_plural = _("日终批处理")
+        ordering = ["-business_date"]
+
+    def __str__(self) -> str:
+        return f"EOD {self.business_date}"
+
+
+class EodChunk(models.Model):
+    run = models.ForeignKey(EodRun, on_delete=models.CASCADE, related_name="chunks")
+    first_loan_id = models.BigIntegerField()
+    last_loan_id = models.BigIntegerField()
+    status = models.CharField(max_length=10, default="pending")
+    processed = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "first_loan_id"],
+                                               name="eodchunk_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run} [{self.first_loan_id}–{self.last_loan_id}]"
+
+
+class StatementImport(models.Model):
+    """A bank statement file imported for repayment matching (银行流水导入)."""
+
+    file_name = models.CharField(_("文件名"), max_length=200)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("银行流水导入")
+        verbose_name_plural = _("银行流水导入")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class StatementLine(models.Model):
+    class Status(models.TextChoices):
+        UNMATCHED = "unmatched", _("未匹配")
+        MATCHED = "matched", _("已匹配")
+        POSTED = "posted", _("已入账")
+        IGNORED = "ignored", _("已忽略")
+
+    statement = models.ForeignKey(StatementImport, on_delete=models.CASCADE,
+                                  related_name="lines")
+    row_number = models.PositiveIntegerField(_("行号"))
+    txn_date = models.DateField(_("交易日期"))
+    amount = MoneyField(_("金额"))
+    payer_name = models.CharField(_("付款人"), max_length=120, blank=True)
+    payer_account = models.CharField(_("付款账号"), max_length=40, blank=True)
+    reference = models.CharField(_("摘要/附言"), max_length=200, blank=True)
+    bank_txn_id = models.CharField(_("银行流水号"), max_length=80, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
+                              default=Status.UNMATCHED, db_index=True)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="statement_lines")
+    posting = models.OneToOneField(Posting, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="statement_line")
+    match_reason = models.CharField(_("匹配依据"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("流水明细")
+        verbose_name_plural = _("流水明细")
+        ordering = ["statement", "row_number"]
+
+    def __str__(self) -> str:
+        return f"{self.txn_date} {self.amount} {self.payer_name}"
