@@ -140,3 +140,17 @@ def test_penalty_for_day(make_loan):
     assert services.penalty_for_day(loan, 1_000_000) == 500
     assert services.penalty_for_day(loan, 1) == 0
     assert loan.penalty_multiplier == Decimal("1.5")
+
+
+def test_customer_key_figures(make_loan, finance, borrower):
+    from credo.customers.selectors import key_figures
+
+    assert key_figures(borrower)["outstanding"] is None
+    loan = services.loan_disburse(loan=make_loan(), actor=finance, value_date=VALUE_DATE)
+    Loan.objects.filter(pk=loan.pk).update(status="overdue")
+    loan.installments.filter(period=1).update(status="overdue")
+    figures = key_figures(borrower)
+    first = loan.installments.get(period=1)
+    assert figures["total_credit"] == "¥120,000.00" and figures["outstanding"] == "¥120,000.00"
+    assert figures["overdue"] == Money.from_fen(first.principal_due.fen + first.interest_due.fen
+                                                ).format()

@@ -247,3 +247,21 @@ def owner_choices(user: Any) -> list[Any]:
             else users.none()
         )
     return list(users[:500])
+
+
+# Rows for the 360 page's 申请与贷款 tab, provided by origination/lending without customers
+# importing them: each provider returns [{"kind", "title", "url", "amount", "status", "date"}].
+BusinessProvider = Callable[[Customer, Any], list[dict[str, Any]]]
+_BUSINESS_PROVIDERS: list[BusinessProvider] = []
+
+
+def register_business_provider(provider: BusinessProvider) -> None:
+    if provider not in _BUSINESS_PROVIDERS:
+        _BUSINESS_PROVIDERS.append(provider)
+
+
+def business_rows(customer: Customer, user: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for provider in _BUSINESS_PROVIDERS:
+        rows.extend(provider(customer, user))
+    return rows

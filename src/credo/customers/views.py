@@ -188,6 +188,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sensitive": sensitive,
             "custom_rows": cf.display_rows("customer", request.user, customer.custom),
             "figures": selectors.key_figures(customer),
+            "business": selectors.business_rows(customer, request.user),
             "related_flags": selectors.related_risk_flags(customer),
             "parties": parties,
             "graph": selectors.relation_graph(customer, request.user),

@@ -9,6 +9,11 @@ class LendingConfig(AppConfig):
 
     def ready(self) -> None:
         from credo.core.ui.nav import NavItem, register_nav
+        from credo.customers.selectors import register_business_provider, register_figure_provider
+        from credo.lending.figures import customer_figures, customer_loans
+
+        register_figure_provider(customer_figures)
+        register_business_provider(customer_loans)
 
         register_nav(
             NavItem(

@@ -1,0 +1,62 @@
+"""Key figures of a customer's loans for the customer 360 page (registered in apps.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F, Sum
+
+from credo.core.money import Money
+from credo.lending.ledger import fen
+from credo.lending.models import Installment, Loan
+
+
+def customer_figures(customer: Any) -> dict[str, Any]:
+    loans = Loan.objects.filter(customer=customer).exclude(status=Loan.Status.PENDING)
+    if not loans.exists():
+        return {}
+    agg = loans.aggregate(total=Sum("principal"), outstanding=Sum("outstanding_principal"))
+    overdue = Installment.objects.filter(
+        loan__customer=customer, status=Installment.Status.OVERDUE
+    ).aggregate(
+        owed=Sum(
+            F("principal_due")
+            - F("principal_paid")
+            + F("interest_due")
+            - F("interest_paid")
+            + F("penalty_due")
+            - F("penalty_paid")
+            + F("fee_due")
+            - F("fee_paid")
+        )
+    )
+    return {
+        "total_credit": Money.from_fen(fen(agg["total"])).format(),
+        "outstanding": Money.from_fen(fen(agg["outstanding"])).format(),
+        "overdue": Money.from_fen(fen(overdue["owed"])).format(),
+    }
+
+
+def customer_loans(customer: Any, user: Any) -> list[dict[str, Any]]:
+    """The customer's loans for the 360 page (only if the user may view loans)."""
+    from django.urls import NoReverseMatch, reverse
+
+    if not user.has_perm("lending.view_loan"):
+        return []
+    rows = []
+    for loan in Loan.objects.filter(customer=customer).order_by("-id")[:50]:
+        try:
+            url = reverse("lending:loan_detail", args=[loan.pk])
+        except NoReverseMatch:
+            url = ""
+        rows.append(
+            {
+                "kind": "贷款",
+                "title": loan.number,
+                "url": url,
+                "amount": loan.principal.format(),
+                "status": loan.get_status_display(),
+                "date": loan.start_date or loan.created_at,
+            }
+        )
+    return rows
