@@ -106,6 +106,9 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
                 row.response_status = status
                 row.response_body = _jsonable(data)
                 row.save(update_fields=["response_status", "response_body"])
+                # Serve the body as stored: PostgreSQL's JSONB reorders keys, and a replay must
+                # be byte-identical to the first answer.
+                row.refresh_from_db(fields=["response_body"])
         except IntegrityError:
             existing = IdempotencyKey.objects.filter(user=user, key=key).first()
             if existing is None:

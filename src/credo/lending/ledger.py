@@ -27,7 +27,7 @@ _ACCOUNTS: dict[str, int] = {}
 def account_id(code: str) -> int:
     """Id of a chart account (created on first use; names/export codes editable afterwards)."""
     cached = _ACCOUNTS.get(code)
-    if cached is not None and LedgerAccount.objects.filter(pk=cached).exists():
+    if cached is not None and LedgerAccount.objects.filter(pk=cached, code=code).exists():
         return cached
     name, kind, export = CHART[code]
     account, _created = LedgerAccount.objects.get_or_create(
