@@ -14,6 +14,7 @@ from credo.api.auth import default_auth
 from credo.api.errors import install_error_handlers
 from credo.api.routers.core import router as core_router
 from credo.api.routers.customers import router as customers_router
+from credo.api.routers.lending import router as lending_router
 
 api = NinjaAPI(
     title="Credo API",
@@ -26,6 +27,7 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", core_router)
 api.add_router("/customers", customers_router)
+api.add_router("/lending", lending_router)
 
 
 @api.get("/docs", auth=None, include_in_schema=False)

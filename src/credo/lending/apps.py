@@ -17,6 +17,83 @@ class LendingConfig(AppConfig):
 
         register_nav(
             NavItem(
+                _("贷款"),
+                "lending:loan_list",
+                "cash",
+                permission="lending.view_loan",
+                section="lending",
+                order=10,
+            )
+        )
+        register_nav(
+            NavItem(
+                _("新建贷款"),
+                "lending:loan_create",
+                "plus",
+                permission="lending.add_loan",
+                section="lending",
+                order=20,
+            )
+        )
+        register_nav(
+            NavItem(
+                _("贷款产品"),
+                "lending:product_list",
+                "package",
+                permission="lending.manage_products",
+                section="lending",
+                order=80,
+            )
+        )
+        register_nav(
+            NavItem(
+                _("银行流水"),
+                "lending_statements:list",
+                "file-invoice",
+                "lending.post_repayment",
+                section="lending",
+                order=40,
+            )
+        )
+        register_nav(
+            NavItem(
                 _("还款计划试算"), "lending:calculator", "calculator", section="lending", order=90
             )
+        )
+
+        from credo.accounts.roles import register_role_permissions
+
+        for code in ("account_manager", "team_lead"):
+            register_role_permissions(
+                code, ["lending.view_loan", "lending.add_loan", "lending.view_product"]
+            )
+        for code in (
+            "risk_analyst",
+            "risk_manager",
+            "credit_committee",
+            "management",
+            "collector_junior",
+            "collector_senior",
+        ):
+            register_role_permissions(code, ["lending.view_loan", "lending.view_product"])
+        register_role_permissions(
+            "finance",
+            [
+                "lending.view_loan",
+                "lending.view_product",
+                "lending.add_loan",
+                "lending.disburse_loan",
+                "lending.post_repayment",
+                "lending.reverse_posting",
+                "lending.run_eod",
+            ],
+        )
+        register_role_permissions(
+            "admin",
+            [
+                "lending.manage_products",
+                "lending.view_product",
+                "lending.view_loan",
+                "lending.run_eod",
+            ],
         )

@@ -413,6 +413,10 @@ def posting_reverse(*, posting: Posting, actor: Any, reason: str) -> JournalEntr
     posting = Posting.objects.select_for_update().get(pk=posting.pk)
     if posting.reversed_at is not None:
         raise InvalidState(_("该笔还款已冲正。"))
+    if "prepayment" in posting.allocation:
+        # The schedule was rebuilt by the prepayment; undoing the money alone would leave the
+        # new schedule in place. Such a reversal needs a restructuring, not a 冲正.
+        raise InvalidState(_("提前还款已重排还款计划，不能直接冲正。"))
     credit = int(posting.allocation.get("credit", 0))
     if credit > locked.credit_balance.fen:
         raise InvalidState(_("溢缴款已被使用，不能直接冲正这笔还款。"))

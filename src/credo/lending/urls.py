@@ -5,4 +5,24 @@ from credo.lending import views
 app_name = "lending"
 urlpatterns = [
     path("calculator/", views.calculator, name="calculator"),
+    path("loans/", views.loan_list, name="loan_list"),
+    path("loans/new/", views.loan_create, name="loan_create"),
+    path("loans/<int:pk>/", views.loan_detail, name="loan_detail"),
+    path("loans/<int:pk>/disburse/", views.loan_disburse, name="loan_disburse"),
+    path("loans/<int:pk>/repay/", views.post_repayment, name="post_repayment"),
+    path("loans/<int:pk>/repay/preview/", views.repayment_preview, name="repayment_preview"),
+    path(
+        "loans/<int:pk>/postings/<int:posting_pk>/reverse/",
+        views.posting_reverse,
+        name="posting_reverse",
+    ),
+    path("products/", views.product_list, name="product_list"),
+    path("products/new/", views.product_create, name="product_create"),
+    path("products/<int:pk>/versions/new/", views.product_version_new, name="product_version_new"),
+    path("versions/<int:pk>/", views.product_version_edit, name="product_version_edit"),
+    path(
+        "versions/<int:pk>/publish/",
+        views.product_version_publish,
+        name="product_version_publish",
+    ),
 ]

@@ -1,11 +1,34 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime as dt
 
-from credo.lending.forms import METHOD_CHOICES, CalculatorForm
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from credo.core.money import Money
+from credo.customers.selectors import customers_for
+from credo.lending import product_services, selectors, services
+from credo.lending.errors import LendingError
+from credo.lending.forms import (
+    METHOD_CHOICES,
+    CalculatorForm,
+    DisburseForm,
+    LoanCreateForm,
+    ProductForm,
+    ProductVersionForm,
+    RepaymentForm,
+    ReverseForm,
+)
+from credo.lending.models import Installment, Loan, Posting, Product, ProductVersion
 from credo.lending.schedule import ScheduleError, generate
+from credo.lending.services import OPEN_STATES
+
+CUSTOMER_CHOICES = 200
 
 
 @login_required
@@ -40,3 +63,295 @@ def calculator(request: HttpRequest) -> HttpResponse:
             "method_label": dict(METHOD_CHOICES).get(schedule.method, "") if schedule else "",
         },
     )
+
+
+# ---------------------------------------------------------------- loans
+
+
+@login_required
+@permission_required("lending.view_loan", raise_exception=True)
+def loan_list(request: HttpRequest) -> HttpResponse:
+    qs = selectors.loan_list(request.user, request.GET)
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "lending/loan_list.html",
+        {
+            "page": page,
+            "params": request.GET,
+            "statuses": Loan.Status.choices,
+            "classifications": Loan.Classification.choices,
+        },
+    )
+
+
+INSTALLMENT_CLASS: dict[str, str] = {
+    Installment.Status.PAID: "table-success",
+    Installment.Status.OVERDUE: "table-danger",
+    Installment.Status.DUE: "table-warning",
+}
+STATUS_BADGE: dict[str, str] = {
+    Loan.Status.PENDING: "bg-secondary-lt",
+    Loan.Status.ACTIVE: "bg-green-lt",
+    Loan.Status.OVERDUE: "bg-red-lt",
+    Loan.Status.RESTRUCTURED: "bg-orange-lt",
+    Loan.Status.PAID_OFF: "bg-blue-lt",
+    Loan.Status.WRITTEN_OFF: "bg-dark-lt",
+}
+
+
+@login_required
+@permission_required("lending.view_loan", raise_exception=True)
+def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    loan = selectors.loan_get(request.user, pk)
+    installments = [
+        {"i": inst, "css": INSTALLMENT_CLASS.get(inst.status, "")}
+        for inst in loan.installments.order_by("period")
+    ]
+    user = request.user
+    return render(
+        request,
+        "lending/loan_detail.html",
+        {
+            "loan": loan,
+            "badge": STATUS_BADGE.get(loan.status, "bg-secondary-lt"),
+            "installments": installments,
+            "postings": selectors.loan_postings(loan),
+            "entries": selectors.loan_entries(loan),
+            "events": selectors.loan_events(loan)[:100],
+            "disburse_form": DisburseForm()
+            if loan.status == Loan.Status.PENDING and user.has_perm("lending.disburse_loan")
+            else None,
+            "can_post": loan.status in OPEN_STATES and user.has_perm("lending.post_repayment"),
+            "can_reverse": user.has_perm("lending.reverse_posting"),
+        },
+    )
+
+
+@login_required
+@require_POST
+@permission_required("lending.disburse_loan", raise_exception=True)
+def loan_disburse(request: HttpRequest, pk: int) -> HttpResponse:
+    loan = selectors.loan_get(request.user, pk)
+    form = DisburseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写有效的放款日期。"))
+    else:
+        try:
+            services.loan_disburse(
+                loan=loan, actor=request.user, value_date=form.cleaned_data["value_date"]
+            )
+        except LendingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已确认放款。"))
+    return redirect("lending:loan_detail", pk=loan.pk)
+
+
+@login_required
+@permission_required("lending.post_repayment", raise_exception=True)
+def post_repayment(request: HttpRequest, pk: int) -> HttpResponse:
+    loan = selectors.loan_get(request.user, pk)
+    form = RepaymentForm(request.POST or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.repayment_post(
+                loan=loan,
+                amount=Money(data["amount"]),
+                received_on=data["received_on"],
+                actor=request.user,
+                reference=data.get("reference") or "",
+                idempotency_key=data["idempotency_key"],
+            )
+        except LendingError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("还款已入账。"))
+            return redirect("lending:loan_detail", pk=loan.pk)
+    if form.is_bound and form.is_valid():
+        preview = services.allocation_preview(
+            loan, Money(form.cleaned_data["amount"]).fen, form.cleaned_data["received_on"]
+        )
+    return render(
+        request,
+        "lending/post_repayment.html",
+        {"loan": loan, "form": form, "preview": preview},
+    )
+
+
+@login_required
+@permission_required("lending.post_repayment", raise_exception=True)
+def repayment_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx: how the amount in the form would be allocated on the given date."""
+    loan = selectors.loan_get(request.user, pk)
+    preview = None
+    error = ""
+    if not (request.GET.get("amount") and request.GET.get("received_on")):
+        return render(request, "lending/_allocation_preview.html", {"preview": None})
+    try:
+        amount = Money(request.GET.get("amount") or "")
+        on_date = dt.date.fromisoformat(request.GET.get("received_on") or "")
+    except (ValueError, TypeError, ArithmeticError):
+        error = _("请输入有效的金额和到账日期。")
+    else:
+        if amount.fen <= 0:
+            error = _("还款金额必须大于 0。")
+        else:
+            preview = services.allocation_preview(loan, amount.fen, on_date)
+    return render(request, "lending/_allocation_preview.html", {"preview": preview, "error": error})
+
+
+@login_required
+@require_POST
+@permission_required("lending.reverse_posting", raise_exception=True)
+def posting_reverse(request: HttpRequest, pk: int, posting_pk: int) -> HttpResponse:
+    loan = selectors.loan_get(request.user, pk)
+    posting = get_object_or_404(Posting, pk=posting_pk, loan=loan)
+    form = ReverseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写冲正原因。"))
+    else:
+        try:
+            services.posting_reverse(
+                posting=posting, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except LendingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已冲正该笔还款。"))
+    return redirect("lending:loan_detail", pk=loan.pk)
+
+
+@login_required
+@permission_required("lending.add_loan", raise_exception=True)
+def loan_create(request: HttpRequest) -> HttpResponse:
+    customers = customers_for(request.user).order_by("name")
+    preselect = request.GET.get("customer")
+    if preselect and preselect.isdigit():
+        limited = customers.filter(pk=int(preselect)) | customers.filter(
+            pk__in=list(customers.values_list("pk", flat=True)[:CUSTOMER_CHOICES])
+        )
+    else:
+        limited = customers.filter(
+            pk__in=list(customers.values_list("pk", flat=True)[:CUSTOMER_CHOICES])
+        )
+    form = LoanCreateForm(
+        request.POST or None,
+        customers=customers if request.method == "POST" else limited.order_by("name"),
+        versions=selectors.published_versions(),
+        initial={"customer": preselect} if preselect else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            loan = services.loan_create(
+                customer=data["customer"],
+                product_version=data["product_version"],
+                principal=Money(data["principal"]),
+                annual_rate=data["annual_rate"],
+                months=data["months"],
+                repayment_day=data.get("repayment_day"),
+                actor=request.user,
+            )
+        except LendingError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("贷款已创建，待财务确认放款。"))
+            return redirect("lending:loan_detail", pk=loan.pk)
+    return render(request, "lending/loan_form.html", {"form": form})
+
+
+# ---------------------------------------------------------------- products
+
+
+@login_required
+@permission_required("lending.manage_products", raise_exception=True)
+def product_list(request: HttpRequest) -> HttpResponse:
+    products = Product.objects.prefetch_related("versions").order_by("code")
+    return render(request, "lending/product_list.html", {"products": products})
+
+
+@login_required
+@permission_required("lending.manage_products", raise_exception=True)
+def product_create(request: HttpRequest) -> HttpResponse:
+    form = ProductForm(request.POST or None, prefix="p")
+    terms = ProductVersionForm(request.POST or None, prefix="v")
+    if request.method == "POST" and form.is_valid() and terms.is_valid():
+        product = product_services.product_create(
+            code=form.cleaned_data["code"],
+            name=form.cleaned_data["name"],
+            version_data=terms.version_data(),
+            actor=request.user,
+        )
+        messages.success(request, _("产品已创建（草稿版本 1），发布后方可使用。"))
+        version = product.versions.get(number=1)
+        return redirect("lending:product_version_edit", pk=version.pk)
+    return render(
+        request, "lending/product_form.html", {"form": form, "terms": terms, "version": None}
+    )
+
+
+@login_required
+@permission_required("lending.manage_products", raise_exception=True)
+def product_version_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(ProductVersion.objects.select_related("product"), pk=pk)
+    editable = version.status == ProductVersion.Status.DRAFT
+    terms = ProductVersionForm(
+        request.POST if request.method == "POST" and editable else None,
+        prefix="v",
+        initial=ProductVersionForm.initial_for(version),
+    )
+    if not editable:
+        for field in terms.fields.values():
+            field.disabled = True
+    if request.method == "POST" and editable and terms.is_valid():
+        try:
+            product_services.version_update(
+                version=version, data=terms.version_data(), actor=request.user
+            )
+        except LendingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("草稿已保存。"))
+        return redirect("lending:product_version_edit", pk=version.pk)
+    return render(
+        request,
+        "lending/product_form.html",
+        {
+            "form": None,
+            "terms": terms,
+            "version": version,
+            "editable": editable,
+            "versions": version.product.versions.order_by("-number"),
+        },
+    )
+
+
+@login_required
+@require_POST
+@permission_required("lending.manage_products", raise_exception=True)
+def product_version_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(ProductVersion, pk=pk)
+    try:
+        product_services.version_publish(version=version, actor=request.user)
+    except LendingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("版本已发布；此前的发布版本（如有）已停用。"))
+    return redirect("lending:product_version_edit", pk=version.pk)
+
+
+@login_required
+@require_POST
+@permission_required("lending.manage_products", raise_exception=True)
+def product_version_new(request: HttpRequest, pk: int) -> HttpResponse:
+    product = get_object_or_404(Product, pk=pk)
+    try:
+        draft = product_services.version_new(product=product, actor=request.user)
+    except LendingError as exc:
+        messages.error(request, exc.message)
+        return redirect("lending:product_list")
+    messages.success(request, _("已新建草稿版本。"))
+    return redirect("lending:product_version_edit", pk=draft.pk)

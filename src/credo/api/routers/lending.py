@@ -1,0 +1,571 @@
+"""Lending API: products, loans (scoped), schedules, repayment postings (idempotent), reversal,
+prepayment quote and posting, accounting vouchers and the schedule calculator.
+
+Amounts are decimal strings in yuan ("1234.56"); dates ISO ``YYYY-MM-DD``. A POST that posts
+money honours ``Idempotency-Key``: the response is stored and replayed (``@idempotent``), and the
+key is also handed to the posting service, so a replay never posts twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+
+from credo.api.auth import require_perm, require_scope
+from credo.api.errors import ApiError
+from credo.api.idempotency import HEADER, idempotent
+from credo.api.pagination import Page, paginate
+from credo.api.schemas import ErrorOut
+from credo.core.money import Money
+from credo.lending import accounting, prepayment, selectors, services
+from credo.lending.errors import LendingError
+from credo.lending.ledger import fen
+from credo.lending.models import Installment, Loan, Posting, Product, ProductVersion
+from credo.lending.schedule import METHODS, ScheduleError, fen_to_str, generate
+
+router = Router(tags=["lending"])
+ERRORS: dict[int, type[Schema]] = {
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
+
+
+# --- schemas -------------------------------------------------------------------------------------
+class ProductOut(Schema):
+    code: str
+    name: str
+    version: int
+    min_amount: str
+    max_amount: str
+    min_months: int
+    max_months: int
+    min_rate: str
+    max_rate: str
+    method: str
+    repayment_day: int | None
+    upfront_fee_rate: str
+    installment_fee: str
+    penalty_multiplier: str
+    grace_days: int
+    penalty_days_in_year: int
+    allocation_order: list[str]
+    required_documents: list[Any]
+
+
+class LoanOut(Schema):
+    id: int
+    number: str
+    customer_id: int
+    customer_name: str
+    product: str
+    product_version: int
+    principal: str
+    annual_rate: str
+    months: int
+    method: str
+    repayment_day: int | None
+    status: str
+    classification: str
+    dpd: int
+    start_date: str | None
+    maturity_date: str | None
+    outstanding_principal: str
+    credit_balance: str
+    owner: str
+    version: int
+
+
+class LoanDetailOut(LoanOut):
+    upfront_fee: str
+    installment_fee: str
+    penalty_multiplier: str
+    grace_days: int
+    penalty_days_in_year: int
+    allocation_order: list[str]
+    figures: dict[str, Any]
+
+
+class InstallmentOut(Schema):
+    period: int
+    due_date: str
+    principal_due: str
+    interest_due: str
+    fee_due: str
+    penalty_due: str
+    principal_paid: str
+    interest_paid: str
+    fee_paid: str
+    penalty_paid: str
+    status: str
+    paid_on: str | None
+
+
+class PostingIn(Schema):
+    amount: str
+    received_on: dt.date
+    reference: str = ""
+
+
+class PostingOut(Schema):
+    id: int
+    loan_id: int
+    loan_number: str
+    amount: str
+    received_on: str
+    channel: str
+    reference: str
+    allocation: dict[str, Any]
+    reversed_at: str | None
+    created_at: str
+    loan_status: str
+    outstanding_principal: str
+
+
+class ReverseIn(Schema):
+    reason: str
+
+
+class ReverseOut(Schema):
+    posting_id: int
+    reversal_entry_id: int
+    loan_status: str
+    outstanding_principal: str
+
+
+class PrepayIn(Schema):
+    amount: str
+    on_date: dt.date
+    mode: str = "reduce_payment"
+
+
+class PrepayOut(Schema):
+    loan: str
+    status: str
+    due_posting_id: int | None
+    posting_id: int
+    principal: str
+    interest: str
+    outstanding_principal: str
+    paid_off: bool
+
+
+class ScheduleQuoteIn(Schema):
+    principal: str
+    annual_rate: str
+    months: int
+    method: str
+    start: dt.date
+    repayment_day: int | None = None
+    days_in_year: int = 360
+
+
+class LoanFilter(Schema):
+    q: str = ""
+    status: str = ""
+    classification: str = ""
+    overdue: str = ""
+    page: int = 1
+    page_size: int | None = None
+
+
+# --- helpers -------------------------------------------------------------------------------------
+def _y(value: Any) -> str:
+    return fen_to_str(value.fen if isinstance(value, Money) else int(value or 0))
+
+
+def _lending_error(exc: LendingError) -> ApiError:
+    return ApiError(exc.code, exc.message, status=exc.status)
+
+
+def _amount(text: str, field: str = "amount") -> Money:
+    try:
+        value = Decimal(str(text).strip())
+    except (InvalidOperation, ValueError):
+        value = Decimal("NaN")
+    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+        raise ApiError(
+            "validation_error",
+            _("请求参数校验失败"),
+            status=422,
+            details={f"body.{field}": [_("金额必须是大于 0、最多两位小数的数字（元）")]},
+        )
+    return Money(value)
+
+
+def _date_param(request: HttpRequest, name: str, default: dt.date | None = None) -> dt.date:
+    raw = request.GET.get(name, "")
+    if not raw:
+        if default is not None:
+            return default
+        raise ApiError(
+            "validation_error",
+            _("请求参数校验失败"),
+            status=422,
+            details={f"query.{name}": [_("必填，格式 YYYY-MM-DD")]},
+        )
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(
+            "validation_error",
+            _("请求参数校验失败"),
+            status=422,
+            details={f"query.{name}": [_("日期格式应为 YYYY-MM-DD")]},
+        ) from None
+
+
+def _get_loan(request: HttpRequest, loan_id: int) -> Loan:
+    try:
+        return selectors.loan_get(request.user, loan_id)
+    except Http404:
+        raise ApiError("not_found", _("贷款不存在或无权访问"), status=404) from None
+
+
+def _idem_key(request: HttpRequest) -> str | None:
+    return request.headers.get(HEADER, "").strip() or None
+
+
+def product_out(pv: ProductVersion) -> dict[str, Any]:
+    return {
+        "code": pv.product.code,
+        "name": pv.product.name,
+        "version": pv.number,
+        "min_amount": _y(pv.min_amount),
+        "max_amount": _y(pv.max_amount),
+        "min_months": pv.min_months,
+        "max_months": pv.max_months,
+        "min_rate": str(pv.min_rate.normalize()),
+        "max_rate": str(pv.max_rate.normalize()),
+        "method": pv.method,
+        "repayment_day": pv.repayment_day,
+        "upfront_fee_rate": str(pv.upfront_fee_rate.normalize()),
+        "installment_fee": _y(pv.installment_fee),
+        "penalty_multiplier": str(pv.penalty_multiplier),
+        "grace_days": pv.grace_days,
+        "penalty_days_in_year": pv.penalty_days_in_year,
+        "allocation_order": list(pv.allocation_order or []),
+        "required_documents": list(pv.required_documents or []),
+    }
+
+
+def loan_out(loan: Loan) -> dict[str, Any]:
+    return {
+        "id": loan.pk,
+        "number": loan.number,
+        "customer_id": loan.customer_id,
+        "customer_name": loan.customer.name,
+        "product": loan.product_version.product.code,
+        "product_version": loan.product_version.number,
+        "principal": _y(loan.principal),
+        "annual_rate": str(loan.annual_rate.normalize()),
+        "months": loan.months,
+        "method": loan.method,
+        "repayment_day": loan.repayment_day,
+        "status": loan.status,
+        "classification": loan.classification,
+        "dpd": loan.dpd,
+        "start_date": loan.start_date.isoformat() if loan.start_date else None,
+        "maturity_date": loan.maturity_date.isoformat() if loan.maturity_date else None,
+        "outstanding_principal": _y(loan.outstanding_principal),
+        "credit_balance": _y(loan.credit_balance),
+        "owner": loan.owner.get_username(),
+        "version": loan.version,
+    }
+
+
+def _figures(loan: Loan) -> dict[str, Any]:
+    rows = list(loan.installments.order_by("period"))
+    today = timezone.localdate()
+    owed = sum(
+        sum(services._due_components(i).values())
+        for i in rows
+        if i.due_date <= today and i.status != Installment.Status.PAID
+    )
+    nxt = next(
+        (i for i in rows if i.status != Installment.Status.PAID and i.due_date > today), None
+    )
+    paid = loan.postings.filter(reversed_at__isnull=True).aggregate(s=Sum("amount"))["s"]
+    return {
+        "due_amount": fen_to_str(owed),
+        "next_due_date": nxt.due_date.isoformat() if nxt else None,
+        "next_due_amount": fen_to_str(sum(services._due_components(nxt).values())) if nxt else None,
+        "installments_total": len(rows),
+        "installments_paid": sum(1 for i in rows if i.status == Installment.Status.PAID),
+        "principal_repaid": fen_to_str(sum(i.principal_paid.fen for i in rows)),
+        "interest_paid": fen_to_str(sum(i.interest_paid.fen for i in rows)),
+        "penalty_paid": fen_to_str(sum(i.penalty_paid.fen for i in rows)),
+        "total_received": fen_to_str(fen(paid)),
+    }
+
+
+def _alloc_out(allocation: dict[str, Any]) -> dict[str, Any]:
+    totals = allocation.get("totals", {})
+    out: dict[str, Any] = {
+        "totals": {k: fen_to_str(int(v)) for k, v in totals.items()},
+        "credit": fen_to_str(int(allocation.get("credit", 0))),
+        "installments": [
+            {
+                "period": part.get("period"),
+                **{k: fen_to_str(int(part[k])) for k in services.COMPONENTS if k in part},
+            }
+            for part in allocation.get("installments", [])
+        ],
+    }
+    if "prepayment" in allocation:
+        info = allocation["prepayment"]
+        out["prepayment"] = {"mode": info.get("mode"), "on_date": info.get("on_date")}
+    return out
+
+
+def posting_out(posting: Posting, loan: Loan) -> dict[str, Any]:
+    return {
+        "id": posting.pk,
+        "loan_id": loan.pk,
+        "loan_number": loan.number,
+        "amount": _y(posting.amount),
+        "received_on": posting.received_on.isoformat(),
+        "channel": posting.channel,
+        "reference": posting.reference,
+        "allocation": _alloc_out(posting.allocation),
+        "reversed_at": posting.reversed_at.isoformat() if posting.reversed_at else None,
+        "created_at": posting.created_at.isoformat(),
+        "loan_status": loan.status,
+        "outstanding_principal": _y(loan.outstanding_principal),
+    }
+
+
+# --- endpoints -----------------------------------------------------------------------------------
+@router.get(
+    "/products", response={200: list[ProductOut], **ERRORS}, summary="在售产品（已发布版本）"
+)
+def list_products(request: HttpRequest) -> list[dict[str, Any]]:
+    require_scope(request, "read")
+    require_perm(request, "lending.view_product")
+    versions = ProductVersion.objects.filter(
+        status=ProductVersion.Status.PUBLISHED, product__in=Product.objects.filter(is_active=True)
+    ).select_related("product")
+    return [product_out(pv) for pv in versions.order_by("product__code")]
+
+
+@router.get("/loans", response={200: Page[LoanOut], **ERRORS}, summary="贷款列表（按数据权限）")
+def list_loans(request: HttpRequest, filters: Query[LoanFilter]) -> dict[str, Any]:
+    require_scope(request, "read")
+    require_perm(request, "lending.view_loan")
+    params = filters.model_dump()
+    data = paginate(selectors.loan_list(request.user, params), filters.page, filters.page_size)
+    data["items"] = [loan_out(loan) for loan in data["items"]]
+    return data
+
+
+@router.get("/loans/{loan_id}", response={200: LoanDetailOut, **ERRORS}, summary="贷款详情")
+def get_loan(request: HttpRequest, loan_id: int) -> dict[str, Any]:
+    require_scope(request, "read")
+    require_perm(request, "lending.view_loan")
+    loan = _get_loan(request, loan_id)
+    return {
+        **loan_out(loan),
+        "upfront_fee": _y(loan.upfront_fee),
+        "installment_fee": _y(loan.installment_fee),
+        "penalty_multiplier": str(loan.penalty_multiplier),
+        "grace_days": loan.grace_days,
+        "penalty_days_in_year": loan.penalty_days_in_year,
+        "allocation_order": list(loan.allocation_order or []),
+        "figures": _figures(loan),
+    }
+
+
+@router.get(
+    "/loans/{loan_id}/schedule",
+    response={200: list[InstallmentOut], **ERRORS},
+    summary="还款计划",
+)
+def loan_schedule(request: HttpRequest, loan_id: int) -> list[dict[str, Any]]:
+    require_scope(request, "read")
+    require_perm(request, "lending.view_loan")
+    loan = _get_loan(request, loan_id)
+    return [
+        {
+            "period": i.period,
+            "due_date": i.due_date.isoformat(),
+            **{
+                f"{c}_{s}": _y(getattr(i, f"{c}_{s}"))
+                for c in ("principal", "interest", "fee", "penalty")
+                for s in ("due", "paid")
+            },
+            "status": i.status,
+            "paid_on": i.paid_on.isoformat() if i.paid_on else None,
+        }
+        for i in loan.installments.order_by("period")
+    ]
+
+
+@router.post(
+    "/loans/{loan_id}/postings",
+    response={201: PostingOut, **ERRORS},
+    summary="登记还款（支持 Idempotency-Key）",
+)
+@idempotent
+def create_posting(request: HttpRequest, loan_id: int, payload: PostingIn) -> Status[Any]:
+    require_scope(request, "write")
+    require_perm(request, "lending.post_repayment")
+    loan = _get_loan(request, loan_id)
+    amount = _amount(payload.amount)
+    try:
+        posting = services.repayment_post(
+            loan=loan,
+            amount=amount,
+            received_on=payload.received_on,
+            actor=request.user,
+            channel=Posting.Channel.API,
+            reference=payload.reference[:80],
+            idempotency_key=_idem_key(request),
+        )
+    except LendingError as exc:
+        raise _lending_error(exc) from exc
+    loan.refresh_from_db()
+    return Status(201, posting_out(posting, loan))
+
+
+@router.post(
+    "/postings/{posting_id}/reverse",
+    response={200: ReverseOut, **ERRORS},
+    summary="冲正还款（支持 Idempotency-Key）",
+)
+@idempotent
+def reverse_posting(request: HttpRequest, posting_id: int, payload: ReverseIn) -> dict[str, Any]:
+    require_scope(request, "write")
+    require_perm(request, "lending.reverse_posting")
+    posting = Posting.objects.filter(pk=posting_id).first()
+    if posting is None:
+        raise ApiError("not_found", _("还款记录不存在或无权访问"), status=404)
+    loan = _get_loan(request, posting.loan_id)
+    if "prepayment" in (posting.allocation or {}):
+        raise ApiError("invalid_state", _("提前还款已重排还款计划，不能直接冲正。"), status=409)
+    try:
+        entry = services.posting_reverse(posting=posting, actor=request.user, reason=payload.reason)
+    except LendingError as exc:
+        raise _lending_error(exc) from exc
+    loan.refresh_from_db()
+    return {
+        "posting_id": posting.pk,
+        "reversal_entry_id": entry.pk,
+        "loan_status": loan.status,
+        "outstanding_principal": _y(loan.outstanding_principal),
+    }
+
+
+@router.get(
+    "/loans/{loan_id}/prepayment-quote",
+    response={200: dict[str, Any], **ERRORS},
+    summary="提前还款试算（?date=YYYY-MM-DD&amount=元）",
+)
+def prepayment_quote(request: HttpRequest, loan_id: int) -> dict[str, Any]:
+    require_scope(request, "read")
+    require_perm(request, "lending.view_loan")
+    loan = _get_loan(request, loan_id)
+    on_date = _date_param(request, "date", timezone.localdate())
+    raw = request.GET.get("amount", "")
+    amount = _amount(raw, "amount") if raw else None
+    try:
+        return prepayment.prepayment_quote(loan=loan, on_date=on_date, amount=amount)
+    except LendingError as exc:
+        raise _lending_error(exc) from exc
+
+
+@router.post(
+    "/loans/{loan_id}/prepay",
+    response={201: PrepayOut, **ERRORS},
+    summary="提前还款（支持 Idempotency-Key）",
+)
+@idempotent
+def prepay(request: HttpRequest, loan_id: int, payload: PrepayIn) -> Status[Any]:
+    require_scope(request, "write")
+    require_perm(request, "lending.post_repayment")
+    loan = _get_loan(request, loan_id)
+    amount = _amount(payload.amount)
+    try:
+        result = prepayment.prepay(
+            loan=loan,
+            amount=amount,
+            on_date=payload.on_date,
+            mode=payload.mode,
+            actor=request.user,
+            idempotency_key=_idem_key(request),
+            channel=Posting.Channel.API,
+        )
+    except LendingError as exc:
+        raise _lending_error(exc) from exc
+    return Status(201, result.as_dict())
+
+
+@router.get(
+    "/accounting/vouchers",
+    response=ERRORS,
+    summary="会计凭证导出 CSV（?from=YYYY-MM-DD&to=YYYY-MM-DD）",
+)
+def accounting_vouchers(request: HttpRequest) -> HttpResponse:
+    require_scope(request, "read")
+    require_perm(request, "lending.post_repayment")
+    date_from = _date_param(request, "from")
+    date_to = _date_param(request, "to")
+    if date_from > date_to or (date_to - date_from).days > 366:
+        raise ApiError(
+            "validation_error",
+            _("日期区间无效（起始日不能晚于截止日，且不超过一年）"),
+            status=422,
+            details={"query.from": [f"{date_from}"], "query.to": [f"{date_to}"]},
+        )
+    response = HttpResponse(
+        accounting.voucher_csv(date_from, date_to), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="vouchers_{date_from:%Y%m%d}_{date_to:%Y%m%d}.csv"'
+    )
+    return response
+
+
+@router.post("/schedule/quote", response={200: dict[str, Any], **ERRORS}, summary="还款计划试算")
+def schedule_quote(request: HttpRequest, payload: ScheduleQuoteIn) -> dict[str, Any]:
+    require_scope(request, "read")
+    principal = _amount(payload.principal, "principal")
+    try:
+        rate = Decimal(payload.annual_rate)
+        if not rate.is_finite():
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        raise ApiError(
+            "validation_error",
+            _("请求参数校验失败"),
+            status=422,
+            details={"body.annual_rate": [_("年利率必须是数字（%）")]},
+        ) from None
+    if payload.method not in METHODS:
+        raise ApiError(
+            "validation_error",
+            _("请求参数校验失败"),
+            status=422,
+            details={"body.method": list(METHODS)},
+        )
+    try:
+        schedule = generate(
+            principal=principal.fen,
+            annual_rate=rate,
+            months=payload.months,
+            method=payload.method,
+            start=payload.start,
+            repayment_day=payload.repayment_day,
+            days_in_year=payload.days_in_year,
+        )
+    except ScheduleError as exc:
+        raise ApiError("validation_error", str(exc), status=422) from exc
+    return schedule.as_dict()

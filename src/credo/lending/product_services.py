@@ -1,0 +1,135 @@
+"""Writes to loan products: create, edit a draft, publish, start a new draft version.
+
+Published versions are immutable (loans copy their terms); every change is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from credo.core.audit.services import audit_record
+from credo.lending.errors import InvalidState
+from credo.lending.models import Product, ProductVersion
+
+VERSION_FIELDS = (
+    "min_amount",
+    "max_amount",
+    "min_months",
+    "max_months",
+    "min_rate",
+    "max_rate",
+    "method",
+    "repayment_day",
+    "upfront_fee_rate",
+    "installment_fee",
+    "penalty_multiplier",
+    "grace_days",
+    "penalty_days_in_year",
+    "allocation_order",
+    "required_documents",
+)
+
+
+def _snapshot(version: ProductVersion) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in VERSION_FIELDS:
+        value = getattr(version, name)
+        out[name] = value if isinstance(value, int | list | type(None)) else str(value)
+    return out
+
+
+@transaction.atomic
+def product_create(*, code: str, name: str, version_data: Mapping[str, Any], actor: Any) -> Product:
+    """A new product with draft version 1."""
+    product = Product.objects.create(code=code, name=name)
+    version = ProductVersion.objects.create(
+        product=product, number=1, status=ProductVersion.Status.DRAFT, **dict(version_data)
+    )
+    audit_record(
+        action="product.create",
+        actor=actor,
+        obj=product,
+        changes={"code": [None, code], "name": [None, name]},
+        metadata={"version": version.number, "terms": _snapshot(version)},
+    )
+    return product
+
+
+@transaction.atomic
+def version_update(
+    *, version: ProductVersion, data: Mapping[str, Any], actor: Any
+) -> ProductVersion:
+    """Edit a draft version; published and retired versions are read-only."""
+    locked = ProductVersion.objects.select_for_update().get(pk=version.pk)
+    if locked.status != ProductVersion.Status.DRAFT:
+        raise InvalidState(_("只有草稿版本可以修改；已发布的版本请新建版本。"))
+    before = _snapshot(locked)
+    for name, value in data.items():
+        if name in VERSION_FIELDS:
+            setattr(locked, name, value)
+    locked.save()
+    after = _snapshot(locked)
+    changes = {k: [before[k], after[k]] for k in VERSION_FIELDS if before[k] != after[k]}
+    audit_record(action="product.version_update", actor=actor, obj=locked, changes=changes)
+    return locked
+
+
+@transaction.atomic
+def version_publish(*, version: ProductVersion, actor: Any) -> ProductVersion:
+    """Publish a draft and retire the version published before it, in one transaction."""
+    locked = ProductVersion.objects.select_for_update().get(pk=version.pk)
+    if locked.status != ProductVersion.Status.DRAFT:
+        raise InvalidState(_("只有草稿版本可以发布。"))
+    previous = list(
+        ProductVersion.objects.select_for_update().filter(
+            product_id=locked.product_id, status=ProductVersion.Status.PUBLISHED
+        )
+    )
+    for old in previous:
+        old.status = ProductVersion.Status.RETIRED
+        old.save(update_fields=["status"])
+    locked.status = ProductVersion.Status.PUBLISHED
+    locked.published_at = timezone.now()
+    locked.save(update_fields=["status", "published_at"])
+    audit_record(
+        action="product.version_publish",
+        actor=actor,
+        obj=locked,
+        changes={"status": ["draft", "published"]},
+        metadata={"retired": [f"v{old.number}" for old in previous]},
+    )
+    return locked
+
+
+@transaction.atomic
+def version_new(*, product: Product, actor: Any) -> ProductVersion:
+    """A new draft (number + 1) copied from the published (else the latest) version."""
+    Product.objects.select_for_update().get(pk=product.pk)
+    versions = ProductVersion.objects.filter(product=product)
+    if versions.filter(status=ProductVersion.Status.DRAFT).exists():
+        raise InvalidState(_("该产品已有草稿版本，请先编辑或发布该草稿。"))
+    source = (
+        versions.filter(status=ProductVersion.Status.PUBLISHED).first()
+        or versions.order_by("-number").first()
+    )
+    if source is None:
+        raise InvalidState(_("该产品没有可复制的版本。"))
+    top = versions.order_by("-number").values_list("number", flat=True).first() or 0
+    draft = ProductVersion.objects.create(
+        product=product,
+        number=top + 1,
+        status=ProductVersion.Status.DRAFT,
+        **{name: getattr(source, name) for name in VERSION_FIELDS},
+    )
+    audit_record(
+        action="product.version_new",
+        actor=actor,
+        obj=draft,
+        metadata={"copied_from": f"v{source.number}"},
+    )
+    return draft

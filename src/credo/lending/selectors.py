@@ -1,0 +1,90 @@
+"""Reads of loans and products. Every loan list goes through the user's data scope."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from credo.accounts.scope import can_access, scope_queryset
+from credo.core.audit.services import audit_record
+from credo.customers.models import CustomerEvent
+from credo.lending.models import JournalEntry, Loan, Posting, ProductVersion
+
+
+def loans_for(user: Any) -> QuerySet[Loan]:
+    return scope_queryset(Loan.objects.all(), user)
+
+
+def loan_list(user: Any, params: Mapping[str, Any] | None = None) -> QuerySet[Loan]:
+    """Filters: ``status``, ``classification``, ``q`` (loan number or customer name),
+    ``overdue`` (any truthy value → only loans with DPD > 0 or status overdue)."""
+    params = params or {}
+    qs = loans_for(user).select_related("customer", "owner", "product_version__product")
+    status = params.get("status")
+    if status in Loan.Status.values:
+        qs = qs.filter(status=status)
+    classification = params.get("classification")
+    if classification in Loan.Classification.values:
+        qs = qs.filter(classification=classification)
+    q = str(params.get("q") or "").strip()
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(customer__name__icontains=q))
+    if params.get("overdue") in ("1", "on", "true", True):
+        qs = qs.filter(Q(dpd__gt=0) | Q(status=Loan.Status.OVERDUE))
+    return qs.order_by("-id")
+
+
+def loan_get(user: Any, pk: Any) -> Loan:
+    """The loan if inside the user's scope; otherwise 404 (and the attempt is audited)."""
+    try:
+        loan = Loan.objects.select_related(
+            "customer", "owner", "team", "branch", "product_version__product", "created_by"
+        ).get(pk=int(pk))
+    except (Loan.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not can_access(loan, user):
+        with transaction.atomic():
+            audit_record(
+                action="loan.access_denied",
+                actor=user,
+                obj=loan,
+                object_repr=f"loan #{loan.pk}",
+            )
+        raise Http404
+    return loan
+
+
+def loan_entries(loan: Loan) -> QuerySet[JournalEntry]:
+    return loan.entries.prefetch_related("lines__account").select_related("actor").order_by("id")
+
+
+def loan_postings(loan: Loan) -> QuerySet[Posting]:
+    return loan.postings.select_related("actor").order_by("-id")
+
+
+def loan_events(loan: Loan) -> QuerySet[CustomerEvent]:
+    """The customer's timeline events about this loan or its postings."""
+    posting_ids = [str(pk) for pk in loan.postings.values_list("pk", flat=True)]
+    return (
+        loan.customer.events.filter(source="lending")
+        .filter(
+            Q(object_type="lending.loan", object_id=str(loan.pk))
+            | Q(object_type="lending.posting", object_id__in=posting_ids)
+        )
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def published_versions() -> QuerySet[ProductVersion]:
+    return (
+        ProductVersion.objects.filter(
+            status=ProductVersion.Status.PUBLISHED, product__is_active=True
+        )
+        .select_related("product")
+        .order_by("product__code")
+    )
