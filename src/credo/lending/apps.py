@@ -91,9 +91,11 @@ class LendingConfig(AppConfig):
         register_role_permissions(
             "admin",
             [
+                "lending.manage_limits",
                 "lending.manage_products",
                 "lending.view_product",
                 "lending.view_loan",
                 "lending.run_eod",
             ],
         )
+        register_role_permissions("risk_manager", ["lending.manage_limits"])

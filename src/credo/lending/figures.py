@@ -12,9 +12,17 @@ from credo.lending.models import Installment, Loan
 
 
 def customer_figures(customer: Any) -> dict[str, Any]:
+    from credo.lending.limits import limit_status
+
+    result: dict[str, Any] = {}
+    status = limit_status(customer)
+    if status is not None:
+        result["limit"] = Money.from_fen(status.available).format() + (
+            "（已冻结）" if status.frozen else ""
+        )
     loans = Loan.objects.filter(customer=customer).exclude(status=Loan.Status.PENDING)
     if not loans.exists():
-        return {}
+        return result
     agg = loans.aggregate(total=Sum("principal"), outstanding=Sum("outstanding_principal"))
     overdue = Installment.objects.filter(
         loan__customer=customer, status=Installment.Status.OVERDUE
@@ -31,6 +39,7 @@ def customer_figures(customer: Any) -> dict[str, Any]:
         )
     )
     return {
+        **result,
         "total_credit": Money.from_fen(fen(agg["total"])).format(),
         "outstanding": Money.from_fen(fen(agg["outstanding"])).format(),
         "overdue": Money.from_fen(fen(overdue["owed"])).format(),

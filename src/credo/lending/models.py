@@ -441,3 +441,28 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.txn_date} {self.amount} {self.payer_name}"
+
+
+class CreditLimit(models.Model):
+    """授信额度: a customer's approved limit; loans draw on it (used = open principal)."""
+
+    customer = models.OneToOneField("customers.Customer", on_delete=models.PROTECT,
+                                    related_name="credit_limit")
+    amount = MoneyField(_("授信额度"))
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    frozen = models.BooleanField(_("已冻结"), default=False)
+    reason = models.CharField(_("最近调整原因"), max_length=200, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("授信额度")
+        verbose_name_plural = _("授信额度")
+        permissions = [("manage_limits", _("调整/冻结授信额度"))]
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0),
+                                              name="creditlimit_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.amount}"

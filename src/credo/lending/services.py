@@ -75,6 +75,9 @@ def loan_create(
             _("年利率应在 %(lo)s%%–%(hi)s%% 之间。")
             % {"lo": pv.min_rate.normalize(), "hi": pv.max_rate.normalize()}
         )
+    from credo.lending.limits import check_drawdown
+
+    check_drawdown(customer, principal.fen)
     fee = Money(principal.yuan * pv.upfront_fee_rate / 100)
     # django-stubs types MoneyField as an int field; Money is what it stores.
     loan = Loan.objects.create(  # type: ignore[misc]

@@ -1,9 +1,15 @@
 from django.urls import path
 
-from credo.lending import views
+from credo.lending import limit_views, views
 
 app_name = "lending"
 urlpatterns = [
+    path("limits/<int:customer_pk>/", limit_views.credit_limit, name="credit_limit"),
+    path(
+        "limits/<int:customer_pk>/freeze/",
+        limit_views.credit_limit_freeze,
+        name="credit_limit_freeze",
+    ),
     path("calculator/", views.calculator, name="calculator"),
     path("loans/", views.loan_list, name="loan_list"),
     path("loans/new/", views.loan_create, name="loan_create"),
