@@ -85,7 +85,7 @@ def limit_set(
     limit = CreditLimit.objects.select_for_update().filter(customer=customer).first()
     before = limit.amount.fen if limit else None
     if limit is None:
-        limit = CreditLimit(customer=customer, amount=amount, updated_by=actor)
+        limit = CreditLimit(customer=customer, amount=amount, updated_by=actor)  # type: ignore[misc]  # MoneyField stores Money
     else:
         limit.amount, limit.version = amount, limit.version + 1
     limit.valid_until, limit.reason, limit.updated_by = valid_until, reason, actor
