@@ -14,6 +14,7 @@ urlpatterns = [
     path("todo/", include("credo.core.todo.urls")),
     path("customers/", include("credo.customers.urls")),
     path("lending/statements/", include("credo.lending.statement_urls")),
+    path("lending/eod/", include("credo.lending.eod_urls")),
     path("lending/", include("credo.lending.urls")),
     path("system/fields/", include("credo.core.customfields.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

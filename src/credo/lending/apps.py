@@ -57,6 +57,19 @@ class LendingConfig(AppConfig):
         )
         register_nav(
             NavItem(
+                _("日终批处理"),
+                "lending_eod:runs",
+                "calendar-time",
+                "lending.run_eod",
+                section="lending",
+                order=50,
+            )
+        )
+        from credo.core.scheduling.registry import register_schedule
+
+        register_schedule("lending.eod_nightly", "credo.lending.tasks.eod_nightly", "30 1 * * *")
+        register_nav(
+            NavItem(
                 _("还款计划试算"), "lending:calculator", "calculator", section="lending", order=90
             )
         )

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from credo.lending import eod_views
+
+app_name = "lending_eod"
+urlpatterns = [
+    path("", eod_views.runs, name="runs"),
+    path("<int:pk>/", eod_views.run_detail, name="run_detail"),
+]
