@@ -152,8 +152,10 @@ def test_customer_key_figures(make_loan, finance, borrower):
     figures = key_figures(borrower)
     first = loan.installments.get(period=1)
     assert figures["total_credit"] == "¥120,000.00" and figures["outstanding"] == "¥120,000.00"
-    assert figures["overdue"] == Money.from_fen(first.principal_due.fen + first.interest_due.fen
-                                                ).format()
+    assert (
+        figures["overdue"]
+        == Money.from_fen(first.principal_due.fen + first.interest_due.fen).format()
+    )
 
 
 def test_prepayment_posting_cannot_be_reversed_directly(make_loan, finance):
@@ -161,8 +163,9 @@ def test_prepayment_posting_cannot_be_reversed_directly(make_loan, finance):
 
     loan = services.loan_disburse(loan=make_loan(), actor=finance, value_date=VALUE_DATE)
     on = loan.installments.get(period=2).due_date
-    result = prepay(loan=loan, amount=Money("30000"), on_date=on, mode="shorten_term",
-                    actor=finance)
+    result = prepay(
+        loan=loan, amount=Money("30000"), on_date=on, mode="shorten_term", actor=finance
+    )
     with pytest.raises(InvalidState, match="提前还款"):
         services.posting_reverse(posting=result.posting, actor=finance, reason="误操作")
     assert ledger.verify().ok

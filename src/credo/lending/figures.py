@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import F, Sum
+from django.utils.translation import gettext
 
 from credo.core.money import Money
 from credo.lending.ledger import fen
@@ -18,7 +19,7 @@ def customer_figures(customer: Any) -> dict[str, Any]:
     status = limit_status(customer)
     if status is not None:
         result["limit"] = Money.from_fen(status.available).format() + (
-            "（已冻结）" if status.frozen else ""
+            gettext("（已冻结）") if status.frozen else ""
         )
     loans = Loan.objects.filter(customer=customer).exclude(status=Loan.Status.PENDING)
     if not loans.exists():

@@ -353,12 +353,14 @@ class EodRun(models.Model):
         FAILED = "failed", _("失败")
 
     business_date = models.DateField(_("业务日期"), unique=True)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
-                              default=Status.RUNNING)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
     loans_total = models.PositiveIntegerField(default=0)
@@ -385,8 +387,9 @@ class EodChunk(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["run", "first_loan_id"],
-                                               name="eodchunk_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "first_loan_id"], name="eodchunk_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.run} [{self.first_loan_id}–{self.last_loan_id}]"
@@ -396,8 +399,9 @@ class StatementImport(models.Model):
     """A bank statement file imported for repayment matching (银行流水导入)."""
 
     file_name = models.CharField(_("文件名"), max_length=200)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     counts = models.JSONField(default=dict, blank=True)
 
@@ -417,8 +421,7 @@ class StatementLine(models.Model):
         POSTED = "posted", _("已入账")
         IGNORED = "ignored", _("已忽略")
 
-    statement = models.ForeignKey(StatementImport, on_delete=models.CASCADE,
-                                  related_name="lines")
+    statement = models.ForeignKey(StatementImport, on_delete=models.CASCADE, related_name="lines")
     row_number = models.PositiveIntegerField(_("行号"))
     txn_date = models.DateField(_("交易日期"))
     amount = MoneyField(_("金额"))
@@ -426,12 +429,15 @@ class StatementLine(models.Model):
     payer_account = models.CharField(_("付款账号"), max_length=40, blank=True)
     reference = models.CharField(_("摘要/附言"), max_length=200, blank=True)
     bank_txn_id = models.CharField(_("银行流水号"), max_length=80, blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices,
-                              default=Status.UNMATCHED, db_index=True)
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="statement_lines")
-    posting = models.OneToOneField(Posting, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="statement_line")
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.UNMATCHED, db_index=True
+    )
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, null=True, blank=True, related_name="statement_lines"
+    )
+    posting = models.OneToOneField(
+        Posting, on_delete=models.PROTECT, null=True, blank=True, related_name="statement_line"
+    )
     match_reason = models.CharField(_("匹配依据"), max_length=60, blank=True)
 
     class Meta:
@@ -446,14 +452,16 @@ class StatementLine(models.Model):
 class CreditLimit(models.Model):
     """授信额度: a customer's approved limit; loans draw on it (used = open principal)."""
 
-    customer = models.OneToOneField("customers.Customer", on_delete=models.PROTECT,
-                                    related_name="credit_limit")
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.PROTECT, related_name="credit_limit"
+    )
     amount = MoneyField(_("授信额度"))
     valid_until = models.DateField(_("有效期至"), null=True, blank=True)
     frozen = models.BooleanField(_("已冻结"), default=False)
     reason = models.CharField(_("最近调整原因"), max_length=200, blank=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -461,8 +469,9 @@ class CreditLimit(models.Model):
         verbose_name = _("授信额度")
         verbose_name_plural = _("授信额度")
         permissions = [("manage_limits", _("调整/冻结授信额度"))]
-        constraints = [models.CheckConstraint(condition=Q(amount__gte=0),
-                                              name="creditlimit_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="creditlimit_not_negative")
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} {self.amount}"
