@@ -102,13 +102,23 @@ def test_finance_disburses_and_posts_repayment(page, login, org, owner):
         username="fin_e2e",
         display_name="周财务",
         org_unit=org["head"],
-        roles=[_role("fin_e2e", "view_loan", "disburse_loan", "post_repayment", "reverse_posting")],
+        roles=[
+            _role(
+                "fin_e2e",
+                "view_loan",
+                "disburse_loan",
+                "post_repayment",
+                "reverse_posting",
+                "run_eod",
+            )
+        ],
     )
     login(fin)
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{page.base_url}/lending/loans/")
     page.click(f"text={loan.number}")
-    value_date = timezone.localdate() - dt.timedelta(days=40)
+    # Disbursed 70 days ago: installment 1 fell due ~40 days ago, installment 2 ~10 days ago.
+    value_date = timezone.localdate() - dt.timedelta(days=70)
     page.fill("#disburse-form input[name=value_date]", value_date.isoformat())
     page.click("#disburse-form button[type=submit]")
     page.wait_for_selector("#loan-status:has-text('正常')")
@@ -134,4 +144,19 @@ def test_finance_disburses_and_posts_repayment(page, login, org, owner):
     page.wait_for_selector("#entry-table", state="visible")
     entries = page.inner_text("#entry-table")
     assert "loan_principal" in entries and "还款" in entries
+
+    # Close of business for yesterday: installment 2 is unpaid → overdue, DPD, 关注.
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    second = loan.installments.get(period=2)
+    page.goto(f"{page.base_url}/lending/eod/")
+    page.fill("input[name=business_date]", yesterday.isoformat())
+    page.get_by_role("button", name="运行日终").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-testid=eod-status]").inner_text().strip() == "已完成"
+    page.goto(f"{page.base_url}/lending/loans/{loan.pk}/")
+    expected_dpd = (yesterday - second.due_date).days
+    assert page.inner_text("#loan-dpd").strip() == str(expected_dpd)
+    assert page.inner_text("#loan-classification").strip() == "关注"
+    assert page.inner_text("#loan-status").strip() == "逾期"
+    assert page.locator("#installment-table tr[data-status=overdue]").count() == 1
     assert page.console_errors == []
