@@ -99,9 +99,19 @@ _WORLD = None
 def _make_world():
     """Objects set up by pytest fixtures for a hypothesis state machine (see tests/lending)."""
     assert _WORLD is not None, "state machine run outside its fixture"
-    from credo.lending.models import Installment, JournalEntry, JournalLine, Loan, Posting
+    from credo.lending.models import (
+        EodChunk,
+        EodRun,
+        Installment,
+        JournalEntry,
+        JournalLine,
+        Loan,
+        Posting,
+    )
 
     # Each example starts from a fresh book: remove the previous example's loan.
+    EodChunk.objects.all().delete()
+    EodRun.objects.all().delete()
     Posting.objects.all().delete()
     JournalLine.objects.all().delete()
     JournalEntry.objects.filter(reverses__isnull=False).delete()

@@ -28,10 +28,24 @@ class LoanMachine(RuleBasedStateMachine):
             loan=self.loan, actor=self.world["finance"], value_date=dt.date(2025, 1, 10)
         )
         self.postings: list[Posting] = []
+        self.day = dt.date(2025, 1, 10)
+
+    @rule(days=st.integers(min_value=1, max_value=12))
+    def eod(self, days):
+        """Close of business moves time forward: dues, overdue, penalty, credit applied."""
+        from credo.lending.eod import run_eod
+
+        self.day += dt.timedelta(days=days)
+        if self.day >= dt.date.today():
+            return
+        run = run_eod(self.day)
+        assert run.status == "done"
 
     @rule(amount=st.integers(min_value=1, max_value=3_000_000), period=st.integers(1, 12))
     def repay(self, amount, period):
-        on = self.loan.installments.get(period=period).due_date
+        on = max(self.loan.installments.get(period=period).due_date, self.day)
+        if on > dt.date.today():
+            return
         try:
             p = services.repayment_post(
                 loan=self.loan,
