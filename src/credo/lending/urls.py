@@ -1,6 +1,6 @@
 from django.urls import path
 
-from credo.lending import limit_views, views
+from credo.lending import limit_views, prepay_views, views
 
 app_name = "lending"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path("loans/<int:pk>/", views.loan_detail, name="loan_detail"),
     path("loans/<int:pk>/disburse/", views.loan_disburse, name="loan_disburse"),
     path("loans/<int:pk>/repay/", views.post_repayment, name="post_repayment"),
+    path("loans/<int:pk>/prepay/", prepay_views.prepay_page, name="prepay"),
     path("loans/<int:pk>/repay/preview/", views.repayment_preview, name="repayment_preview"),
     path(
         "loans/<int:pk>/postings/<int:posting_pk>/reverse/",
