@@ -22,15 +22,6 @@ pytestmark = pytest.mark.django_db
 D = dt.date
 
 
-@pytest.fixture(autouse=True)
-def _fresh_account_cache():
-    # ledger._ACCOUNTS caches account ids across tests; after a rolled-back test SQLite reuses
-    # ids for other codes, so a stale cache posts to the wrong account. Clear it per test.
-    ledger._ACCOUNTS.clear()
-    yield
-    ledger._ACCOUNTS.clear()
-
-
 @pytest.fixture
 def loan(make_loan, finance):
     """120,000.00 at 12% over 12 months, equal installments; first due 2026-02-15."""

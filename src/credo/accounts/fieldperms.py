@@ -76,6 +76,15 @@ def can_edit_field(user: Any, field_key: str) -> bool:
     return field_access(user, field_key) == EDIT
 
 
+def masked_value(obj: Model, field_name: str) -> str:
+    """The masked form of a sensitive value, whatever the user may see (lists, hints, exports
+    without permission). The mask kind comes from the field's registration."""
+    value = getattr(obj, field_name, None)
+    text = "" if value is None else str(value)
+    sensitive = get_sensitive_field(make_field_key(obj, field_name))
+    return mask(sensitive.mask_kind, text) if sensitive is not None else text
+
+
 def display_value(user: Any, obj: Model, field_name: str, *, purpose: str = "view") -> str:
     """The value to show ``user``: masked, or clear (and then audited as ``sensitive.read``)."""
     key = make_field_key(obj, field_name)

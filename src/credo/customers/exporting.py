@@ -19,10 +19,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credo.accounts.fieldperms import MASKED, field_access
+from credo.accounts.fieldperms import MASKED, field_access, masked_value
 from credo.core.audit.services import audit_record
 from credo.core.customfields import engine as cf
-from credo.core.masking import mask
 from credo.core.regions import get_region
 from credo.customers.industries import INDUSTRY_NAMES
 from credo.customers.models import Customer
@@ -68,11 +67,8 @@ def _local(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _sensitive_getter(name: str, clear: bool) -> Callable[[Customer], str]:
-    kind = SENSITIVE[name]
-
     def get(c: Customer) -> str:
-        value = getattr(c, name) or ""
-        return value if clear else mask(kind, value)
+        return (getattr(c, name) or "") if clear else masked_value(c, name)
 
     return get
 

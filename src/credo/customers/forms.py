@@ -5,10 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from credo.accounts.fieldperms import can_edit_field
+from credo.accounts.fieldperms import can_edit_field, masked_value
 from credo.core.customfields import engine as cf
 from credo.core.forms import StyledFormMixin, style_form
-from credo.core.masking import mask
 from credo.core.regions import children_of
 from credo.customers.industries import INDUSTRY_SECTIONS
 from credo.customers.models import Customer, DataKind, Relation
@@ -36,7 +35,6 @@ INDIVIDUAL_FIELDS = [
     "address",
     "bank_account",
 ]
-MASK_KINDS = {"id_number": "id_number", "phone": "phone", "bank_account": "bank_account"}
 
 
 def region_choices() -> list[tuple[str, Any]]:
@@ -93,7 +91,7 @@ class CustomerForm(forms.Form):
                 current = getattr(instance, name) or ""
                 self.fields[name].required = False
                 self.fields[name].widget.attrs["placeholder"] = (
-                    f"{mask(MASK_KINDS[name], current)}（{_('不修改请留空')}）" if current else ""
+                    f"{masked_value(instance, name)}（{_('不修改请留空')}）" if current else ""
                 )
                 if not can_edit_field(user, key):
                     self.fields[name].disabled = True

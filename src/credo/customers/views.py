@@ -13,15 +13,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from credo.accounts.fieldperms import can_view_clear, display_value
+from credo.accounts.fieldperms import can_view_clear, display_value, masked_value
 from credo.core.customfields import engine as cf
-from credo.core.masking import mask
 from credo.core.regions import children_of, full_name
 from credo.customers import selectors, services
 from credo.customers.errors import CustomerError, DuplicateCustomer
 from credo.customers.external import external_pull
 from credo.customers.forms import (
-    MASK_KINDS,
     AuthorizationForm,
     ContactForm,
     CustomerForm,
@@ -29,12 +27,13 @@ from credo.customers.forms import (
 )
 from credo.customers.industries import INDUSTRY_SECTIONS
 from credo.customers.models import Customer, CustomerEvent, DataKind, Relation
+from credo.customers.profile import SENSITIVE_FIELDS
 
 TIMELINE_PAGE = 20
 
 
 def _masked(customer: Customer, field: str) -> str:
-    return mask(MASK_KINDS[field], getattr(customer, field) or "")
+    return masked_value(customer, field)
 
 
 @login_required
@@ -177,7 +176,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     contacts = list(customer.contacts.all())
     for contact in contacts:
-        contact.masked_phone = mask("phone", contact.phone or "")  # type: ignore[attr-defined]
+        contact.masked_phone = masked_value(contact, "phone")  # type: ignore[attr-defined]
     counts = selectors.timeline_counts(customer)
     return render(
         request,
@@ -233,7 +232,7 @@ def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def customer_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     """Show one sensitive value in clear — only if permitted, always audited."""
-    if field not in MASK_KINDS:
+    if field not in SENSITIVE_FIELDS:
         raise Http404
     customer = selectors.customer_get(request.user, pk)
     if not can_view_clear(request.user, f"customers.customer.{field}"):

@@ -21,20 +21,24 @@ CHART = {
     "customer_credit": ("客户溢缴款", "liability", "2241"),
     "write_off_expense": ("贷款核销损失", "expense", "6701"),
 }
-_ACCOUNTS: dict[str, int] = {}
+
+
+def account_ids(codes: Iterable[str]) -> dict[str, int]:
+    """Ids of chart accounts by code, in one query (created on first use; names and export
+    codes stay editable). No process-wide cache: ids differ between databases and tests."""
+    wanted = set(codes)
+    found = dict(LedgerAccount.objects.filter(code__in=wanted).values_list("code", "id"))
+    for code in wanted - found.keys():
+        name, kind, export = CHART[code]
+        account, _created = LedgerAccount.objects.get_or_create(
+            code=code, defaults={"name": name, "kind": kind, "export_code": export}
+        )
+        found[code] = account.pk
+    return found
 
 
 def account_id(code: str) -> int:
-    """Id of a chart account (created on first use; names/export codes editable afterwards)."""
-    cached = _ACCOUNTS.get(code)
-    if cached is not None and LedgerAccount.objects.filter(pk=cached, code=code).exists():
-        return cached
-    name, kind, export = CHART[code]
-    account, _created = LedgerAccount.objects.get_or_create(
-        code=code, defaults={"name": name, "kind": kind, "export_code": export}
-    )
-    _ACCOUNTS[code] = account.pk
-    return account.pk
+    return account_ids([code])[code]
 
 
 def post_entry(
@@ -64,9 +68,10 @@ def post_entry(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         reverses=reverses,
     )
+    ids = account_ids(code for code, _d, _c in rows)
     JournalLine.objects.bulk_create(
         [
-            JournalLine(entry=entry, account_id=account_id(code), loan=loan, debit=d, credit=c)
+            JournalLine(entry=entry, account_id=ids[code], loan=loan, debit=d, credit=c)
             for code, d, c in rows
         ]
     )

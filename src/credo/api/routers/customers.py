@@ -14,15 +14,13 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from credo.accounts.fieldperms import MASKED, field_access
+from credo.accounts.fieldperms import display_value, field_access, masked_value
 from credo.api.auth import require_perm, require_scope
 from credo.api.errors import ApiError
 from credo.api.idempotency import idempotent
 from credo.api.pagination import Page, paginate
 from credo.api.schemas import ErrorOut
-from credo.core.audit.services import audit_record
 from credo.core.customfields import engine as cf
-from credo.core.masking import mask
 from credo.customers import selectors, services
 from credo.customers.errors import AuthorizationMissing, CustomerError, DuplicateCustomer
 from credo.customers.external import external_pull
@@ -36,7 +34,6 @@ ERRORS: dict[int, type[Schema]] = {
     409: ErrorOut,
     422: ErrorOut,
 }
-MASK_KINDS = {"id_number": "id_number", "phone": "phone", "bank_account": "bank_account"}
 
 
 class CustomerOut(Schema):
@@ -143,20 +140,12 @@ class PullOut(Schema):
     parsed: dict[str, Any]
 
 
-def _sensitive(user: Any, customer: Customer, field: str, *, audit: bool) -> str:
-    value = getattr(customer, field) or ""
-    if not value:
-        return ""
-    if field_access(user, f"customers.customer.{field}") == MASKED:
-        return mask(MASK_KINDS[field], value)
-    if audit:
-        audit_record(
-            action="sensitive.read",
-            actor=user,
-            obj=customer,
-            metadata={"field": f"customers.customer.{field}", "purpose": "api"},
-        )
-    return value
+def _sensitive(user: Any, customer: Customer, field: str, *, clear: bool) -> str:
+    """Masked in lists; in a detail read, clear when the field permission allows (audited by
+    ``display_value``, the same helper the web pages use)."""
+    if not clear:
+        return masked_value(customer, field)
+    return display_value(user, customer, field, purpose="api")
 
 
 def customer_out(user: Any, c: Customer, *, clear: bool = False) -> dict[str, Any]:
@@ -166,15 +155,9 @@ def customer_out(user: Any, c: Customer, *, clear: bool = False) -> dict[str, An
         "kind": c.kind,
         "name": c.name,
         "uscc": c.uscc,
-        "id_number": _sensitive(user, c, "id_number", audit=clear)
-        if clear
-        else mask("id_number", c.id_number or ""),
-        "phone": _sensitive(user, c, "phone", audit=clear)
-        if clear
-        else mask("phone", c.phone or ""),
-        "bank_account": _sensitive(user, c, "bank_account", audit=clear)
-        if clear
-        else mask("bank_account", c.bank_account or ""),
+        "id_number": _sensitive(user, c, "id_number", clear=clear),
+        "phone": _sensitive(user, c, "phone", clear=clear),
+        "bank_account": _sensitive(user, c, "bank_account", clear=clear),
         "registered_capital": str(c.registered_capital)
         if c.registered_capital is not None
         else None,
