@@ -74,9 +74,9 @@ def _borrower(owner):
     )
 
 
-def test_finance_disburses_and_posts_repayment(page, login, org, owner):
+def _product_version():
     product = Product.objects.create(code="e2e", name="经营贷")
-    pv = ProductVersion.objects.create(
+    return ProductVersion.objects.create(
         product=product,
         number=1,
         status="published",
@@ -90,6 +90,10 @@ def test_finance_disburses_and_posts_repayment(page, login, org, owner):
         penalty_multiplier=Decimal("1.5"),
         allocation_order=["penalty", "fee", "interest", "principal"],
     )
+
+
+def test_finance_disburses_and_posts_repayment(page, login, org, owner):
+    pv = _product_version()
     loan = services.loan_create(
         customer=_borrower(owner),
         product_version=pv,
@@ -159,4 +163,37 @@ def test_finance_disburses_and_posts_repayment(page, login, org, owner):
     assert page.inner_text("#loan-classification").strip() == "关注"
     assert page.inner_text("#loan-status").strip() == "逾期"
     assert page.locator("#installment-table tr[data-status=overdue]").count() == 1
+    assert page.console_errors == []
+
+
+def test_finance_writes_off_a_loss_loan(page, login, org, owner):
+    loan = services.loan_create(
+        customer=_borrower(owner),
+        product_version=_product_version(),
+        principal=Money("120000"),
+        annual_rate=Decimal("12"),
+        months=12,
+        actor=owner,
+    )
+    fin = UserFactory(
+        username="fin_wo",
+        display_name="吴财务",
+        org_unit=org["head"],
+        roles=[_role("fin_wo", "view_loan", "disburse_loan", "write_off_loan")],
+    )
+    loan = services.loan_disburse(
+        loan=loan, actor=fin, value_date=timezone.localdate() - dt.timedelta(days=300)
+    )
+    Loan.objects.filter(pk=loan.pk).update(status="overdue", classification="loss", dpd=270)
+    login(fin)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{page.base_url}/lending/loans/{loan.pk}/")
+    page.fill("#write-off-form input[name=reason]", "借款人破产清算终结")
+    page.click("#write-off-submit")
+    page.wait_for_selector("#loan-status:has-text('已核销')")
+    assert "借款人破产清算终结" in page.inner_text("#write-off-info")
+    assert page.inner_text("#outstanding").strip() == "0.00"
+    assert page.locator("#write-off-form").count() == 0
+    loan.refresh_from_db()
+    assert loan.status == Loan.Status.WRITTEN_OFF
     assert page.console_errors == []

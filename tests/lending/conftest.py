@@ -36,7 +36,13 @@ def finance(org):
     role.permissions.add(
         *Permission.objects.filter(
             content_type__app_label="lending",
-            codename__in=["disburse_loan", "post_repayment", "reverse_posting", "run_eod"],
+            codename__in=[
+                "disburse_loan",
+                "post_repayment",
+                "reverse_posting",
+                "run_eod",
+                "write_off_loan",
+            ],
         )
     )
     return UserFactory(

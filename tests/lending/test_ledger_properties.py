@@ -54,7 +54,7 @@ class LoanMachine(RuleBasedStateMachine):
                 actor=self.world["finance"],
             )
         except InvalidState:
-            assert Loan.objects.get(pk=self.loan.pk).status == "paid_off"
+            assert Loan.objects.get(pk=self.loan.pk).status in ("paid_off", "written_off")
             return
         self.postings.append(p)
 
@@ -67,8 +67,25 @@ class LoanMachine(RuleBasedStateMachine):
         except InvalidState:
             posting.refresh_from_db()
             loan = Loan.objects.get(pk=self.loan.pk)
-            assert posting.reversed_at is not None or (
-                posting.allocation["credit"] > loan.credit_balance.fen
+            assert (
+                posting.reversed_at is not None
+                or loan.status == "written_off"
+                or posting.allocation["credit"] > loan.credit_balance.fen
+            )
+
+    @rule()
+    def write_off(self):
+        """核销 once classified 损失 (set directly: reaching 181+ DPD would take many steps)."""
+        loan = Loan.objects.get(pk=self.loan.pk)
+        Loan.objects.filter(pk=loan.pk).update(classification="loss")
+        try:
+            services.loan_write_off(loan=loan, actor=self.world["finance"], reason="测试核销")
+        except InvalidState:
+            loan.refresh_from_db()
+            assert (
+                loan.status not in services.OPEN_STATES
+                or loan.credit_balance.fen > 0
+                or loan.outstanding_principal.fen == 0
             )
 
     @invariant()
@@ -77,7 +94,12 @@ class LoanMachine(RuleBasedStateMachine):
         assert report.ok, report.problems
         loan = Loan.objects.get(pk=self.loan.pk)
         paid = sum(i.principal_paid.fen for i in Installment.objects.filter(loan=loan))
-        assert loan.outstanding_principal.fen == loan.principal.fen - paid >= 0
+        if loan.status == "written_off":
+            written_off = ledger.loan_account_balance(loan, "write_off_expense")
+            assert loan.outstanding_principal.fen == 0
+            assert written_off == loan.principal.fen - paid > 0
+        else:
+            assert loan.outstanding_principal.fen == loan.principal.fen - paid >= 0
 
 
 @pytest.fixture(autouse=True)

@@ -146,3 +146,21 @@ def test_direction_column_skips_debits(loan, finance):
     st = statements.statement_import(data=text.encode(), filename="d.csv", actor=finance)
     assert list(st.lines.values_list("bank_txn_id", flat=True)) == ["C1"]
     assert st.counts["skipped"] == 1
+
+
+def test_match_by_payer_account_through_blind_index(loan, finance):
+    customer = loan.customer
+    customer.bank_account = "6222 0000 3333 4444"
+    customer.save()
+    assert customer.bank_account_bidx  # computed on save, never the clear number
+    assert "6222" not in customer.bank_account_bidx
+    text = (
+        "交易日期,贷方发生额,对方户名,对方账号,摘要,流水号\n"
+        "2026-02-15,800.00,代付人,6222000033334444,代还,A1\n"
+        "2026-02-15,800.00,代付人,6222000033339999,代还,A2\n"
+    )
+    st = statements.statement_import(data=text.encode(), filename="c.csv", actor=finance)
+    lines = {ln.bank_txn_id: ln for ln in st.lines.all()}
+    assert lines["A1"].status == "matched" and lines["A1"].loan == loan
+    assert lines["A1"].match_reason == "付款账号"
+    assert lines["A2"].status == "unmatched"

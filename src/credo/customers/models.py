@@ -46,6 +46,7 @@ class Customer(models.Model):
     bank_account = EncryptedTextField(
         _("银行账号"), mask_kind="bank_account", blank=True, default=""
     )
+    bank_account_bidx = BlindIndexField(source="bank_account", kind="bank_account")
     employer = models.CharField(_("工作单位"), max_length=120, blank=True)
     region_code = models.CharField(_("所在地区"), max_length=6, blank=True, db_index=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -194,6 +195,7 @@ class CustomerEvent(models.Model):
         DECISION = "decision", _("审批决定")
         DISBURSEMENT = "disbursement", _("放款")
         REPAYMENT = "repayment", _("还款")
+        WRITE_OFF = "write_off", _("核销")
         ALERT = "alert", _("预警")
         COLLECTION = "collection", _("催收")
         DOCUMENT = "document", _("资料文件")

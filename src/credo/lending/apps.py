@@ -99,8 +99,10 @@ class LendingConfig(AppConfig):
                 "lending.post_repayment",
                 "lending.reverse_posting",
                 "lending.run_eod",
+                "lending.write_off_loan",
             ],
         )
+        register_role_permissions("credit_committee", ["lending.write_off_loan"])
         register_role_permissions(
             "admin",
             [

@@ -88,6 +88,15 @@ class ReverseForm(StyledFormMixin, forms.Form):
     reason = forms.CharField(label=_("冲正原因"), max_length=150)
 
 
+class WriteOffForm(StyledFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("核销原因"),
+        max_length=150,
+        help_text=_("如：借款人破产清算、法院终结执行等。"),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class VersionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.product.name} v{obj.number}"

@@ -186,6 +186,7 @@ class Loan(models.Model):
             ("post_repayment", _("登记还款")),
             ("reverse_posting", _("冲正还款")),
             ("run_eod", _("执行日终批处理")),
+            ("write_off_loan", _("核销贷款")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -206,6 +207,7 @@ class Installment(models.Model):
         DUE = "due", _("已到期")
         OVERDUE = "overdue", _("逾期")
         PAID = "paid", _("已还清")
+        WRITTEN_OFF = "written_off", _("已核销")
 
     loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="installments")
     period = models.PositiveSmallIntegerField(_("期数"))
@@ -218,7 +220,7 @@ class Installment(models.Model):
     interest_paid = MoneyField(default=0)
     fee_paid = MoneyField(default=0)
     penalty_paid = MoneyField(default=0)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     paid_on = models.DateField(null=True, blank=True)
 
     class Meta:

@@ -80,6 +80,29 @@ def loan_events(loan: Loan) -> QuerySet[CustomerEvent]:
     )
 
 
+def loan_write_off(loan: Loan) -> dict[str, Any] | None:
+    """The write-off of a written-off loan: its journal entry, reason and off-balance amounts."""
+    entry = (
+        loan.entries.filter(kind=JournalEntry.Kind.WRITE_OFF, reversed_by__isnull=True)
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+    if entry is None:
+        return None
+    event = loan_events(loan).filter(kind=CustomerEvent.Kind.WRITE_OFF).first()
+    detail = event.detail if event else {}
+    principal = sum(line.debit.fen for line in entry.lines.all())
+    off = detail.get("off_balance", {})
+    return {
+        "entry": entry,
+        "principal": principal,
+        "reason": detail.get("reason", ""),
+        "off_balance": off,
+        "off_balance_total": sum(int(v) for v in off.values()),
+    }
+
+
 def published_versions() -> QuerySet[ProductVersion]:
     return (
         ProductVersion.objects.filter(

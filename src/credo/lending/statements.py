@@ -4,11 +4,11 @@ A CSV (UTF-8 / GBK) or .xlsx export of the lender's collection account is read i
 ``StatementImport`` with one ``StatementLine`` per credit line. Matching, in order:
 
 1. a loan number (``L`` + 12 or more digits) found in 摘要/附言 → matched, reason "贷款编号";
-2. payer name equal to a customer's name with exactly one open loan → matched, reason "户名";
-3. otherwise the line stays unmatched, for manual matching.
-
-(The customer's bank account is stored encrypted without a blind index, so matching by the
-payer account would mean decrypting every customer; it is not done.)
+2. payer account (对方账号) equal to a customer's bank account with exactly one open loan →
+   matched, reason "付款账号" (the account is stored encrypted; the lookup goes through its
+   blind index, so no customer is decrypted);
+3. payer name equal to a customer's name with exactly one open loan → matched, reason "户名";
+4. otherwise the line stays unmatched, for manual matching.
 
 A line whose 流水号 was already imported (and not ignored) is ignored as a duplicate. Posting
 uses ``services.repayment_post(channel="statement", idempotency_key="stmt:<流水号 or line id>")``,
@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from credo.core.audit.services import audit_record
+from credo.core.crypto import blind_index
 from credo.core.money import Money
 from credo.lending import services
 from credo.lending.errors import InvalidLoan, InvalidState, LendingError
@@ -193,6 +194,26 @@ def match_line(line: StatementLine) -> None:
                 )
                 return
             line.match_reason = _("贷款 %(n)s 非还款中状态") % {"n": loan.number}
+    if line.payer_account:
+        index = blind_index(line.payer_account, kind="bank_account")
+        loans = (
+            list(
+                Loan.objects.filter(
+                    customer__bank_account_bidx=index, status__in=services.OPEN_STATES
+                )[:2]
+            )
+            if index
+            else []
+        )
+        if len(loans) == 1:
+            line.loan, line.status, line.match_reason = (
+                loans[0],
+                StatementLine.Status.MATCHED,
+                (_("付款账号")),
+            )
+            return
+        if len(loans) > 1 and not line.match_reason:
+            line.match_reason = _("付款账号对应多笔贷款")
     if line.payer_name:
         loans = list(
             Loan.objects.filter(customer__name=line.payer_name, status__in=services.OPEN_STATES)[:2]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("loans/<int:pk>/", views.loan_detail, name="loan_detail"),
     path("loans/<int:pk>/disburse/", views.loan_disburse, name="loan_disburse"),
     path("loans/<int:pk>/repay/", views.post_repayment, name="post_repayment"),
+    path("loans/<int:pk>/write-off/", views.loan_write_off, name="loan_write_off"),
     path("loans/<int:pk>/prepay/", prepay_views.prepay_page, name="prepay"),
     path("loans/<int:pk>/repay/preview/", views.repayment_preview, name="repayment_preview"),
     path(

@@ -23,6 +23,7 @@ from credo.lending.forms import (
     ProductVersionForm,
     RepaymentForm,
     ReverseForm,
+    WriteOffForm,
 )
 from credo.lending.models import Installment, Loan, Posting, Product, ProductVersion
 from credo.lending.schedule import ScheduleError, generate
@@ -124,6 +125,14 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else None,
             "can_post": loan.status in OPEN_STATES and user.has_perm("lending.post_repayment"),
             "can_reverse": user.has_perm("lending.reverse_posting"),
+            "write_off_form": WriteOffForm(initial={"version": loan.version})
+            if loan.status in OPEN_STATES
+            and loan.classification in services.WRITE_OFF_CLASSES
+            and user.has_perm("lending.write_off_loan")
+            else None,
+            "write_off": selectors.loan_write_off(loan)
+            if loan.status == Loan.Status.WRITTEN_OFF
+            else None,
         },
     )
 
@@ -145,6 +154,29 @@ def loan_disburse(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             messages.success(request, _("已确认放款。"))
+    return redirect("lending:loan_detail", pk=loan.pk)
+
+
+@login_required
+@require_POST
+@permission_required("lending.write_off_loan", raise_exception=True)
+def loan_write_off(request: HttpRequest, pk: int) -> HttpResponse:
+    loan = selectors.loan_get(request.user, pk)
+    form = WriteOffForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写核销原因。"))
+    else:
+        try:
+            services.loan_write_off(
+                loan=loan,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except LendingError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("贷款已核销。"))
     return redirect("lending:loan_detail", pk=loan.pk)
 
 

@@ -142,6 +142,18 @@ class ReverseOut(Schema):
     outstanding_principal: str
 
 
+class WriteOffIn(Schema):
+    reason: str
+    version: int | None = None
+
+
+class WriteOffOut(Schema):
+    loan: str
+    status: str
+    entry_id: int
+    written_off_principal: str
+
+
 class PrepayIn(Schema):
     amount: str
     on_date: dt.date
@@ -461,6 +473,32 @@ def reverse_posting(request: HttpRequest, posting_id: int, payload: ReverseIn) -
         "reversal_entry_id": entry.pk,
         "loan_status": loan.status,
         "outstanding_principal": _y(loan.outstanding_principal),
+    }
+
+
+@router.post(
+    "/loans/{loan_id}/write-off",
+    response={200: WriteOffOut, **ERRORS},
+    summary="核销贷款（可疑/损失类；支持 Idempotency-Key）",
+)
+@idempotent
+def write_off(request: HttpRequest, loan_id: int, payload: WriteOffIn) -> dict[str, Any]:
+    require_scope(request, "write")
+    require_perm(request, "lending.write_off_loan")
+    loan = _get_loan(request, loan_id)
+    try:
+        entry = services.loan_write_off(
+            loan=loan, actor=request.user, reason=payload.reason, expected_version=payload.version
+        )
+    except LendingError as exc:
+        raise _lending_error(exc) from exc
+    loan.refresh_from_db()
+    principal = sum(line.debit.fen for line in entry.lines.all())
+    return {
+        "loan": loan.number,
+        "status": loan.status,
+        "entry_id": entry.pk,
+        "written_off_principal": fen_to_str(principal),
     }
 
 
