@@ -54,6 +54,11 @@ INSTALLED_APPS = [
     "credo.api",
     "credo.customers",
     "credo.lending",
+    "credo.rules",
+    "credo.leads",
+    "credo.approvals",
+    "credo.origination",
+    "credo.contracts",
 ]
 
 MIDDLEWARE = [

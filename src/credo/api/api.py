@@ -12,9 +12,14 @@ from ninja import NinjaAPI
 
 from credo.api.auth import default_auth
 from credo.api.errors import install_error_handlers
+from credo.api.routers.approvals import router as approvals_router
+from credo.api.routers.contracts import router as contracts_router
 from credo.api.routers.core import router as core_router
 from credo.api.routers.customers import router as customers_router
+from credo.api.routers.leads import router as leads_router
 from credo.api.routers.lending import router as lending_router
+from credo.api.routers.origination import router as origination_router
+from credo.api.routers.rules import router as rules_router
 
 api = NinjaAPI(
     title="Credo API",
@@ -28,6 +33,11 @@ install_error_handlers(api)
 api.add_router("", core_router)
 api.add_router("/customers", customers_router)
 api.add_router("/lending", lending_router)
+api.add_router("/rules", rules_router)
+api.add_router("/leads", leads_router)
+api.add_router("/approvals", approvals_router)
+api.add_router("/origination", origination_router)
+api.add_router("/contracts", contracts_router)
 
 
 @api.get("/docs", auth=None, include_in_schema=False)

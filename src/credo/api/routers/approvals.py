@@ -1,0 +1,7 @@
+"""审批流 API."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["approvals"])

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ApprovalsConfig(AppConfig):
+    name = "credo.approvals"
+    label = "approvals"
+    verbose_name = _("审批流")
+
+    def ready(self) -> None:
+        pass

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LeadsConfig(AppConfig):
+    name = "credo.leads"
+    label = "leads"
+    verbose_name = _("线索")
+
+    def ready(self) -> None:
+        pass

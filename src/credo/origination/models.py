@@ -1,0 +1,3 @@
+"""Models of this app."""
+
+from __future__ import annotations
