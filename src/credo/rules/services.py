@@ -394,23 +394,38 @@ class Simulation:
     summary: dict[str, int] = field(default_factory=dict)  # "before → after" → count
 
 
+def recorded_inputs(key: str) -> Any:
+    """Default simulation history: the inputs of the last n stored evaluations of ``key``."""
+
+    def history(n: int) -> list[tuple[str, dict[str, Any]]]:
+        rows = (
+            Evaluation.objects.filter(model_key=key)
+            .order_by("-id")
+            .values_list("subject_type", "subject_id", "input")[:n]
+        )
+        return [(f"{t}#{i}" if t else "—", data) for t, i, data in rows]
+
+    return history
+
+
 def simulate(
     version: DecisionVersion, *, limit: int = 1000, against: DecisionVersion | None = None
 ) -> Simulation:
     """Run ``version`` and the published version over the last ``limit`` real records (the
     model's registered history) and report which decisions would change."""
     spec = get_spec(version.model.key)
-    if spec is None or spec.history is None:
-        raise InvalidModel(_("该决策模型没有可用于模拟的历史数据。"))
+    history = spec.history if spec is not None and spec.history is not None else None
+    if history is None:
+        history = recorded_inputs(version.model.key)
     baseline = against
     if baseline is None:
         baseline = version.model.versions.filter(status=DecisionVersion.Status.PUBLISHED).first()
-    outputs = [f for f, _label in spec.outputs] or None
+    outputs = [f for f, _label in spec.outputs] if spec is not None and spec.outputs else None
     sim = Simulation()
     started = time.perf_counter()
     new_compiled = _compiled(version)
     old_compiled = _compiled(baseline) if baseline is not None else None
-    for label, data in spec.history(limit):
+    for label, data in history(limit):
         sim.total += 1
         try:
             after, _t = engine.run(new_compiled, data, trace=False)
