@@ -3,8 +3,10 @@
 The key row is inserted first, in the same transaction as the operation's effect:
 * same key, same request → the stored response is replayed, the operation does not run again;
 * same key, different request → 422 ``idempotency_conflict``;
-* two concurrent requests with one key → the second INSERT waits on the unique index until the
-  first commits, gets IntegrityError and replays the first one's response.
+* two concurrent requests with one key → the second INSERT meets the first one's uncommitted
+  key row; on PostgreSQL it waits at most ``IN_FLIGHT_WAIT`` for it, then answers 409
+  ``idempotency_in_progress`` (retry later, nothing was done); if the first commits within that
+  time the second gets IntegrityError and replays the first one's response.
 The operation returns ``Status(code, data)``, ``(code, data)`` or ``data`` where data is a Schema
 instance or a JSON-serialisable dict already in the response shape: the decorator answers with
 the stored JSON itself, so the first response and every replay are byte-identical. A failing
@@ -20,7 +22,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja.responses import NinjaJSONEncoder, Status
@@ -31,6 +33,7 @@ from credo.api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
+IN_FLIGHT_WAIT = "200ms"
 
 
 def _request_hash(request: HttpRequest) -> str:
@@ -75,6 +78,27 @@ def _replay(row: IdempotencyKey, request_hash: str) -> HttpResponse:
     return response
 
 
+def _insert_key(user: Any, key: str, request: HttpRequest, request_hash: str) -> IdempotencyKey:
+    """Insert the key row; on PostgreSQL wait only briefly for a concurrent request holding the
+    same key (lock_timeout applies to waiting on its transaction), then restore the default so
+    the operation's own row locks wait normally."""
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cur:
+            cur.execute(f"SET LOCAL lock_timeout = '{IN_FLIGHT_WAIT}'")
+    row = IdempotencyKey.objects.create(
+        user=user,
+        key=key,
+        method=request.method or "",
+        path=request.path[:500],
+        request_hash=request_hash,
+    )
+    if postgres:
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL lock_timeout TO DEFAULT")
+    return row
+
+
 def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
@@ -95,13 +119,7 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
             return _replay(existing, request_hash)
         try:
             with transaction.atomic():
-                row = IdempotencyKey.objects.create(
-                    user=user,
-                    key=key,
-                    method=request.method or "",
-                    path=request.path[:500],
-                    request_hash=request_hash,
-                )
+                row = _insert_key(user, key, request, request_hash)
                 status, data = _unpack(func(request, *args, **kwargs))
                 row.response_status = status
                 row.response_body = _jsonable(data)
@@ -109,6 +127,14 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
                 # Serve the body as stored: PostgreSQL's JSONB reorders keys, and a replay must
                 # be byte-identical to the first answer.
                 row.refresh_from_db(fields=["response_body"])
+        except OperationalError as exc:
+            if getattr(getattr(exc, "__cause__", None), "sqlstate", None) != "55P03":
+                raise
+            raise ApiError(
+                "idempotency_in_progress",
+                _("相同幂等键的请求正在处理中，请稍后重试。"),
+                status=409,
+            ) from None
         except IntegrityError:
             existing = IdempotencyKey.objects.filter(user=user, key=key).first()
             if existing is None:
