@@ -359,3 +359,18 @@ def test_nightly_task_runs_yesterday_and_audits(loan):
     entry = AuditEntry.objects.filter(action="loan.eod_status").get()
     assert entry.metadata["loans"][0]["status"] == ["active", "overdue"]
     assert AuditEntry.objects.filter(action="lending.eod_done").exists()
+
+
+def test_done_listener_called_once_per_finished_date(bullet_loan):
+    finished: list = []
+
+    def fn(run):
+        finished.append((run.business_date, run.status))
+
+    eod.register_eod_done_listener(fn)
+    try:
+        eod.run_eod(D(2026, 4, 15))
+        eod.run_eod(D(2026, 4, 15))  # re-run of a done date: no second call
+        assert finished == [(D(2026, 4, 15), "done")]
+    finally:
+        eod.unregister_eod_done_listener(fn)

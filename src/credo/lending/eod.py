@@ -58,6 +58,8 @@ COUNT_KEYS = (
 
 Listener = Callable[[str, Loan, dict[str, Any]], None]
 _LISTENERS: list[Listener] = []
+DoneListener = Callable[["EodRun"], None]
+_DONE_LISTENERS: list[DoneListener] = []
 
 
 class EodError(LendingError):
@@ -70,6 +72,25 @@ def register_eod_listener(fn: Listener) -> Listener:
     if fn not in _LISTENERS:
         _LISTENERS.append(fn)
     return fn
+
+
+def register_eod_done_listener(fn: DoneListener) -> DoneListener:
+    """``fn(run)`` once a business date's run is DONE (after its last chunk commits): the hook for
+    the nightly monitoring and collections batches that must see the day's DPD. Exceptions
+    propagate to the worker that finished the run (the run itself stays DONE)."""
+    if fn not in _DONE_LISTENERS:
+        _DONE_LISTENERS.append(fn)
+    return fn
+
+
+def unregister_eod_done_listener(fn: DoneListener) -> None:
+    if fn in _DONE_LISTENERS:
+        _DONE_LISTENERS.remove(fn)
+
+
+def _emit_done(run: EodRun) -> None:
+    for fn in list(_DONE_LISTENERS):
+        fn(run)
 
 
 def unregister_eod_listener(fn: Listener) -> None:
@@ -220,6 +241,8 @@ def _prepare_run(business_date: dt.date, *, actor: Any, chunk_size: int) -> EodR
         run.chunks_total, run.loans_total = len(chunks), len(ids)
         if not chunks:
             run.status, run.finished_at = EodRun.Status.DONE, timezone.now()
+            done = run
+            transaction.on_commit(lambda: _emit_done(done))
         run.save()
         audit_record(
             action="lending.eod_start",
@@ -304,6 +327,7 @@ def process_chunk(chunk_id: int) -> dict[str, int]:
             finished_run = run
     _emit(events)
     if finished_run is not None:
+        _emit_done(finished_run)
         _advance(finished_run)  # queued catch-up only (inline runs carry no "_until")
     return counts
 
