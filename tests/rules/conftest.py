@@ -70,3 +70,49 @@ def spec():
     registry.register_decision(s)
     yield s
     registry._SPECS.pop(s.key, None)
+
+
+def rules_role(code, *codenames):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import RoleFactory
+
+    role = RoleFactory(code=code, name=code, data_scope="all")
+    role.permissions.add(
+        *Permission.objects.filter(content_type__app_label="rules", codename__in=codenames)
+    )
+    return role
+
+
+@pytest.fixture
+def viewer(org):
+    from tests.factories import UserFactory
+
+    return UserFactory(
+        username="rule_viewer",
+        org_unit=org["head"],
+        roles=[rules_role("rv", "view_decisionmodel")],
+    )
+
+
+@pytest.fixture
+def editor(org):
+    from tests.factories import UserFactory
+
+    return UserFactory(
+        username="rule_editor",
+        org_unit=org["head"],
+        roles=[rules_role("re", "view_decisionmodel", "edit_rules")],
+    )
+
+
+@pytest.fixture
+def risk_manager(org):
+    from tests.factories import UserFactory
+
+    return UserFactory(
+        username="rule_manager",
+        display_name="赵风控",
+        org_unit=org["head"],
+        roles=[rules_role("rm", "view_decisionmodel", "edit_rules", "publish_rules")],
+    )

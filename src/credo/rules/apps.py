@@ -1,12 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
-
-
-def _install_defaults(sender, **kwargs):  # type: ignore[no-untyped-def]
-    from credo.rules.services import ensure_defaults
-
-    ensure_defaults()
 
 
 class RulesConfig(AppConfig):
@@ -16,9 +9,10 @@ class RulesConfig(AppConfig):
 
     def ready(self) -> None:
         from credo.accounts.roles import register_role_permissions
+        from credo.core.ui.nav import NavItem, register_nav
 
-        # post_migrate is sent after every app has migrated, so all registrations are in
-        post_migrate.connect(_install_defaults, sender=self, dispatch_uid="rules-defaults")
+        # Shipped default models are installed on first use (evaluation or the model list),
+        # each with its own audit entry, not at migrate time.
         register_role_permissions(
             "admin",
             ["rules.view_decisionmodel", "rules.edit_rules", "rules.publish_rules"],
@@ -29,3 +23,13 @@ class RulesConfig(AppConfig):
         )
         for code in ("risk_analyst", "credit_committee", "management"):
             register_role_permissions(code, ["rules.view_decisionmodel"])
+        register_nav(
+            NavItem(
+                _("决策模型"),
+                "rules:model_list",
+                "git-branch",
+                permission="rules.view_decisionmodel",
+                section="system",
+                order=50,
+            )
+        )
