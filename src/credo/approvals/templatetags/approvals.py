@@ -1,0 +1,66 @@
+"""Tags for the shared approval partials (``approvals/_trail.html``, ``approvals/_actions.html``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.contrib.auth import get_user_model
+
+from credo.approvals import selectors
+from credo.approvals.models import ApprovalInstance, ApprovalTask
+
+register = template.Library()
+
+
+@register.simple_tag
+def approval_steps(instance: ApprovalInstance | None) -> list[dict[str, Any]]:
+    return selectors.step_rows(instance) if instance is not None else []
+
+
+@register.simple_tag
+def approval_trail(instance: ApprovalInstance | None) -> list[Any]:
+    return selectors.trail(instance) if instance is not None else []
+
+
+@register.simple_tag
+def approval_open_task(instance: ApprovalInstance | None, user: Any) -> ApprovalTask | None:
+    return selectors.open_task_of(instance, user)
+
+
+@register.simple_tag
+def approval_can_resume(instance: ApprovalInstance | None, user: Any) -> bool:
+    if instance is None or instance.status != ApprovalInstance.Status.RETURNED:
+        return False
+    allowed = {instance.applicant_id, instance.owner_id, instance.started_by_id} - {None}
+    return getattr(user, "pk", None) in allowed
+
+
+@register.simple_tag
+def transfer_candidates(task: ApprovalTask | None, user: Any) -> list[Any]:
+    """Users the task may be transferred to: holders of the task's role (else approvers)."""
+    if task is None:
+        return []
+    qs = get_user_model().objects.filter(is_active=True).exclude(pk=user.pk)
+    qs = qs.exclude(pk=task.assignee_id)
+    applicant = task.instance.applicant_id
+    if applicant:
+        qs = qs.exclude(pk=applicant)
+    if task.role:
+        qs = qs.filter(roles__code=task.role)
+    else:
+        qs = qs.filter(roles__permissions__codename="view_approvalinstance")
+    return list(qs.distinct().order_by("username")[:200])
+
+
+@register.filter
+def approver_label(approver: Any) -> str:
+    if not isinstance(approver, dict):
+        return str(approver)
+    if "role" in approver:
+        from credo.accounts.models import Role
+
+        role = Role.objects.filter(code=approver["role"]).first()
+        return f"{role.name if role else approver['role']}"
+    user = get_user_model().objects.filter(username=approver.get("user")).first()
+    return str(user) if user else str(approver.get("user"))
