@@ -8,4 +8,60 @@ class OriginationConfig(AppConfig):
     verbose_name = _("贷前申请")
 
     def ready(self) -> None:
-        pass
+        from credo.accounts.roles import register_role_permissions
+        from credo.core.ui.nav import NavItem, register_nav
+        from credo.origination import admission
+        from credo.rules.registry import register_decision
+
+        register_decision(admission.SPEC)
+        from credo.origination.credit_report import register as register_risk_score
+
+        register_risk_score()
+        from credo.origination import demo
+
+        demo.register()
+        register_nav(
+            NavItem(
+                _("贷款申请"),
+                "origination:list",
+                "file-description",
+                permission="origination.view_application",
+                section="lending",
+                order=5,
+            )
+        )
+        staff = [
+            "origination.view_application",
+            "origination.add_application",
+            "origination.change_application",
+            "origination.submit_application",
+            "origination.manage_portal_links",
+        ]
+        for code in ("account_manager", "team_lead"):
+            register_role_permissions(code, staff)
+        register_role_permissions("team_lead", ["origination.review_documents"])
+        for code in ("risk_analyst", "risk_manager", "credit_committee"):
+            register_role_permissions(
+                code, ["origination.view_application", "origination.review_documents"]
+            )
+        for code in ("finance", "management", "admin"):
+            register_role_permissions(code, ["origination.view_application"])
+        self._wire()
+
+    @staticmethod
+    def _wire() -> None:
+        """Listen to approval outcomes and contract signatures (apps built in parallel)."""
+        from credo.origination import services
+
+        try:
+            from credo.approvals.services import register_outcome_listener
+        except ImportError:
+            pass
+        else:
+            register_outcome_listener(services.FLOW_KEY, services.on_approval_outcome)
+        try:
+            from credo.contracts.services import register_signed_listener
+        except ImportError:
+            pass
+        else:
+            register_signed_listener(services.on_contract_signed)
