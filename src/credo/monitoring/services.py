@@ -1,0 +1,244 @@
+"""Alert handling (E2). Every action is one transaction on a locked alert, audited, logged as
+an ``AlertAction`` and written to the customer's timeline (kind ``alert``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from credo.core.audit.services import audit_record
+from credo.core.money import Money
+from credo.customers.events import record_event
+from credo.monitoring.errors import InvalidAction, InvalidState
+from credo.monitoring.models import Alert, AlertAction
+
+CONTACT_CHANNELS = {
+    "phone": _("电话"),
+    "visit": _("上门"),
+    "sms": _("短信"),
+    "wechat": _("微信"),
+    "other": _("其他"),
+}
+ACTIONS = (
+    "acknowledge",
+    "contact",
+    "request_guarantee",
+    "adjust_limit",
+    "freeze_limit",
+    "escalate",
+    "close",
+)
+
+
+def _lock(alert: Alert) -> Alert:
+    locked = Alert.objects.select_for_update().select_related("customer", "loan").get(pk=alert.pk)
+    if locked.status == Alert.Status.CLOSED:
+        raise InvalidState(_("预警已关闭，不能再处理。"))
+    return locked
+
+
+def _log(alert: Alert, kind: str, actor: Any, note: str = "", **detail: Any) -> AlertAction:
+    action = AlertAction.objects.create(
+        alert=alert, kind=kind, note=note, detail=detail, actor=actor
+    )
+    label = AlertAction.Kind(kind).label
+    audit_record(
+        action=f"monitoring.alert_{kind}",
+        actor=actor,
+        obj=alert,
+        changes={"status": alert.status},
+        metadata={"note": note, **detail},
+    )
+    record_event(
+        customer=alert.customer,
+        kind="alert",
+        title=(
+            _("预警“%(r)s”%(a)s%(n)s")
+            % {
+                "r": alert.rule_name,
+                "a": label,
+                "n": f"：{note}" if note else "",
+            }
+        )[:200],
+        actor=actor,
+        obj=alert,
+        source="monitoring",
+        detail={"action": kind, **detail},
+    )
+    return action
+
+
+def _advance(alert: Alert, status: str) -> None:
+    alert.status = status
+    alert.save(update_fields=["status"])
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: Alert, actor: Any) -> Alert:
+    alert = _lock(alert)
+    if alert.status != Alert.Status.OPEN:
+        raise InvalidState(_("只有待处理的预警可以确认。"))
+    _advance(alert, Alert.Status.ACKNOWLEDGED)
+    _log(alert, AlertAction.Kind.ACKNOWLEDGE, actor)
+    return alert
+
+
+@transaction.atomic
+def alert_contact(*, alert: Alert, channel: str, summary: str, actor: Any) -> Alert:
+    summary = (summary or "").strip()
+    if channel not in CONTACT_CHANNELS:
+        raise InvalidAction(_("请选择联系方式。"))
+    if not summary:
+        raise InvalidAction(_("请填写联系情况。"))
+    alert = _lock(alert)
+    if alert.status in (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED):
+        _advance(alert, Alert.Status.IN_PROGRESS)
+    _log(alert, AlertAction.Kind.CONTACT, actor, summary, channel=channel)
+    return alert
+
+
+@transaction.atomic
+def alert_request_guarantee(*, alert: Alert, note: str, actor: Any) -> Alert:
+    from credo.core.todo.services import todo_create
+
+    note = (note or "").strip()
+    if not note:
+        raise InvalidAction(_("请说明需要追加的担保或抵押。"))
+    alert = _lock(alert)
+    todo_create(
+        user=alert.customer.owner,
+        title=_("追加担保/抵押：%(c)s") % {"c": alert.customer.name},
+        description=note,
+        due_date=timezone.localdate() + dt.timedelta(days=7),
+        url=f"/monitoring/alerts/{alert.pk}/",
+        source="monitoring",
+        dedupe_key=f"alert:{alert.pk}:guarantee",
+        actor=actor,
+    )
+    if alert.status in (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED):
+        _advance(alert, Alert.Status.IN_PROGRESS)
+    _log(alert, AlertAction.Kind.REQUEST_GUARANTEE, actor, note)
+    return alert
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidAction(_("请填写原因。"))
+    return reason[:200]
+
+
+@transaction.atomic
+def alert_freeze_limit(*, alert: Alert, reason: str, actor: Any) -> Alert:
+    from credo.lending.errors import LendingError
+    from credo.lending.limits import limit_freeze
+
+    reason = _reason(reason)
+    alert = _lock(alert)
+    try:
+        limit_freeze(customer=alert.customer, frozen=True, actor=actor, reason=reason)
+    except LendingError as exc:
+        raise InvalidState(exc.message) from exc
+    if alert.status in (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED):
+        _advance(alert, Alert.Status.IN_PROGRESS)
+    _log(alert, AlertAction.Kind.FREEZE_LIMIT, actor, reason)
+    return alert
+
+
+@transaction.atomic
+def alert_adjust_limit(*, alert: Alert, amount: Any, reason: str, actor: Any) -> Alert:
+    from credo.lending.errors import LendingError
+    from credo.lending.limits import limit_set
+    from credo.lending.models import CreditLimit
+
+    reason = _reason(reason)
+    try:
+        money = amount if isinstance(amount, Money) else Money(Decimal(str(amount).strip()))
+    except (InvalidOperation, ValueError, TypeError):
+        raise InvalidAction(_("请填写有效的额度金额。")) from None
+    if money.fen < 0:
+        raise InvalidAction(_("请填写有效的额度金额。"))
+    alert = _lock(alert)
+    current = CreditLimit.objects.filter(customer=alert.customer).first()
+    try:
+        limit_set(
+            customer=alert.customer,
+            amount=money,
+            actor=actor,
+            reason=reason,
+            valid_until=current.valid_until if current else None,
+        )
+    except LendingError as exc:
+        raise InvalidState(exc.message) from exc
+    if alert.status in (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED):
+        _advance(alert, Alert.Status.IN_PROGRESS)
+    _log(alert, AlertAction.Kind.ADJUST_LIMIT, actor, reason, amount=money.fen)
+    return alert
+
+
+@transaction.atomic
+def alert_escalate(*, alert: Alert, note: str, actor: Any) -> Alert:
+    """To the next role up: management in the customer's branch (else any management user)."""
+    from credo.monitoring.batch import users_with_role
+
+    note = (note or "").strip()
+    if not note:
+        raise InvalidAction(_("请填写升级说明。"))
+    alert = _lock(alert)
+    heads = users_with_role("management")
+    head = heads.get(alert.branch_id) or heads.get(None)
+    if head is None:
+        raise InvalidState(_("没有可升级的管理层人员。"))
+    before = alert.assignee_id
+    alert.status, alert.assignee = Alert.Status.ESCALATED, head
+    alert.save(update_fields=["status", "assignee"])
+    _log(alert, AlertAction.Kind.ESCALATE, actor, note, from_user=before, to_user=head.pk)
+    return alert
+
+
+@transaction.atomic
+def alert_close(*, alert: Alert, conclusion: str, actor: Any) -> Alert:
+    conclusion = (conclusion or "").strip()
+    if not conclusion:
+        raise InvalidAction(_("关闭预警必须填写处理结论。"))
+    alert = _lock(alert)
+    alert.status, alert.conclusion = Alert.Status.CLOSED, conclusion
+    alert.closed_at, alert.closed_by = timezone.now(), actor
+    alert.save(update_fields=["status", "conclusion", "closed_at", "closed_by"])
+    _log(alert, AlertAction.Kind.CLOSE, actor, conclusion)
+    return alert
+
+
+def alert_action(*, alert: Alert, action: str, data: dict[str, Any], actor: Any) -> Alert:
+    """Dispatch one handling action by name (views and API)."""
+    data = data or {}
+    if action == "acknowledge":
+        return alert_acknowledge(alert=alert, actor=actor)
+    if action == "contact":
+        return alert_contact(
+            alert=alert,
+            channel=str(data.get("channel") or ""),
+            summary=str(data.get("summary") or ""),
+            actor=actor,
+        )
+    if action == "request_guarantee":
+        return alert_request_guarantee(alert=alert, note=str(data.get("note") or ""), actor=actor)
+    if action == "freeze_limit":
+        return alert_freeze_limit(alert=alert, reason=str(data.get("reason") or ""), actor=actor)
+    if action == "adjust_limit":
+        return alert_adjust_limit(
+            alert=alert,
+            amount=data.get("amount"),
+            reason=str(data.get("reason") or ""),
+            actor=actor,
+        )
+    if action == "escalate":
+        return alert_escalate(alert=alert, note=str(data.get("note") or ""), actor=actor)
+    if action == "close":
+        return alert_close(alert=alert, conclusion=str(data.get("conclusion") or ""), actor=actor)
+    raise InvalidAction(_("未知的处理动作。"))
