@@ -1,0 +1,21 @@
+"""Background tasks of collections: the 09:00 reminders and the after-EOD batch."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django_tasks import task
+
+
+@task()
+def reminders() -> int:
+    """Daily 09:00 (Asia/Shanghai): reminders N days before each due date and on the day."""
+    from credo.collections.services import reminders_send
+
+    return reminders_send(timezone.localdate())
+
+
+def on_eod_done(run: object) -> None:
+    """EOD done listener: open / re-tier / close cases for the run's business date."""
+    from credo.collections.services import cases_refresh
+
+    cases_refresh(run.business_date)  # type: ignore[attr-defined]
