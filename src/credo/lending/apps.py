@@ -10,8 +10,10 @@ class LendingConfig(AppConfig):
     def ready(self) -> None:
         from credo.core.ui.nav import NavItem, register_nav
         from credo.customers.selectors import register_business_provider, register_figure_provider
+        from credo.lending import demo
         from credo.lending.figures import customer_figures, customer_loans
 
+        demo.register()
         register_figure_provider(customer_figures)
         register_business_provider(customer_loans)
 

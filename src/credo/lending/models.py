@@ -152,7 +152,7 @@ class Loan(models.Model):
         _("五级分类"), max_length=16, choices=Classification.choices, default="normal"
     )
     dpd = models.PositiveIntegerField(_("逾期天数"), default=0)
-    start_date = models.DateField(_("起息日"), null=True, blank=True)
+    start_date = models.DateField(_("起息日"), null=True, blank=True, db_index=True)
     maturity_date = models.DateField(_("到期日"), null=True, blank=True)
     outstanding_principal = MoneyField(_("剩余本金"), default=0)
     credit_balance = MoneyField(_("溢缴款"), default=0)

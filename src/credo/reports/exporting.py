@@ -1,0 +1,120 @@
+"""Excel (openpyxl: numbers as numbers, formatted headers) and PDF (WeasyPrint, Chinese fonts,
+a server-drawn SVG bar chart) exports of a query result."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from credo.reports.datasets import Result, display_value
+
+MONEY_FORMAT = "#,##0.00"
+PCT_FORMAT = "0.00%"
+
+
+def _cell_value(column: dict[str, Any], row: dict[str, Any]) -> Any:
+    key = column["key"]
+    if column["type"] == "dimension":
+        value = row.get(f"{key}__label", row.get(key))
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date) and column["fmt"] == "month":
+            return value.strftime("%Y-%m")
+        return value if isinstance(value, int | dt.date) or value is None else str(value)
+    value = row.get(key)
+    if value is None:
+        return None
+    if column["fmt"] == "money":
+        return Decimal(int(value)) / 100
+    if column["fmt"] == "pct":
+        return Decimal(value)
+    return value
+
+
+def to_xlsx(result: Result, title: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = (title or "报表")[:31].replace("/", "-")
+    ws.append([c["label"] for c in result.columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="206BC4")
+        cell.alignment = Alignment(horizontal="center")
+    for row in result.rows:
+        ws.append([_cell_value(c, row) for c in result.columns])
+    for idx, column in enumerate(result.columns, 1):
+        letter = get_column_letter(idx)
+        fmt = {"money": MONEY_FORMAT, "pct": PCT_FORMAT}.get(column["fmt"])
+        if column["type"] == "measure" and fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
+                cell.number_format = fmt
+        ws.column_dimensions[letter].width = max(12, len(str(column["label"])) * 2 + 4)
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def svg_bars(result: Result, width: int = 640, height: int = 260) -> str:
+    """A plain SVG bar chart of the first measure by the first dimension (for PDF)."""
+    dims = [c for c in result.columns if c["type"] == "dimension"]
+    measures = [c for c in result.columns if c["type"] == "measure"]
+    if not dims or not measures or not result.rows:
+        return ""
+    m = measures[0]
+    rows = result.rows[:20]
+    values = [float(r.get(m["key"]) or 0) for r in rows]
+    top = max(values) or 1.0
+    bar_w = (width - 60) / len(rows)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">']
+    for i, (row, v) in enumerate(zip(rows, values, strict=True)):
+        h = (height - 60) * v / top
+        x = 50 + i * bar_w
+        y = height - 40 - h
+        parts.append(
+            f'<rect x="{x + 2:.1f}" y="{y:.1f}" width="{bar_w - 4:.1f}" height="{h:.1f}" '
+            'fill="#206bc4"/>'
+        )
+        label = escape(display_value(dims[0], row))[:8]
+        parts.append(
+            f'<text x="{x + bar_w / 2:.1f}" y="{height - 24}" font-size="10" '
+            f'text-anchor="middle">{label}</text>'
+        )
+    parts.append(f'<text x="50" y="14" font-size="11">{escape(str(m["label"]))}</text></svg>')
+    return "".join(parts)
+
+
+def to_pdf(result: Result, title: str, subtitle: str = "") -> bytes:
+    from weasyprint import HTML
+
+    head = "".join(f"<th>{escape(str(c['label']))}</th>" for c in result.columns)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{"num" if c["type"] == "measure" else ""}">'
+            f"{escape(display_value(c, r))}</td>"
+            for c in result.columns
+        )
+        + "</tr>"
+        for r in result.rows
+    )
+    html = f"""<html><head><meta charset="utf-8"><style>
+      @page {{ size: A4; margin: 16mm; }}
+      body {{ font-family: "Noto Sans CJK SC", "Noto Serif CJK SC", sans-serif; font-size: 10pt; }}
+      h1 {{ font-size: 15pt; margin: 0 0 4pt; }} .sub {{ color: #666; margin-bottom: 10pt; }}
+      table {{ border-collapse: collapse; width: 100%; margin-top: 10pt; }}
+      th, td {{ border: 1px solid #ccc; padding: 3pt 5pt; }} th {{ background: #eef3fb; }}
+      td.num {{ text-align: right; }}
+    </style></head><body>
+      <h1>{escape(title)}</h1><div class="sub">{escape(subtitle)}</div>
+      {svg_bars(result)}
+      <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
+    </body></html>"""
+    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
