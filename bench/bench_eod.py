@@ -24,6 +24,7 @@ import datetime as dt
 import os
 import sys
 import time
+from typing import Any
 
 from bench.bench_customers import _setup_env
 
@@ -151,6 +152,29 @@ def _floor(day: dt.date) -> float:
         elapsed = time.perf_counter() - t
         transaction.set_rollback(True)
     return elapsed
+
+
+def setup_book(name: str, loans: int) -> tuple[str, Any] | None:
+    """The common start of the PostgreSQL loan-book benchmarks: fresh database from
+    ``DATABASE_URL``, Django set up and migrated, ``loans`` generated. None (after saying why)
+    when ``DATABASE_URL`` is not PostgreSQL."""
+    db_url = os.environ.get("DATABASE_URL", "")
+    if not db_url.startswith("postgres"):
+        print(f"{name} needs DATABASE_URL=postgres://… (PostgreSQL only)")
+        return None
+    url, cleanup = _setup_env(db_url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    print(f"database: {connection.vendor} ({url.split('@')[-1]})", flush=True)
+    call_command("migrate", verbosity=0)
+    t = time.perf_counter()
+    _generate(loans)
+    print(f"  generated {loans:,} loans in {time.perf_counter() - t:.1f} s", flush=True)
+    return url, cleanup
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "credo.approvals",
     "credo.origination",
     "credo.contracts",
+    "credo.notify",
+    "credo.monitoring",
+    "credo.collections",
+    "credo.reports",
 ]
 
 MIDDLEWARE = [
@@ -227,3 +231,52 @@ LOGGING = {
 # Axes locks by username only: branch staff usually share one NAT address, so locking by IP
 # would lock a whole branch out after one person's typos.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- Business operations ---------------------------------------------------------------------
+# The lender's legal name: printed on contracts, letters and notices.
+CREDO_ORG_NAME = env_str("CREDO_ORG_NAME", "")
+# Application documents, contracts and letters: private files, outside the web root, served
+# only through permission-checked, audited views.
+CREDO_DOCUMENT_ROOT = Path(env_str("CREDO_DOCUMENT_ROOT", str(DATA_DIR / "documents"))).resolve()
+CREDO_ESIGN_PROVIDER = env_str("CREDO_ESIGN_PROVIDER", "simulated")
+# HMAC secret of e-signature callbacks (derived from the secret key when unset).
+CREDO_ESIGN_SECRET = env_str("CREDO_ESIGN_SECRET", "")
+CREDO_CONTRACT_EXPIRE_DAYS = env_int("CREDO_CONTRACT_EXPIRE_DAYS", 15, minimum=1)
+CREDO_BUREAU_REUSE_DAYS = env_int("CREDO_BUREAU_REUSE_DAYS", 30, minimum=0)
+
+
+def _caps(name: str, default: dict[str, int]) -> dict[str, int]:
+    raw = env_list(name, [])
+    if not raw:
+        return default
+    caps: dict[str, int] = {}
+    for item in raw:
+        key, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise ImproperlyConfigured(
+                f"Environment variable {name} must look like collection=3,marketing=2, got {item!r}."
+            )
+        caps[key.strip()] = int(value)
+    return caps
+
+
+# Notifications: quiet hours (deferred, not dropped) apply to these categories; daily caps per
+# recipient and category; retries with back-off (minutes) before a message is marked failed.
+CREDO_NOTIFY_QUIET_HOURS = env_str("CREDO_NOTIFY_QUIET_HOURS", "22:00-08:00")
+CREDO_NOTIFY_QUIET_CATEGORIES = env_list(
+    "CREDO_NOTIFY_QUIET_CATEGORIES", ["marketing", "collection"]
+)
+CREDO_NOTIFY_DAILY_CAPS = _caps("CREDO_NOTIFY_DAILY_CAPS", {"collection": 3, "marketing": 2})
+CREDO_NOTIFY_MAX_ATTEMPTS = env_int("CREDO_NOTIFY_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
+CREDO_NOTIFY_BACKOFF_MINUTES = [
+    int(v) for v in env_list("CREDO_NOTIFY_BACKOFF_MINUTES", ["1", "5", "25", "125"]) if v.isdigit()
+]
+# Without a configured channel, record what would be sent (default outside production).
+CREDO_NOTIFY_SIMULATE = env_bool("CREDO_NOTIFY_SIMULATE", ENVIRONMENT != "production")
+# Collections compliance guardrails (催收合规): no contact in this window; calls per number per day.
+CREDO_COLLECTION_QUIET_HOURS = env_str("CREDO_COLLECTION_QUIET_HOURS", "22:00-08:00")
+CREDO_COLLECTION_DAILY_CAP = env_int("CREDO_COLLECTION_DAILY_CAP", 6, minimum=1)
+# Monitoring: alerts close themselves when a later run no longer sees the condition; external
+# events (litigation, negative news) count as "new" for this many days.
+CREDO_MONITORING_AUTO_CLOSE = env_bool("CREDO_MONITORING_AUTO_CLOSE", True)
+CREDO_MONITORING_EXTERNAL_DAYS = env_int("CREDO_MONITORING_EXTERNAL_DAYS", 30, minimum=1)

@@ -13,12 +13,16 @@ from ninja import NinjaAPI
 from credo.api.auth import default_auth
 from credo.api.errors import install_error_handlers
 from credo.api.routers.approvals import router as approvals_router
+from credo.api.routers.collections import router as collections_router
 from credo.api.routers.contracts import router as contracts_router
 from credo.api.routers.core import router as core_router
 from credo.api.routers.customers import router as customers_router
 from credo.api.routers.leads import router as leads_router
 from credo.api.routers.lending import router as lending_router
+from credo.api.routers.monitoring import router as monitoring_router
+from credo.api.routers.notify import router as notify_router
 from credo.api.routers.origination import router as origination_router
+from credo.api.routers.reports import router as reports_router
 from credo.api.routers.rules import router as rules_router
 
 api = NinjaAPI(
@@ -38,6 +42,10 @@ api.add_router("/leads", leads_router)
 api.add_router("/approvals", approvals_router)
 api.add_router("/origination", origination_router)
 api.add_router("/contracts", contracts_router)
+api.add_router("/notify", notify_router)
+api.add_router("/monitoring", monitoring_router)
+api.add_router("/collections", collections_router)
+api.add_router("/reports", reports_router)
 
 
 @api.get("/docs", auth=None, include_in_schema=False)

@@ -379,6 +379,8 @@ RISK_FLAGS = {
     "overdue": "逾期",
     "negative_news": "负面舆情",
     "blacklist": "黑名单",
+    # honoured by notifications and collections: no marketing/collection calls or messages
+    "do_not_contact": "勿联系",
 }
 
 
