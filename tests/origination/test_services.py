@@ -177,6 +177,13 @@ def test_reject_issues_correction_notice_and_reupload_resolves(make_app, owner, 
         {"item": "营业执照", "problem": "rejected", "reason": "照片模糊"},
         {"item": "财务报表", "problem": "missing", "reason": "未上传"},
     ]
+    # the borrower is told exactly what to fix (sent after commit; called directly here), once
+    from credo.notify.models import Message
+
+    services.notify_correction(notice)
+    services.notify_correction(notice)
+    [msg] = Message.objects.filter(dedupe_key=f"correction-notice:{notice.pk}")
+    assert "营业执照（照片模糊）" in msg.body and "财务报表（未上传）" in msg.body
     with pytest.raises(InvalidState):
         services.application_submit(application=app, actor=owner)
     app.refresh_from_db()

@@ -17,6 +17,17 @@ class OriginationConfig(AppConfig):
         from credo.origination.credit_report import register as register_risk_score
 
         register_risk_score()
+        from credo.notify.services import register_template
+
+        register_template(
+            "origination.correction_notice",
+            name=str(_("补正通知")),
+            subject="贷款申请 {{ number }} 补正通知",
+            body="您的贷款申请 {{ number }} 需要补充或更正以下资料：{{ items }}。"
+            "{% if note %}说明：{{ note }}。{% endif %}请通过客户经理发送的链接上传。",
+            channels=["sms", "email", "inapp"],
+            sample={"number": "A202612010001", "items": "营业执照、近六个月银行流水", "note": ""},
+        )
         from credo.origination import demo
 
         demo.register()

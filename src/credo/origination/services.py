@@ -415,7 +415,19 @@ def document_review(*, document: Document, accept: bool, actor: Any, reason: str
 
 # --- correction notices --------------------------------------------------------------------------
 def notify_correction(notice: CorrectionNotice) -> None:
-    """Hook for SMS/email delivery once the notify app exists; the portal shows it already."""
+    """Tell the borrower (their preferred channel: SMS/e-mail) exactly what to fix; the portal
+    and the application page show the same notice. Once per notice."""
+    from credo.notify.services import notify
+
+    app = notice.application
+    names = "；".join(f"{i.get('item', '')}（{i.get('reason', '')}）" for i in notice.items)
+    notify(
+        template="origination.correction_notice",
+        context={"number": app.number, "items": names, "note": notice.note},
+        customer=app.customer,
+        dedupe_key=f"correction-notice:{notice.pk}",
+        category="service",
+    )
     logger.info("correction notice %s for application %s", notice.pk, notice.application_id)
 
 
