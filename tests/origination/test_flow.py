@@ -136,3 +136,23 @@ def test_signed_but_loan_refused_keeps_signature_and_retries(
         services.application_create_loan(application=app, actor=outsider)
     app = services.application_create_loan(application=app, actor=owner)
     assert app.status == "loan_created" and app.loan.status == Loan.Status.PENDING
+
+
+def test_rejected_signature_returns_to_approved_and_a_new_contract_can_be_sent(
+    make_app, owner, complete, monkeypatch
+):
+    monkeypatch.setattr(services, "_risk", lambda customer: (800, "A"))
+    app = services.application_submit(application=complete(make_app(amount="30000")), actor=owner)
+    first = contract_for(app)
+    contracts.contract_simulate(contract=first, outcome="rejected", actor=owner)
+    app.refresh_from_db()
+    assert app.status == "approved" and first.number in app.decision_note
+    app = services.application_contract_resend(application=app, actor=owner)
+    assert app.status == "contract_sent"
+    second = contract_for(app)
+    assert second.pk != first.pk and second.status == "sent"
+    contracts.contract_simulate(contract=second, outcome="signed", actor=owner)
+    app.refresh_from_db()
+    assert app.status == "loan_created" and app.loan.status == "pending"
+    with pytest.raises(InvalidState):  # nothing to resend any more
+        services.application_contract_resend(application=app, actor=owner)

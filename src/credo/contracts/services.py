@@ -40,6 +40,17 @@ def register_signed_listener(callback: SignedListener) -> None:
         _SIGNED_LISTENERS.append(callback)
 
 
+ClosedListener = Callable[[Contract, str], None]
+_CLOSED_LISTENERS: list[ClosedListener] = []
+
+
+def register_closed_listener(callback: ClosedListener) -> None:
+    """``callback(contract, status)`` when a sent contract is rejected or expires (inside the
+    transaction), so the subject's app can offer a new contract."""
+    if callback not in _CLOSED_LISTENERS:
+        _CLOSED_LISTENERS.append(callback)
+
+
 def expire_days() -> int:
     return int(getattr(settings, "CREDO_CONTRACT_EXPIRE_DAYS", 15))
 
@@ -340,6 +351,9 @@ def _apply_status(
     if target == Contract.Status.SIGNED:
         for listener in list(_SIGNED_LISTENERS):
             listener(contract)
+    else:
+        for closed in list(_CLOSED_LISTENERS):
+            closed(contract, status)
     return contract, True
 
 

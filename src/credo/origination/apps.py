@@ -76,3 +76,6 @@ class OriginationConfig(AppConfig):
             pass
         else:
             register_signed_listener(services.on_contract_signed)
+            from credo.contracts.services import register_closed_listener
+
+            register_closed_listener(services.on_contract_closed)

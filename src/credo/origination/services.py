@@ -993,6 +993,43 @@ def on_contract_signed(contract: Any) -> None:
     _create_loan(app, actor=None)
 
 
+@transaction.atomic
+def on_contract_closed(contract: Any, status: str) -> None:
+    """Listener registered with contracts: a rejected or expired contract sends the application
+    back to approved, with the reason, so staff can issue a new contract."""
+    if getattr(contract, "subject_type", "") != SUBJECT_TYPE:
+        return
+    try:
+        app = _lock(Application(pk=int(contract.subject_id)))
+    except (Application.DoesNotExist, TypeError, ValueError):
+        return
+    if app.status != S.CONTRACT_SENT:
+        return
+    reason = _("合同 %(c)s 已被拒签") if status == "rejected" else _("合同 %(c)s 已过期未签")
+    note = reason % {"c": getattr(contract, "number", "")}
+    _transition(
+        app,
+        S.APPROVED,
+        actor=None,
+        title=_("申请 %(n)s：%(r)s，可重新发起签署") % {"n": app.number, "r": note},
+        detail={"contract": getattr(contract, "pk", None), "status": status},
+        extra_fields={"decision_note": note[:300]},
+    )
+
+
+@transaction.atomic
+def application_contract_resend(*, application: Application, actor: Any) -> Application:
+    """Issue a new contract for an approved application whose previous contract was rejected
+    or expired (or never sent)."""
+    app = _lock(application)
+    _check_actor(app, actor, "origination.change_application")
+    if app.status != S.APPROVED:
+        raise InvalidState(_("只有已批准、尚未签署合同的申请可以重新发起签署。"))
+    _send_contract(app, actor=actor)
+    app.refresh_from_db()
+    return app
+
+
 def _create_loan(app: Application, *, actor: Any) -> Application:
     """signed → loan_created. A lending refusal (e.g. the credit limit) must not lose the
     signature: the application stays signed with the reason, and staff retry after fixing it."""

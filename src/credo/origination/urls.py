@@ -13,6 +13,11 @@ urlpatterns = [
     path("applications/<int:pk>/withdraw/", views.application_withdraw, name="withdraw"),
     path("applications/<int:pk>/answer/", views.application_answer, name="answer"),
     path("applications/<int:pk>/loan/", views.application_create_loan, name="create_loan"),
+    path(
+        "applications/<int:pk>/contract/",
+        views.application_contract_resend,
+        name="contract_resend",
+    ),
     path("applications/<int:pk>/documents/", views.document_upload, name="upload"),
     path(
         "applications/<int:pk>/documents/<int:doc_pk>/review/",

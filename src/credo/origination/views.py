@@ -251,6 +251,21 @@ def application_create_loan(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @permission_required("origination.change_application", raise_exception=True)
+def application_contract_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    app = selectors.application_get(request.user, pk)
+    return _done(
+        request,
+        app,
+        _("已重新生成合同并发送签署。"),
+        services.application_contract_resend,
+        application=app,
+        actor=request.user,
+    )
+
+
+@login_required
+@require_POST
+@permission_required("origination.change_application", raise_exception=True)
 def application_answer(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get(request.user, pk)
     form = AnswerForm(request.POST)
