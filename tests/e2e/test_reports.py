@@ -4,6 +4,7 @@ schedule → export Excel and check the numbers in the file."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -115,7 +116,8 @@ def test_manager_builds_saves_schedules_and_exports_a_report(page, login, org):
     with page.expect_download() as info:
         page.click("#export-xlsx")
     path = info.value.path()
-    ws = load_workbook(path).active
+    with open(path, "rb") as fh:  # the download has no .xlsx suffix: read the bytes
+        ws = load_workbook(io.BytesIO(fh.read())).active
     header = [c.value for c in ws[1]]
     assert header[0] == "行业" and set(header[1:]) == {"逾期余额", "贷款余额"}
     rows = {
