@@ -192,3 +192,69 @@ def test_lead_reports_and_application_kpis(client, owner, manager_role, org):
     assert funnel.context["chart_data"]["series"][0]["data"] == [2.0, 1.0, 1.0, 1.0]
     cards = {c["key"] for c in client.get("/reports/").context["cards"]}
     assert {"applications", "approval_rate"} <= cards
+
+
+def test_scheduled_email_carries_the_recipients_own_workbook(portfolio, owner, outsider, settings):
+    import io as _io
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    from credo.notify.models import Message
+
+    owner.email, outsider.email = "owner@example.cn", "out@example.cn"
+    owner.save(update_fields=["email"])
+    outsider.save(update_fields=["email"])
+    report = services.report_save(
+        actor=owner, name="余额", spec={"dataset": "loans", "measures": ["count", "outstanding"]}
+    )
+    now = dt.datetime(2026, 3, 1, 7, 0, tzinfo=dt.UTC)
+    schedule = services.schedule_create(
+        report=report,
+        actor=owner,
+        frequency="daily",
+        time=dt.time(8, 0),
+        recipients=[owner, outsider],
+        channels=["email", "inapp"],
+        now=now,
+    )
+    services.run_due_schedules(schedule.next_run_at + dt.timedelta(minutes=1))
+    mine = Message.objects.get(user=owner, kind="email")
+    [att] = mine.attachments
+    assert att["name"].startswith("余额-") and att["name"].endswith(".xlsx")
+    root = Path(settings.CREDO_DOCUMENT_ROOT)
+    ws = load_workbook(_io.BytesIO((root / att["path"]).read_bytes())).active
+    assert [c.value for c in ws[2]] == [4, 1_000_000]  # count, balance in yuan
+    theirs = Message.objects.get(user=outsider, kind="email")
+    ws2 = load_workbook(_io.BytesIO((root / theirs.attachments[0]["path"]).read_bytes())).active
+    assert [c.value for c in ws2[2]] == [0, 0]  # their own scope: none of these loans
+    assert Message.objects.filter(user=owner, kind="inapp", attachments=[]).exists()
+
+
+def test_email_gateway_attaches_the_file(settings, tmp_path):
+    from django.core import mail
+
+    from credo.notify.gateways import send_email
+    from credo.notify.models import Channel, Message
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.CREDO_DOCUMENT_ROOT = tmp_path
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "a.xlsx").write_bytes(b"PK\x03\x04demo")
+    channel = Channel(engine="email", name="邮件", from_email="credo@example.cn")
+    message = Message(
+        subject="报表",
+        body="正文",
+        address="to@example.cn",
+        attachments=[{"name": "报表.xlsx", "path": "reports/a.xlsx"}],
+    )
+    send_email(channel, message)
+    [sent] = mail.outbox
+    assert sent.attachments[0][0] == "报表.xlsx" and sent.attachments[0][1] == b"PK\x03\x04demo"
+    message.attachments = [{"name": "x", "path": "../../etc/passwd"}]
+    import pytest as _pytest
+
+    from credo.notify.errors import GatewayError
+
+    with _pytest.raises(GatewayError):
+        send_email(channel, message)

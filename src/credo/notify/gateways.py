@@ -214,6 +214,28 @@ def send_dingtalk(channel: Channel, message: Message) -> Delivery:
 
 
 # --- e-mail -------------------------------------------------------------------------------------
+def _attachment_bytes(relative: str) -> bytes:
+    """Attachments live in the private document store; a path escaping it is refused."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(getattr(settings, "CREDO_DOCUMENT_ROOT", "")).resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        raise GatewayError(_("附件路径无效。"), permanent=True)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise GatewayError(_("附件读取失败：%(e)s") % {"e": exc}, permanent=True) from exc
+
+
+def _mimetype(name: str) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
 def send_email(channel: Channel, message: Message) -> Delivery:
     if channel.smtp_host:
         connection = get_connection(
@@ -236,6 +258,8 @@ def send_email(channel: Channel, message: Message) -> Delivery:
         to=[message.address],
         connection=connection,
     )
+    for item in message.attachments or []:
+        email.attach(item["name"], _attachment_bytes(item["path"]), _mimetype(item["name"]))
     try:
         email.send()
     except smtplib.SMTPRecipientsRefused as exc:

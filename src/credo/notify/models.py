@@ -161,6 +161,8 @@ class Message(models.Model):
     subject = models.CharField(_("标题"), max_length=200, blank=True)
     body = models.TextField(_("正文"))
     params = models.JSONField(_("模板变量"), default=dict, blank=True)
+    # e-mail only: [{"name": "报表.xlsx", "path": "<relative to CREDO_DOCUMENT_ROOT>"}]
+    attachments = models.JSONField(_("附件"), default=list, blank=True)
     url = models.CharField(_("链接"), max_length=500, blank=True)
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED

@@ -489,6 +489,7 @@ def notify(
     send_after: dt.datetime | None = None,
     url: str = "",
     now: dt.datetime | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> list[Message]:
     """Queue a message from ``template`` to a staff ``user``, a borrower ``customer`` or (for
     WeCom/DingTalk) the group. Returns the messages (queued, sent in-app, or suppressed with the
@@ -527,6 +528,7 @@ def notify(
                 send_after=send_after,
                 url=url or str(context.get("url", "") or ""),
                 now=now,
+                attachments=attachments or [],
             )
     except IntegrityError:
         if dedupe_key:  # a concurrent call with the same key won
@@ -550,6 +552,7 @@ def _create_messages(
     send_after: dt.datetime | None,
     url: str,
     now: dt.datetime,
+    attachments: list[dict[str, str]] | None = None,
 ) -> list[Message]:
     pref = None
     if user is not None or customer is not None:
@@ -604,6 +607,7 @@ def _create_messages(
             body=body,
             params=params,
             url=url[:500],
+            attachments=list(attachments or []) if kind == Kind.EMAIL else [],
             dedupe_key=dedupe_key,
             scheduled_at=scheduled,
             next_attempt_at=scheduled,

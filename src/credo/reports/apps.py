@@ -28,7 +28,7 @@ class ReportsConfig(AppConfig):
                 "reports.scheduled",
                 name=str(_("定时报表")),
                 subject="{{ report }}",
-                body="{{ report }}：{{ rows }} 行数据。下载 Excel：{{ url }}",
+                body="{{ report }}：{{ rows }} 行数据（邮件附 Excel）。在线查看与下载：{{ url }}",
                 channels=["inapp", "email", "wecom", "dingtalk"],
             )
         register_schedule("reports.deliver_due", "credo.reports.tasks.deliver_due", "*/5 * * * *")

@@ -195,36 +195,48 @@ def run_due_schedules(now: dt.datetime | None = None) -> int:
 
 
 def deliver(schedule: ReportSchedule, run: ReportRun) -> int:
-    """Run the report as its owner; each recipient gets a message with the summary and a link
-    to the Excel export of this run (through the notification outbox when it is installed)."""
+    """Each recipient gets the report as *they* may see it (their data scope and field
+    permissions): by e-mail an Excel attachment, on the other channels a summary with a link
+    to the run's export (generated for whoever opens it). Returns the owner's row count."""
+    from pathlib import Path
+
+    from django.conf import settings
     from django.urls import reverse
 
-    report = schedule.report
-    result = run_query(report.owner, report.spec)
-    url = reverse("reports:run_export", args=[run.pk])
-    summary = _("%(name)s：%(n)d 行数据，Excel：%(url)s") % {
-        "name": report.name,
-        "n": len(result.rows),
-        "url": url,
-    }
     from credo.notify.services import notify
+    from credo.reports.exporting import to_xlsx
 
-    if schedule.channels:
-        for user in schedule.recipients.all():
-            for channel in schedule.channels:
-                notify(
-                    template="reports.scheduled",
-                    context={
-                        "report": report.name,
-                        "rows": len(result.rows),
-                        "url": url,
-                        "summary": summary,
-                    },
-                    user=user,
-                    channel=channel,
-                    dedupe_key=f"report-run:{run.pk}:{user.pk}:{channel}",
-                )
-    return len(result.rows)
+    report = schedule.report
+    rows = len(run_query(report.owner, report.spec).rows)
+    url = reverse("reports:run_export", args=[run.pk])
+    root = Path(getattr(settings, "CREDO_DOCUMENT_ROOT", ""))
+    stamp = timezone.localtime(run.slot).strftime("%Y%m%d")
+    for user in schedule.recipients.filter(is_active=True):
+        result = run_query(user, report.spec)
+        attachments: list[dict[str, str]] = []
+        if "email" in schedule.channels:
+            relative = f"reports/run-{run.pk}/{user.pk}.xlsx"
+            path = root / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(to_xlsx(result, report.name))
+            attachments = [{"name": f"{report.name}-{stamp}.xlsx", "path": relative}]
+        summary = _("%(name)s：%(n)d 行数据") % {"name": report.name, "n": len(result.rows)}
+        for channel in schedule.channels:
+            notify(
+                template="reports.scheduled",
+                context={
+                    "report": report.name,
+                    "rows": len(result.rows),
+                    "url": url,
+                    "summary": summary,
+                },
+                user=user,
+                channel=channel,
+                dedupe_key=f"report-run:{run.pk}:{user.pk}:{channel}",
+                url=url,
+                attachments=attachments if channel == "email" else None,
+            )
+    return rows
 
 
 # --- snapshot ------------------------------------------------------------------------------------
