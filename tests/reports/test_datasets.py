@@ -155,3 +155,24 @@ def test_sensitive_dimension_hidden_and_refused(portfolio, owner):
             )
     finally:
         _DATASETS.pop("t_sensitive", None)
+
+
+def test_team_lead_sees_only_the_team(portfolio, org):
+    from django.contrib.auth.models import Permission
+
+    from credo.reports import kpis
+    from tests.factories import RoleFactory, UserFactory
+
+    role = RoleFactory(code="t_lead", name="组长", data_scope="team")
+    role.permissions.add(*Permission.objects.filter(codename__in=["view_loan"]))
+    same = UserFactory(username="lead_a", org_unit=org["team_a"], roles=[role])
+    other = UserFactory(username="lead_b", org_unit=org["team_b"], roles=[role])
+    spec = {"dataset": "loans", "measures": ["count", "outstanding"]}
+    assert run_query(same, spec).rows[0]["count"] == 4  # the owner's loans are team A's
+    assert run_query(other, spec).rows[0]["count"] == 0
+    import datetime as dt
+
+    cards = {c["key"]: c["value"] for c in kpis.compute(other, "year", dt.date(2026, 6, 1))}
+    assert cards["outstanding"] == 0
+    cards = {c["key"]: c["value"] for c in kpis.compute(same, "year", dt.date(2026, 6, 1))}
+    assert cards["outstanding"] == 1_000_000 * Y
