@@ -6,6 +6,7 @@ Published versions are immutable (loans copy their terms); every change is audit
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -13,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credo.core.audit.services import audit_record
-from credo.lending.errors import InvalidState
+from credo.core.money import Money
+from credo.lending.errors import InvalidLoan, InvalidState
 from credo.lending.models import Product, ProductVersion
 
 VERSION_FIELDS = (
@@ -33,6 +35,46 @@ VERSION_FIELDS = (
     "allocation_order",
     "required_documents",
 )
+
+
+def check_terms(
+    pv: ProductVersion, *, amount: Any, months: Any, rate: Any, amount_label: str = ""
+) -> tuple[Money, int, Decimal]:
+    """The one check of requested terms against a product version (published; amount, term
+    and rate inside its ranges), used by loan creation and by applications. Returns the
+    parsed (amount, months, rate) or raises :class:`InvalidLoan` with a user message."""
+    label = amount_label or _("贷款金额")
+    if pv.status != ProductVersion.Status.PUBLISHED:
+        raise InvalidLoan(_("只能使用已发布的产品版本。"))
+    if not isinstance(amount, Money) or amount.fen <= 0:
+        raise InvalidLoan(_("%(label)s必须大于 0。") % {"label": label})
+    if not pv.min_amount.fen <= amount.fen <= pv.max_amount.fen:
+        raise InvalidLoan(
+            _("%(label)s应在 %(lo)s–%(hi)s 元之间。")
+            % {
+                "label": label,
+                "lo": pv.min_amount.format(symbol=False),
+                "hi": pv.max_amount.format(symbol=False),
+            }
+        )
+    try:
+        months = int(months)
+    except (TypeError, ValueError):
+        raise InvalidLoan(_("期限必须是整数（月）。")) from None
+    if not pv.min_months <= months <= pv.max_months:
+        raise InvalidLoan(
+            _("期限应在 %(lo)s–%(hi)s 个月之间。") % {"lo": pv.min_months, "hi": pv.max_months}
+        )
+    try:
+        rate_d = Decimal(str(rate))
+    except InvalidOperation:
+        raise InvalidLoan(_("年利率格式不正确。")) from None
+    if not rate_d.is_finite() or not pv.min_rate <= rate_d <= pv.max_rate:
+        raise InvalidLoan(
+            _("年利率应在 %(lo)s%%–%(hi)s%% 之间。")
+            % {"lo": pv.min_rate.normalize(), "hi": pv.max_rate.normalize()}
+        )
+    return amount, months, rate_d
 
 
 def _snapshot(version: ProductVersion) -> dict[str, Any]:

@@ -56,25 +56,9 @@ def loan_create(
 ) -> Loan:
     """A loan pending disbursement, with the terms of ``product_version`` copied onto it."""
     pv = product_version
-    if pv.status != ProductVersion.Status.PUBLISHED:
-        raise InvalidLoan(_("只能使用已发布的产品版本。"))
-    if not isinstance(principal, Money) or principal.fen <= 0:
-        raise InvalidLoan(_("贷款金额必须大于 0。"))
-    if not pv.min_amount.fen <= principal.fen <= pv.max_amount.fen:
-        raise InvalidLoan(
-            _("贷款金额应在 %(lo)s–%(hi)s 元之间。")
-            % {"lo": pv.min_amount.format(symbol=False), "hi": pv.max_amount.format(symbol=False)}
-        )
-    if not pv.min_months <= months <= pv.max_months:
-        raise InvalidLoan(
-            _("期限应在 %(lo)s–%(hi)s 个月之间。") % {"lo": pv.min_months, "hi": pv.max_months}
-        )
-    rate = Decimal(str(annual_rate))
-    if not pv.min_rate <= rate <= pv.max_rate:
-        raise InvalidLoan(
-            _("年利率应在 %(lo)s%%–%(hi)s%% 之间。")
-            % {"lo": pv.min_rate.normalize(), "hi": pv.max_rate.normalize()}
-        )
+    from credo.lending.product_services import check_terms
+
+    principal, months, rate = check_terms(pv, amount=principal, months=months, rate=annual_rate)
     from credo.lending.limits import check_drawdown
 
     check_drawdown(customer, principal.fen)

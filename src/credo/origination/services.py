@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -163,33 +163,23 @@ def completeness(app: Application) -> int:
 def _validate_terms(
     pv: ProductVersion, amount: Any, months: Any, rate: Any
 ) -> tuple[Money, int, Decimal]:
+    """Terms against the product (the lending core's one check) plus: the product is on sale;
+    no rate given → the product's minimum rate."""
+    from credo.lending.errors import LendingError
+    from credo.lending.product_services import check_terms
+
     if pv.status != ProductVersion.Status.PUBLISHED or not pv.product.is_active:
         raise InvalidApplication(_("只能选择在售产品的已发布版本。"))
-    if not isinstance(amount, Money) or amount.fen <= 0:
-        raise InvalidApplication(_("申请金额必须大于 0。"))
-    if not pv.min_amount.fen <= amount.fen <= pv.max_amount.fen:
-        raise InvalidApplication(
-            _("申请金额应在 %(lo)s–%(hi)s 元之间。")
-            % {"lo": pv.min_amount.format(symbol=False), "hi": pv.max_amount.format(symbol=False)}
-        )
     try:
-        months = int(months)
-    except (TypeError, ValueError):
-        raise InvalidApplication(_("期限必须是整数（月）。")) from None
-    if not pv.min_months <= months <= pv.max_months:
-        raise InvalidApplication(
-            _("期限应在 %(lo)s–%(hi)s 个月之间。") % {"lo": pv.min_months, "hi": pv.max_months}
+        return check_terms(
+            pv,
+            amount=amount,
+            months=months,
+            rate=rate if rate not in (None, "") else pv.min_rate,
+            amount_label=_("申请金额"),
         )
-    try:
-        rate_d = Decimal(str(rate if rate not in (None, "") else pv.min_rate))
-    except InvalidOperation:
-        raise InvalidApplication(_("年利率格式不正确。")) from None
-    if not rate_d.is_finite() or not pv.min_rate <= rate_d <= pv.max_rate:
-        raise InvalidApplication(
-            _("年利率应在 %(lo)s%%–%(hi)s%% 之间。")
-            % {"lo": pv.min_rate.normalize(), "hi": pv.max_rate.normalize()}
-        )
-    return amount, months, rate_d
+    except LendingError as exc:
+        raise InvalidApplication(exc.message) from None
 
 
 def _clean_guarantees(rows: Any) -> list[dict[str, Any]]:
