@@ -143,58 +143,69 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "collections/case_detail.html", _detail_context(request, case))
 
 
+def _case_form_post(
+    request: HttpRequest,
+    pk: int,
+    form_class: Any,
+    form_key: str,
+    service: Any,
+    success: str,
+    with_targets: bool = False,
+) -> HttpResponse:
+    """The three case-page forms: validate, call one service, report; an invalid form is
+    shown again on the case page (422)."""
+    case = selectors.case_get(request.user, pk)
+    extra = {"targets": services.contact_targets(case)} if with_targets else {}
+    form = form_class(request.POST, **extra)
+    if not form.is_valid():
+        ctx = _detail_context(request, case, **{form_key: form})
+        return render(request, "collections/case_detail.html", ctx, status=422)
+    try:
+        service(case=case, actor=request.user, **form.cleaned_data)
+    except CollectionsError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect("collections:case_detail", pk=case.pk)
+
+
 @login_required
 @permission_required("collections.contact_case", raise_exception=True)
 @require_POST
 def case_contact(request: HttpRequest, pk: int) -> HttpResponse:
-    case = selectors.case_get(request.user, pk)
-    form = ContactForm(request.POST, targets=services.contact_targets(case))
-    if not form.is_valid():
-        ctx = _detail_context(request, case, contact_form=form)
-        return render(request, "collections/case_detail.html", ctx, status=422)
-    try:
-        services.contact_log(case=case, actor=request.user, **form.cleaned_data)
-    except CollectionsError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("联系记录已保存。"))
-    return redirect("collections:case_detail", pk=case.pk)
+    return _case_form_post(
+        request,
+        pk,
+        ContactForm,
+        "contact_form",
+        services.contact_log,
+        _("联系记录已保存。"),
+        with_targets=True,
+    )
 
 
 @login_required
 @permission_required("collections.contact_case", raise_exception=True)
 @require_POST
 def case_promise(request: HttpRequest, pk: int) -> HttpResponse:
-    case = selectors.case_get(request.user, pk)
-    form = PromiseForm(request.POST)
-    if not form.is_valid():
-        ctx = _detail_context(request, case, promise_form=form)
-        return render(request, "collections/case_detail.html", ctx, status=422)
-    try:
-        services.promise_create(case=case, actor=request.user, **form.cleaned_data)
-    except CollectionsError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("还款承诺已登记。"))
-    return redirect("collections:case_detail", pk=case.pk)
+    return _case_form_post(
+        request, pk, PromiseForm, "promise_form", services.promise_create, _("还款承诺已登记。")
+    )
 
 
 @login_required
 @permission_required("collections.contact_case", raise_exception=True)
 @require_POST
 def case_dnc(request: HttpRequest, pk: int) -> HttpResponse:
-    case = selectors.case_get(request.user, pk)
-    form = DoNotContactForm(request.POST, targets=services.contact_targets(case))
-    if not form.is_valid():
-        ctx = _detail_context(request, case, dnc_form=form)
-        return render(request, "collections/case_detail.html", ctx, status=422)
-    try:
-        services.dnc_create(case=case, actor=request.user, **form.cleaned_data)
-    except CollectionsError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("拒绝联系已登记，系统将禁止电话和短信。"))
-    return redirect("collections:case_detail", pk=case.pk)
+    return _case_form_post(
+        request,
+        pk,
+        DoNotContactForm,
+        "dnc_form",
+        services.dnc_create,
+        _("拒绝联系已登记，系统将禁止电话和短信。"),
+        with_targets=True,
+    )
 
 
 @login_required

@@ -207,12 +207,16 @@ def deliver(schedule: ReportSchedule, run: ReportRun) -> int:
     from credo.reports.exporting import to_xlsx
 
     report = schedule.report
-    rows = len(run_query(report.owner, report.spec).rows)
+    recipients = list(schedule.recipients.filter(is_active=True))
+    # the run records the owner's row count; reuse the owner's result when they also receive it
+    results = {u.pk: run_query(u, report.spec) for u in recipients}
+    owner_result = results.get(report.owner_id) or run_query(report.owner, report.spec)
+    rows = len(owner_result.rows)
     url = reverse("reports:run_export", args=[run.pk])
     root = Path(getattr(settings, "CREDO_DOCUMENT_ROOT", ""))
     stamp = timezone.localtime(run.slot).strftime("%Y%m%d")
-    for user in schedule.recipients.filter(is_active=True):
-        result = run_query(user, report.spec)
+    for user in recipients:
+        result = results[user.pk]
         attachments: list[dict[str, str]] = []
         if "email" in schedule.channels:
             relative = f"reports/run-{run.pk}/{user.pk}.xlsx"
