@@ -25,6 +25,93 @@ from bench.bench_rules import _setup_env
 TARGET = 2000.0
 
 
+def make_applications(count: int, rng: random.Random) -> None:
+    """500 enterprise customers (a fifth with registry/litigation pulls) and ``count``
+    submitted applications over them (shared with bench_scorecard)."""
+    from django.contrib.auth import get_user_model
+
+    from credo.core.money import Money
+    from credo.customers.models import Customer, ExternalProvider, ExternalPull
+    from credo.lending.models import Product, ProductVersion
+    from credo.origination.models import Application
+
+    user = get_user_model().objects.create_user(username="bench", password="x" * 12)
+    product = Product.objects.create(code="bench", name="经营贷")
+    pv = ProductVersion.objects.create(
+        product=product,
+        number=1,
+        status="published",
+        min_amount=Money("10000"),
+        max_amount=Money("5000000"),
+        min_months=3,
+        max_months=60,
+        min_rate=Decimal("4"),
+        max_rate=Decimal("18"),
+        method="equal_installment",
+    )
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(
+                kind="enterprise",
+                name=f"企业{i}",
+                uscc=f"91BENCH{i:011d}",
+                registered_capital=Money(rng.choice([100_000, 800_000, 5_000_000])),
+                industry=rng.choice("CCFFFGIK"),
+                founded_on=dt.date(rng.randint(2005, 2025), 1, 1),
+                owner=user,
+            )
+            for i in range(500)
+        ]
+    )
+    litigation = ExternalProvider.objects.create(
+        name="bench-lit", kind="litigation", engine="simulated"
+    )
+    registry = ExternalProvider.objects.create(
+        name="bench-reg", kind="registry", engine="simulated"
+    )
+    pulls = []
+    for c in customers[::5]:
+        pulls.append(
+            ExternalPull(
+                customer=c,
+                provider=litigation,
+                kind="litigation",
+                requested_by=user,
+                status="ok",
+                parsed={"litigation_count": rng.randint(0, 4), "judgment_debtor": False},
+            )
+        )
+        pulls.append(
+            ExternalPull(
+                customer=c,
+                provider=registry,
+                kind="registry",
+                requested_by=user,
+                status="ok",
+                parsed={"registered_capital": "2000000", "founded_on": "2010-01-01"},
+            )
+        )
+    ExternalPull.objects.bulk_create(pulls)
+    Application.objects.bulk_create(
+        [
+            Application(
+                number=f"B{i:08d}",
+                customer=customers[i % len(customers)],
+                product_version=pv,
+                amount=Money(rng.choice([30_000, 200_000, 450_000, 1_200_000])),
+                months=12,
+                annual_rate=Decimal("10"),
+                method="equal_installment",
+                purpose="bench",
+                owner=user,
+                status="submitted",
+            )
+            for i in range(count)
+        ],
+        batch_size=1000,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=5000, help="applications")
@@ -36,95 +123,17 @@ def main() -> int:
         import django
 
         django.setup()
-        from django.contrib.auth import get_user_model
         from django.core.management import call_command
         from django.db import connection
 
         print(f"database: {connection.vendor} ({url.split('@')[-1]})", flush=True)
         call_command("migrate", verbosity=0)
-        from credo.core.money import Money
-        from credo.customers.models import Customer, ExternalProvider, ExternalPull
-        from credo.lending.models import Product, ProductVersion
         from credo.origination import admission
         from credo.origination.models import Application
         from credo.rules.services import evaluate_many, published_version
 
         rng = random.Random(5)  # noqa: S311 — benchmark data
-        user = get_user_model().objects.create_user(username="bench", password="x" * 12)
-        product = Product.objects.create(code="bench", name="经营贷")
-        pv = ProductVersion.objects.create(
-            product=product,
-            number=1,
-            status="published",
-            min_amount=Money("10000"),
-            max_amount=Money("5000000"),
-            min_months=3,
-            max_months=60,
-            min_rate=Decimal("4"),
-            max_rate=Decimal("18"),
-            method="equal_installment",
-        )
-        customers = Customer.objects.bulk_create(
-            [
-                Customer(
-                    kind="enterprise",
-                    name=f"企业{i}",
-                    uscc=f"91BENCH{i:011d}",
-                    registered_capital=Money(rng.choice([100_000, 800_000, 5_000_000])),
-                    industry=rng.choice("CCFFFGIK"),
-                    founded_on=dt.date(rng.randint(2005, 2025), 1, 1),
-                    owner=user,
-                )
-                for i in range(500)
-            ]
-        )
-        litigation = ExternalProvider.objects.create(
-            name="bench-lit", kind="litigation", engine="simulated"
-        )
-        registry = ExternalProvider.objects.create(
-            name="bench-reg", kind="registry", engine="simulated"
-        )
-        pulls = []
-        for c in customers[::5]:
-            pulls.append(
-                ExternalPull(
-                    customer=c,
-                    provider=litigation,
-                    kind="litigation",
-                    requested_by=user,
-                    status="ok",
-                    parsed={"litigation_count": rng.randint(0, 4), "judgment_debtor": False},
-                )
-            )
-            pulls.append(
-                ExternalPull(
-                    customer=c,
-                    provider=registry,
-                    kind="registry",
-                    requested_by=user,
-                    status="ok",
-                    parsed={"registered_capital": "2000000", "founded_on": "2010-01-01"},
-                )
-            )
-        ExternalPull.objects.bulk_create(pulls)
-        Application.objects.bulk_create(
-            [
-                Application(
-                    number=f"B{i:08d}",
-                    customer=customers[i % len(customers)],
-                    product_version=pv,
-                    amount=Money(rng.choice([30_000, 200_000, 450_000, 1_200_000])),
-                    months=12,
-                    annual_rate=Decimal("10"),
-                    method="equal_installment",
-                    purpose="bench",
-                    owner=user,
-                    status="submitted",
-                )
-                for i in range(args.count)
-            ],
-            batch_size=1000,
-        )
+        make_applications(args.count, rng)
         published_version(admission.KEY)
         published_version("approvals.route")
         ids = list(Application.objects.order_by("id").values_list("id", flat=True))

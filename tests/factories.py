@@ -44,3 +44,39 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create, extracted, **kwargs):
         if create and extracted:
             self.roles.set(extracted)
+
+
+def role_with_perms(code: str, scope: str, *perms: str) -> Role:
+    """A role holding the given ``app_label.codename`` permissions."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    role = RoleFactory(code=code, name=code, data_scope=scope)
+    q = Q()
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        q |= Q(content_type__app_label=app_label, codename=codename)
+    role.permissions.add(*Permission.objects.filter(q))
+    return role
+
+
+def png_bytes(size: tuple[int, int] = (8, 8), color: tuple[int, int, int] = (10, 120, 10)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def xlsx_bytes(text: str = "利润表") -> bytes:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = text
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

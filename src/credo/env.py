@@ -87,6 +87,21 @@ def env_int(
     return number
 
 
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    value = _raw(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} must be a number, got {value!r}."
+        ) from exc
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"Environment variable {name} must be >= {minimum}.")
+    return number
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     value = _raw(name)
     if value is None or value.strip() == "":

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from credo.core.crypto import parse_keys
-from credo.env import env_bool, env_choice, env_int, env_list, env_str
+from credo.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("CREDO_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "credo.monitoring",
     "credo.collections",
     "credo.reports",
+    "credo.scorecard",
 ]
 
 MIDDLEWARE = [
@@ -280,3 +281,8 @@ CREDO_COLLECTION_DAILY_CAP = env_int("CREDO_COLLECTION_DAILY_CAP", 6, minimum=1)
 # events (litigation, negative news) count as "new" for this many days.
 CREDO_MONITORING_AUTO_CLOSE = env_bool("CREDO_MONITORING_AUTO_CLOSE", True)
 CREDO_MONITORING_EXTERNAL_DAYS = env_int("CREDO_MONITORING_EXTERNAL_DAYS", 30, minimum=1)
+
+# --- scorecard ------------------------------------------------------------------------------
+# Monthly PSI of application scores above this → alert; largest training CSV accepted (MB).
+CREDO_SCORECARD_PSI_ALERT = env_float("CREDO_SCORECARD_PSI_ALERT", 0.25, minimum=0.0)
+CREDO_SCORECARD_MAX_UPLOAD_MB = env_int("CREDO_SCORECARD_MAX_UPLOAD_MB", 200, minimum=1)

@@ -9,49 +9,21 @@ signed (simulated provider) → loan created, pending disbursement by finance.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.db.models import Q
 
 from credo.core.money import Money
 from credo.customers import services as customer_services
 from credo.lending.models import Loan, Product, ProductVersion
 from credo.origination import services
 from credo.origination.models import Application
-from tests.factories import RoleFactory, UserFactory
+from tests.factories import UserFactory
+from tests.factories import png_bytes as _png
+from tests.factories import role_with_perms as _role
+from tests.factories import xlsx_bytes as _xlsx
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _role(code, scope, *perms):
-    role = RoleFactory(code=code, name=code, data_scope=scope)
-    q = Q()
-    for perm in perms:
-        app_label, codename = perm.split(".")
-        q |= Q(content_type__app_label=app_label, codename=codename)
-    role.permissions.add(*Permission.objects.filter(q))
-    return role
-
-
-def _png():
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (10, 120, 10)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def _xlsx():
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    wb.active["A1"] = "利润表"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 @pytest.fixture

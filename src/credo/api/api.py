@@ -24,6 +24,7 @@ from credo.api.routers.notify import router as notify_router
 from credo.api.routers.origination import router as origination_router
 from credo.api.routers.reports import router as reports_router
 from credo.api.routers.rules import router as rules_router
+from credo.api.routers.scorecard import router as scorecard_router
 
 api = NinjaAPI(
     title="Credo API",
@@ -46,6 +47,7 @@ api.add_router("/notify", notify_router)
 api.add_router("/monitoring", monitoring_router)
 api.add_router("/collections", collections_router)
 api.add_router("/reports", reports_router)
+api.add_router("/scorecard", scorecard_router)
 
 
 @api.get("/docs", auth=None, include_in_schema=False)

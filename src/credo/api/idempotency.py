@@ -9,8 +9,15 @@ The key row is inserted first, in the same transaction as the operation's effect
   time the second gets IntegrityError and replays the first one's response.
 The operation returns ``Status(code, data)``, ``(code, data)`` or ``data`` where data is a Schema
 instance or a JSON-serialisable dict already in the response shape: the decorator answers with
-the stored JSON itself, so the first response and every replay are byte-identical. A failing
-operation rolls the key back so the client may retry.
+the stored JSON itself, so the first response and every replay are byte-identical.
+
+A failing operation leaves no key, so the client may retry:
+* a refusal (a 4xx answer: ``ApiError``, ``HttpError``, ``Http404``, ``PermissionDenied``)
+  commits what the operation left behind, exactly as the same request without a key would: the
+  services roll their own effects back and audit the refusal afterwards (e.g.
+  ``approval.refused`` for a self-approval), and that audit row must survive. Only the key row is
+  removed.
+* any other exception rolls everything back, the key included.
 """
 
 from __future__ import annotations
@@ -22,9 +29,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, connection, transaction
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from ninja.errors import HttpError
 from ninja.responses import NinjaJSONEncoder, Status
 from pydantic import BaseModel
 
@@ -99,6 +108,25 @@ def _insert_key(user: Any, key: str, request: HttpRequest, request_hash: str) ->
     return row
 
 
+def _is_refusal(exc: BaseException) -> bool:
+    """A 4xx answer: the operation refused the request (nothing of its effect remains)."""
+    if isinstance(exc, ApiError):
+        return exc.status < 500
+    if isinstance(exc, HttpError):
+        return exc.status_code < 500
+    return isinstance(exc, Http404 | PermissionDenied)
+
+
+def _forget_key(row: IdempotencyKey) -> None:
+    """Remove the key row of a refused request; the transaction then commits the refusal's own
+    audit rows. If the operation left the transaction unusable, roll everything back instead."""
+    try:
+        with transaction.atomic():
+            row.delete()
+    except DatabaseError:
+        transaction.set_rollback(True)
+
+
 def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
@@ -117,16 +145,24 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
         existing = IdempotencyKey.objects.filter(user=user, key=key).first()
         if existing is not None:
             return _replay(existing, request_hash)
+        refused: Exception | None = None
         try:
             with transaction.atomic():
                 row = _insert_key(user, key, request, request_hash)
-                status, data = _unpack(func(request, *args, **kwargs))
-                row.response_status = status
-                row.response_body = _jsonable(data)
-                row.save(update_fields=["response_status", "response_body"])
-                # Serve the body as stored: PostgreSQL's JSONB reorders keys, and a replay must
-                # be byte-identical to the first answer.
-                row.refresh_from_db(fields=["response_body"])
+                try:
+                    status, data = _unpack(func(request, *args, **kwargs))
+                except Exception as exc:
+                    if not _is_refusal(exc):
+                        raise
+                    refused = exc
+                    _forget_key(row)
+                else:
+                    row.response_status = status
+                    row.response_body = _jsonable(data)
+                    row.save(update_fields=["response_status", "response_body"])
+                    # Serve the body as stored: PostgreSQL's JSONB reorders keys, and a replay
+                    # must be byte-identical to the first answer.
+                    row.refresh_from_db(fields=["response_body"])
         except OperationalError as exc:
             if getattr(getattr(exc, "__cause__", None), "sqlstate", None) != "55P03":
                 raise
@@ -140,6 +176,8 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
             if existing is None:
                 raise
             return _replay(existing, request_hash)
+        if refused is not None:
+            raise refused
         return _json_response(status, row.response_body)
 
     # ninja resolves string annotations in the view's module: hand it the real signature.

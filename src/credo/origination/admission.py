@@ -51,6 +51,8 @@ SPEC = DecisionSpec(
         ("overdue_loans", str(_("逾期贷款笔数"))),
         ("amount", str(_("申请金额（元）"))),
         ("months", str(_("期限（月）"))),
+        ("score", str(_("评分卡分数（未发布评分卡时为空）"))),
+        ("score_grade", str(_("评分卡等级"))),
     ],
     outputs=[("passed", str(_("准入通过"))), ("rejections", str(_("拒绝原因")))],
     sample=GOOD,

@@ -90,3 +90,24 @@ class AnswerForm(StyledFormMixin, forms.Form):
 
 class PortalLinkForm(StyledFormMixin, forms.Form):
     days = forms.IntegerField(label=_("有效期（天）"), min_value=1, max_value=30, initial=7)
+
+
+class PortalApplicationForm(ApplicationForm):
+    """The customer's own application (invitation link): no customer picker (the link is bound
+    to one) and no rate (the product's minimum rate applies, as for staff leaving it empty)."""
+
+    def __init__(self, *args: Any, versions: Any = None, **kw: Any):
+        super().__init__(*args, customers=Customer.objects.none(), versions=versions, **kw)
+        del self.fields["customer"]
+        del self.fields["annual_rate"]
+        self.fields["product_version"].empty_label = _("请选择贷款产品")  # type: ignore[attr-defined]
+        self.fields["product_version"].label_from_instance = lambda pv: (  # type: ignore[attr-defined]
+            f"{pv.product.name}（{pv.min_amount.format(symbol=False)}–"
+            f"{pv.max_amount.format(symbol=False)} 元，{pv.min_months}–{pv.max_months} 个月）"
+        )
+        for name in ("amount", "collateral_value"):
+            self.fields[name].widget.attrs["inputmode"] = "decimal"
+        self.fields["months"].widget.attrs["inputmode"] = "numeric"
+        self.fields["purpose"].widget.attrs["placeholder"] = _("例如：采购原材料、购买设备")
+        self.fields["guarantor"].help_text = _("选填：保证人姓名或企业名称")
+        self.fields["collateral"].help_text = _("选填：抵押物描述，例如房产地址")

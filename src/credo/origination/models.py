@@ -186,10 +186,34 @@ class CorrectionNotice(models.Model):
 
 
 class PortalLink(models.Model):
-    """A no-login upload link for one application. Only the SHA-256 of the token is stored."""
+    """A no-login customer link. Only the SHA-256 of the token is stored.
 
+    * ``upload``: documents and submission for one application (``application`` set).
+    * ``invite``: the customer starts an application themselves (``customer`` set, no
+      application yet); used up when the application is created, which gets its own upload link.
+    """
+
+    class Purpose(models.TextChoices):
+        UPLOAD = "upload", _("资料上传")
+        INVITE = "invite", _("在线申请邀请")
+
+    purpose = models.CharField(
+        _("用途"), max_length=10, choices=Purpose.choices, default=Purpose.UPLOAD
+    )
     application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="portal_links"
+        Application,
+        on_delete=models.CASCADE,
+        related_name="portal_links",
+        null=True,
+        blank=True,
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("客户"),
+        on_delete=models.CASCADE,
+        related_name="portal_invites",
+        null=True,
+        blank=True,
     )
     token_hash = models.CharField(max_length=64, unique=True)
     expires_at = models.DateTimeField(_("有效期至"))
@@ -209,6 +233,15 @@ class PortalLink(models.Model):
         verbose_name = _("客户上传链接")
         verbose_name_plural = _("客户上传链接")
         ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(purpose="upload", application__isnull=False, customer__isnull=True))
+                | Q(purpose="invite", application__isnull=True, customer__isnull=False),
+                name="portal_link_purpose_target",
+            )
+        ]
 
     def __str__(self) -> str:
+        if self.purpose == self.Purpose.INVITE:
+            return f"{self.customer} invite #{self.pk}"
         return f"{self.application} link #{self.pk}"

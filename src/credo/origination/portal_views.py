@@ -1,6 +1,7 @@
-"""客户上传门户: a tokenized, login-free page for one application (mobile friendly).
+"""客户上传门户: a tokenized, login-free page for one application (mobile friendly), and the
+invitation page where a customer starts an application themselves.
 
-An unknown token answers 404, an expired or revoked one 410; neither changes anything.
+An unknown token answers 404, an expired, used or revoked one 410; neither changes anything.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from credo.core.money import Money
+from credo.lending.selectors import published_versions
 from credo.origination import documents, selectors, services
-from credo.origination.errors import OriginationError, PortalLinkInvalid
+from credo.origination.errors import OriginationError, PortalLinkInvalid, RateLimited
+from credo.origination.forms import PortalApplicationForm
 
 
 def _gone(request: HttpRequest, exc: PortalLinkInvalid) -> HttpResponse:
@@ -82,3 +86,47 @@ def portal_submit(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("portal:page", token=token)
     # Rendered directly: the link is used up now, a reload shows the "already used" page.
     return render(request, "origination/portal_done.html", {"app": app})
+
+
+@never_cache
+def portal_invite(request: HttpRequest, token: str) -> HttpResponse:
+    """在线申请: the customer picks a product and terms; on success the invitation is used up
+    and the customer lands on the upload page of the new application."""
+    try:
+        link = services.portal_invite_resolve(token)
+    except PortalLinkInvalid as exc:
+        return _gone(request, exc)
+    form = PortalApplicationForm(request.POST or None, versions=published_versions())
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            app, _upload, upload_token = services.portal_invite_accept(
+                token=token,
+                product_version=data["product_version"],
+                amount=Money(data["amount"]),
+                months=data["months"],
+                purpose=data["purpose"],
+                guarantees=form.guarantees(),
+            )
+        except PortalLinkInvalid as exc:
+            return _gone(request, exc)
+        except OriginationError as exc:
+            form.add_error(None, exc.message)
+            status = 429 if isinstance(exc, RateLimited) else 200
+        else:
+            messages.success(
+                request,
+                _("申请 %(n)s 已创建，请上传以下资料后提交审核。") % {"n": app.number},
+            )
+            response = redirect("portal:page", token=upload_token)
+            response["Referrer-Policy"] = "same-origin"
+            return response
+    response = render(
+        request,
+        "origination/portal_invite.html",
+        {"form": form, "link": link, "customer": link.customer, "token": token},
+        status=status,
+    )
+    response["Referrer-Policy"] = "same-origin"  # token never leaks to other sites
+    return response

@@ -32,4 +32,19 @@ urlpatterns = [
         name="link_revoke",
     ),
     path("documents/<int:doc_pk>/", views.document_download, name="download"),
+    path(
+        "customers/<int:customer_pk>/portal-invites/",
+        views.portal_invite_create,
+        name="invite_create",
+    ),
+    path(
+        "customers/<int:customer_pk>/portal-invites/list/",
+        views.portal_invite_list,
+        name="invite_list",
+    ),
+    path(
+        "customers/<int:customer_pk>/portal-invites/<int:link_pk>/revoke/",
+        views.portal_invite_revoke,
+        name="invite_revoke",
+    ),
 ]

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -407,3 +408,65 @@ def portal_link_revoke(request: HttpRequest, pk: int, link_pk: int) -> HttpRespo
     return _done(
         request, app, _("链接已撤销。"), services.portal_link_revoke, link=link, actor=request.user
     )
+
+
+@login_required
+@require_POST
+@permission_required("origination.manage_portal_links", raise_exception=True)
+def portal_invite_create(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    """在线申请链接 for a customer (from the customer page): shown once, like upload links."""
+    customer = customers_for(request.user).filter(pk=customer_pk).first()
+    if customer is None:
+        raise Http404
+    form = PortalLinkForm(request.POST)
+    days = form.cleaned_data["days"] if form.is_valid() else services.PORTAL_DAYS
+    try:
+        link, token = services.portal_invite_create(
+            customer=customer, actor=request.user, days=days
+        )
+    except OriginationError as exc:
+        messages.error(request, exc.message)
+        return redirect("customers:detail", pk=customer.pk)
+    url = request.build_absolute_uri(reverse("portal:invite", args=[token]))
+    response = render(
+        request,
+        "origination/portal_invite_created.html",
+        {"customer": customer, "link": link, "url": url},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@permission_required("origination.manage_portal_links", raise_exception=True)
+def portal_invite_list(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    customer = customers_for(request.user).filter(pk=customer_pk).first()
+    if customer is None:
+        raise Http404
+    invites = PortalLink.objects.filter(
+        customer=customer, purpose=PortalLink.Purpose.INVITE
+    ).select_related("created_by")[:20]
+    return render(
+        request,
+        "origination/portal_invite_list.html",
+        {"customer": customer, "invites": invites, "now": timezone.now()},
+    )
+
+
+@login_required
+@require_POST
+@permission_required("origination.manage_portal_links", raise_exception=True)
+def portal_invite_revoke(request: HttpRequest, customer_pk: int, link_pk: int) -> HttpResponse:
+    customer = customers_for(request.user).filter(pk=customer_pk).first()
+    link = PortalLink.objects.filter(
+        pk=link_pk, customer=customer, purpose=PortalLink.Purpose.INVITE
+    ).first()
+    if customer is None or link is None:
+        raise Http404
+    try:
+        services.portal_invite_revoke(link=link, actor=request.user)
+    except OriginationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("链接已撤销。"))
+    return redirect("origination:invite_list", customer_pk=customer.pk)

@@ -6,17 +6,17 @@ the matched rows (reasons), and with ``record=True`` an ``Evaluation`` row store
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credo.core.audit.services import audit_record
+from credo.core.bulk import json_bulk_insert
 from credo.rules import engine
 from credo.rules.errors import InvalidModel, InvalidState, NotPublished, TestsFailed
 from credo.rules.models import DecisionModel, DecisionTestCase, DecisionVersion, Evaluation
@@ -187,51 +187,20 @@ def evaluate_many(
 
 
 def _insert_evaluations(rows: list[Evaluation]) -> list[Evaluation]:
-    """Bulk insert. On PostgreSQL one statement per 5,000 rows from a JSON array
-    (``jsonb_to_recordset``) with ids drawn from the sequence first: Django's per-field SQL
-    compilation of four JSON columns cost more than the rule evaluation itself."""
-    if connection.vendor != "postgresql":
-        return Evaluation.objects.bulk_create(rows, batch_size=1000)
-    table = Evaluation._meta.db_table
-    now = timezone.now()
-    for start in range(0, len(rows), 5000):
-        chunk = rows[start : start + 5000]
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [table, len(chunk)],
-            )
-            ids = [r[0] for r in cur.fetchall()]
-            payload = json.dumps(
-                [
-                    {
-                        "id": pk,
-                        "model_key": ev.model_key,
-                        "version_id": ev.version_id,
-                        "subject_type": ev.subject_type,
-                        "subject_id": ev.subject_id,
-                        "input": ev.input,
-                        "output": ev.output,
-                        "reasons": ev.reasons,
-                    }
-                    for pk, ev in zip(ids, chunk, strict=True)
-                ],
-                ensure_ascii=False,
-            )
-            cur.execute(
-                f"INSERT INTO {table} (id, model_key, version_id, subject_type, subject_id, "  # noqa: S608 — table name from the model
-                "input, output, reasons, created_at) "
-                "SELECT r.id, r.model_key, r.version_id, r.subject_type, r.subject_id, "
-                "r.input, r.output, r.reasons, %s "
-                "FROM jsonb_to_recordset(%s::jsonb) AS r(id bigint, model_key text, "
-                "version_id bigint, subject_type text, subject_id text, input jsonb, "
-                "output jsonb, reasons jsonb)",
-                [now, payload],
-            )
-        for pk, ev in zip(ids, chunk, strict=True):
-            ev.pk, ev.created_at = pk, now
-            ev._state.adding = False
-    return rows
+    """Bulk insert through ``core.bulk`` (Django's per-field SQL compilation of four JSON
+    columns cost more than the rule evaluation itself)."""
+    return json_bulk_insert(
+        rows,
+        {
+            "model_key": "text",
+            "version": "bigint",
+            "subject_type": "text",
+            "subject_id": "text",
+            "input": "jsonb",
+            "output": "jsonb",
+            "reasons": "jsonb",
+        },
+    )
 
 
 # --- versions ------------------------------------------------------------------------------------

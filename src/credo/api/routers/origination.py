@@ -1,12 +1,13 @@
-"""贷前申请 API: applications (scoped), create, submit, document upload (multipart), the
-admission decision and customer portal links. Approval actions live in the approvals API.
+"""贷前申请 API: applications (scoped), create, submit, withdraw, answer a return, document
+upload (multipart) and review, the admission decision, customer portal links and the customer's
+online-application invitation. Approval actions live in the approvals API.
 
 Amounts are decimal strings in yuan ("1234.56").
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -24,7 +25,7 @@ from credo.lending.models import ProductVersion
 from credo.lending.schedule import fen_to_str
 from credo.origination import documents, selectors, services
 from credo.origination.errors import OriginationError
-from credo.origination.models import Application, Document
+from credo.origination.models import Application, Document, PortalLink
 
 router = Router(tags=["origination"])
 ERRORS: dict[int, type[Schema]] = {
@@ -125,6 +126,41 @@ class PortalLinkOut(Schema):
     url: str
     token: str
     expires_at: str
+
+
+class WithdrawIn(Schema):
+    reason: str = ""
+
+
+class AnswerIn(Schema):
+    answer: str
+
+
+class ReviewIn(Schema):
+    decision: Literal["accept", "reject"]
+    reason: str = ""
+
+
+class ReviewedDocumentOut(DocumentOut):
+    reject_reason: str
+    reviewed_by: str | None
+    reviewed_at: str | None
+
+
+class PortalInviteOut(Schema):
+    id: int
+    customer_id: int
+    url: str
+    token: str
+    expires_at: str
+
+
+class PortalInviteStateOut(Schema):
+    id: int
+    customer_id: int
+    expires_at: str
+    used_at: str | None
+    revoked_at: str | None
 
 
 class ApplicationFilter(Schema):
@@ -366,3 +402,138 @@ def create_portal_link(request: HttpRequest, application_id: int, body: PortalLi
             "expires_at": link.expires_at.isoformat(),
         },
     )
+
+
+@router.post(
+    "/applications/{application_id}/withdraw",
+    response={200: ApplicationDetailOut, **ERRORS},
+    summary="撤回申请（支持 Idempotency-Key）",
+)
+@idempotent
+def withdraw_application(request: HttpRequest, application_id: int, body: WithdrawIn) -> Any:
+    require_scope(request, "write")
+    require_perm(request, "origination.change_application")
+    app = _get(request, application_id)
+    try:
+        app = services.application_withdraw(
+            application=app, actor=request.user, reason=body.reason.strip()[:300]
+        )
+    except OriginationError as exc:
+        raise _err(exc) from None
+    return detail_out(selectors.application_get(request.user, app.pk))
+
+
+@router.post(
+    "/applications/{application_id}/answer",
+    response={200: ApplicationDetailOut, **ERRORS},
+    summary="补充说明（审批退回后回答问题，申请重新进入审批；支持 Idempotency-Key）",
+)
+@idempotent
+def answer_application(request: HttpRequest, application_id: int, body: AnswerIn) -> Any:
+    require_scope(request, "write")
+    require_perm(request, "origination.change_application")
+    app = _get(request, application_id)
+    try:
+        app = services.application_answer(application=app, actor=request.user, answer=body.answer)
+    except OriginationError as exc:
+        raise _err(exc) from None
+    return detail_out(selectors.application_get(request.user, app.pk))
+
+
+def reviewed_document_out(doc: Document) -> dict[str, Any]:
+    return {
+        **document_out(doc),
+        "reject_reason": doc.reject_reason,
+        "reviewed_by": doc.reviewed_by.get_username() if doc.reviewed_by else None,
+        "reviewed_at": doc.reviewed_at.isoformat() if doc.reviewed_at else None,
+    }
+
+
+@router.post(
+    "/applications/{application_id}/documents/{document_id}/review",
+    response={200: ReviewedDocumentOut, **ERRORS},
+    summary="审核资料：accept / reject（退回须填原因，并发出补正通知；支持 Idempotency-Key）",
+)
+@idempotent
+def review_document(
+    request: HttpRequest, application_id: int, document_id: int, body: ReviewIn
+) -> Any:
+    require_scope(request, "write")
+    require_perm(request, "origination.review_documents")
+    app = _get(request, application_id)
+    doc = app.documents.filter(pk=document_id).first()
+    if doc is None:
+        raise ApiError("not_found", _("资料不存在或无权访问"), status=404)
+    try:
+        doc = services.document_review(
+            document=doc,
+            accept=body.decision == "accept",
+            actor=request.user,
+            reason=body.reason,
+        )
+    except OriginationError as exc:
+        raise _err(exc) from None
+    return reviewed_document_out(doc)
+
+
+@router.post(
+    "/customers/{customer_id}/portal-invites",
+    response={201: PortalInviteOut, **ERRORS},
+    summary="生成客户在线申请链接（客户自行填写申请；令牌只返回一次）",
+)
+def create_portal_invite(request: HttpRequest, customer_id: int, body: PortalLinkIn) -> Any:
+    require_scope(request, "write")
+    require_perm(request, "origination.manage_portal_links")
+    customer = customers_for(request.user).filter(pk=customer_id).first()
+    if customer is None:
+        raise ApiError("not_found", _("客户不存在或无权访问"), status=404)
+    try:
+        link, token = services.portal_invite_create(
+            customer=customer, actor=request.user, days=body.days
+        )
+    except OriginationError as exc:
+        raise _err(exc) from None
+    from django.urls import reverse
+
+    return Status(
+        201,
+        {
+            "id": link.pk,
+            "customer_id": customer.pk,
+            "url": request.build_absolute_uri(reverse("portal:invite", args=[token])),
+            "token": token,
+            "expires_at": link.expires_at.isoformat(),
+        },
+    )
+
+
+@router.post(
+    "/portal-invites/{invite_id}/revoke",
+    response={200: PortalInviteStateOut, **ERRORS},
+    summary="撤销客户在线申请链接（已使用的链接不变）",
+)
+def revoke_portal_invite(request: HttpRequest, invite_id: int) -> Any:
+    require_scope(request, "write")
+    require_perm(request, "origination.manage_portal_links")
+    link = (
+        PortalLink.objects.filter(
+            pk=invite_id,
+            purpose=PortalLink.Purpose.INVITE,
+            customer__in=customers_for(request.user),
+        )
+        .select_related("customer")
+        .first()
+    )
+    if link is None:
+        raise ApiError("not_found", _("链接不存在或无权访问"), status=404)
+    try:
+        link = services.portal_invite_revoke(link=link, actor=request.user)
+    except OriginationError as exc:
+        raise _err(exc) from None
+    return {
+        "id": link.pk,
+        "customer_id": link.customer_id,
+        "expires_at": link.expires_at.isoformat(),
+        "used_at": link.used_at.isoformat() if link.used_at else None,
+        "revoked_at": link.revoked_at.isoformat() if link.revoked_at else None,
+    }
