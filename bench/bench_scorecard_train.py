@@ -19,6 +19,7 @@ Exit status 1 when a target is missed.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from typing import Any
 
@@ -97,6 +98,22 @@ def main() -> int:
     tm = result.timings
     model = result.to_dict()
 
+    # The CSV path (what `credo scorecard train --csv` runs): write, read back, train.
+    import csv
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="", delete=False) as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*cols, "bad"])
+        for i in range(args.rows):
+            writer.writerow(["" if v[i] is None else v[i] for v in cols.values()] + [y[i]])
+        csv_path = fh.name
+    t = time.perf_counter()
+    csv_cols, csv_y, _notes = engine.read_csv(csv_path, "bad", "1")
+    engine.train(csv_cols, csv_y)
+    csv_s = time.perf_counter() - t
+    os.unlink(csv_path)
+
     records = [
         {name: vals[i] for name, vals in cols.items()} for i in range(min(args.score, args.rows))
     ]
@@ -119,6 +136,10 @@ def main() -> int:
         f"| engine.train total | {train_s:.2f} s | < {TRAIN_TARGET:.0f} s "
         f"{'✅' if ok_train else '❌'} |"
     )
+    print(
+        f"| CSV read + train (text values, as the upload) | {csv_s:.2f} s | < {TRAIN_TARGET:.0f} s "
+        f"{'✅' if csv_s < TRAIN_TARGET else '❌'} |"
+    )
     print(f"| · binning ({len(result.candidates)} features) | {tm.get('binning', 0):.2f} s | — |")
     print(f"| · selection + logistic fit | {tm.get('fit', 0):.2f} s | — |")
     print(f"| · scaling + metrics | {tm.get('scaling', 0):.2f} s | — |")
@@ -133,7 +154,7 @@ def main() -> int:
     )
     print()
     print("selected:", ", ".join(f"{f.name} (IV {f.iv:.3f})" for f in result.features))
-    return 0 if ok_train and ok_score else 1
+    return 0 if ok_train and ok_score and csv_s < TRAIN_TARGET else 1
 
 
 if __name__ == "__main__":
