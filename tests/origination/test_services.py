@@ -381,3 +381,23 @@ def test_portal_link_used_up_by_submission(make_app, owner, complete, monkeypatc
     with pytest.raises(PortalLinkInvalid):
         services.portal_upload(token=token, item="营业执照", name="a.pdf", data=PDF)
     assert Document.objects.count() == 2
+
+
+def test_denial_inside_a_transactional_service_stays_audited(make_app, outsider, staff_perms):
+    """The refusal is audited after the service's transaction rolled back (it used to vanish
+    with it)."""
+    from credo.core.audit.models import AuditEntry
+    from credo.origination.errors import NotAllowed
+
+    app = make_app()
+    for call in (
+        lambda: services.application_withdraw(application=app, actor=outsider, reason="x"),
+        lambda: services.application_answer(application=app, actor=outsider, answer="x"),
+        lambda: services.notice_issue(application=app, actor=outsider),
+    ):
+        with pytest.raises(NotAllowed):
+            call()
+    denied = AuditEntry.objects.filter(action="application.denied", actor_id=outsider.pk)
+    assert denied.count() == 3
+    app.refresh_from_db()
+    assert app.status == "draft"

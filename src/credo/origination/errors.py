@@ -43,3 +43,4 @@ class RateLimited(OriginationError):
 class NotAllowed(OriginationError):
     code = "forbidden"
     status = 403
+    audit: dict[str, object] | None = None  # the refusal's audit entry, written after rollback

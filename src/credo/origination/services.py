@@ -7,12 +7,15 @@ signed → loan_created; in_approval → rejected; draft/submitted/in_approval/r
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import functools
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Max
@@ -69,16 +72,50 @@ def _lock(application: Application, expected_version: int | None = None) -> Appl
     return locked
 
 
+T = TypeVar("T")
+_DEFER_DENIAL_AUDIT: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "origination_defer_denial_audit", default=False
+)
+
+
 def _check_actor(application: Application, actor: Any, perm: str) -> None:
-    """Staff actions: the actor needs the permission and the application in their data scope."""
+    """Staff actions: the actor needs the permission and the application in their data scope.
+    The refusal is audited; inside ``_atomic`` only after the rollback (else it would vanish)."""
     if actor is None or not actor.has_perm(perm) or not can_access(application, actor):
-        audit_record(
-            action="application.denied",
-            actor=actor,
-            obj=application,
-            metadata={"permission": perm},
-        )
-        raise NotAllowed(_("没有权限操作该申请。"))
+        entry = {
+            "action": "application.denied",
+            "actor": actor,
+            "obj": application,
+            "metadata": {"permission": perm},
+        }
+        err = NotAllowed(_("没有权限操作该申请。"))
+        if _DEFER_DENIAL_AUDIT.get():
+            err.audit = entry
+        else:
+            audit_record(**entry)
+        raise err
+
+
+def _atomic(func: Callable[..., T]) -> Callable[..., T]:
+    """``transaction.atomic`` for services that check the actor inside their transaction: a
+    permission refusal rolls the transaction back and is then audited outside it."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        token = _DEFER_DENIAL_AUDIT.set(True)
+        try:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        except NotAllowed as exc:
+            entry = getattr(exc, "audit", None)
+            if entry is not None:
+                exc.audit = None
+                audit_record(**entry)
+            raise
+        finally:
+            _DEFER_DENIAL_AUDIT.reset(token)
+
+    return wrapper
 
 
 def _transition(
@@ -401,7 +438,7 @@ def document_upload(
         raise
 
 
-@transaction.atomic
+@_atomic
 def document_review(*, document: Document, accept: bool, actor: Any, reason: str = "") -> Document:
     app = _lock(document.application)
     _check_actor(app, actor, "origination.review_documents")
@@ -498,7 +535,7 @@ def _resolve_notices(app: Application) -> None:
     app.notices.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
 
 
-@transaction.atomic
+@_atomic
 def notice_issue(*, application: Application, actor: Any, note: str = "") -> CorrectionNotice:
     app = _lock(application)
     _check_actor(app, actor, "origination.review_documents")
@@ -513,7 +550,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
+@_atomic
 def portal_link_create(
     *, application: Application, actor: Any, days: int = PORTAL_DAYS
 ) -> tuple[PortalLink, str]:
@@ -546,7 +583,7 @@ def _app_of(link: PortalLink) -> Application:
     return link.application
 
 
-@transaction.atomic
+@_atomic
 def portal_link_revoke(*, link: PortalLink, actor: Any) -> PortalLink:
     locked = PortalLink.objects.select_for_update().get(pk=link.pk)
     _check_actor(_app_of(locked), actor, "origination.manage_portal_links")
@@ -965,7 +1002,7 @@ def _start_approval(approvals: Any, app: Application, *, grade: str, actor: Any)
     )
 
 
-@transaction.atomic
+@_atomic
 def application_withdraw(*, application: Application, actor: Any, reason: str = "") -> Application:
     app = _lock(application)
     _check_actor(app, actor, "origination.change_application")
@@ -1000,7 +1037,7 @@ def _instance(app: Application) -> Any:
     return instance_for(app)
 
 
-@transaction.atomic
+@_atomic
 def application_answer(*, application: Application, actor: Any, answer: str) -> Application:
     """The owner answers an approver's question; the flow continues where it was returned."""
     app = _lock(application)
@@ -1276,7 +1313,7 @@ def on_contract_closed(contract: Any, status: str) -> None:
     )
 
 
-@transaction.atomic
+@_atomic
 def application_contract_resend(*, application: Application, actor: Any) -> Application:
     """Issue a new contract for an approved application whose previous contract was rejected
     or expired (or never sent)."""
@@ -1324,7 +1361,7 @@ def _create_loan(app: Application, *, actor: Any) -> Application:
     )
 
 
-@transaction.atomic
+@_atomic
 def application_create_loan(*, application: Application, actor: Any) -> Application:
     """Retry the loan creation of a signed application (after the blocking reason was fixed)."""
     app = _lock(application)
