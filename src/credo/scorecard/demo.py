@@ -1,8 +1,8 @@
 """Demo scorecard (``make demo``): train and publish a scorecard on a synthetic migrated history.
 
 The demo book has only ~200 loans, too few for a scorecard, so the seeder builds the kind of
-table a lender brings from its old system: 6,000 past loans drawn from the demo customers'
-profiles with random terms, whose outcome follows a fixed logistic "truth" (the same drivers as
+table a lender brings from its old system: 6,000 past business loans drawn from the demo
+enterprises' profiles with random terms, whose outcome follows a fixed logistic "truth" (the same drivers as
 the demo book in ``lending/demo.py``: industry, capital, business age, risk flags, loan size
 against capital). The model has something real to find, and its card shows which.
 """
@@ -93,7 +93,9 @@ def seed_demo_scorecard(ctx: Any) -> None:
     if manager is None:
         ctx.out("  scorecard: no risk manager user, skipped")
         return
-    customers = list(Customer.objects.filter(status="active").order_by("id")[:2000])
+    customers = list(
+        Customer.objects.filter(status="active", kind="enterprise").order_by("id")[:2000]
+    )
     if len(customers) < 50:
         ctx.out("  scorecard: too few customers, skipped")
         return
