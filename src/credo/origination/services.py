@@ -875,7 +875,7 @@ def _risk(customer: Customer) -> tuple[int | None, str]:
     return (int(score) if score is not None else None), str(grade or "")
 
 
-def _scorecard(app: Application) -> Any:
+def _scorecard(app: Application, admission_input: dict[str, Any]) -> Any:
     """The published scorecard's score of the application (stored with the version), or None
     when no scorecard is published. Scoring never blocks a submission."""
     try:
@@ -884,7 +884,7 @@ def _scorecard(app: Application) -> Any:
         return None
     try:
         with transaction.atomic():
-            return score_application(app)
+            return score_application(app, admission_input=dict(admission_input))
     except Exception:
         logger.exception("scorecard scoring failed for application %s", app.pk)
         return None
@@ -930,8 +930,8 @@ def _submit(
     )
     from credo.rules.services import evaluate
 
-    scored = _scorecard(app)
     [data] = admission.build_inputs([app])
+    scored = _scorecard(app, data)
     data["score"], data["score_grade"] = (scored.score, scored.grade) if scored else (None, "")
     decision = evaluate(admission.KEY, data, subject=app)
     reasons = admission.reasons_of(decision.result)

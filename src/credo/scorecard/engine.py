@@ -1044,7 +1044,8 @@ def train(
 # CSV
 
 
-def _decode(data: bytes) -> str:
+def decode(data: bytes) -> str:
+    """CSV bytes as text: UTF-8 (with or without BOM), else GBK/GB18030."""
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(enc)
@@ -1053,7 +1054,8 @@ def _decode(data: bytes) -> str:
     raise TrainingError("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV")
 
 
-def _same_value(a: str, b: str) -> bool:
+def same_value(a: str, b: str) -> bool:
+    """Target value equality as text or as a number ("1.0" == "1")."""
     if a == b:
         return True
     try:
@@ -1078,10 +1080,10 @@ def read_csv(
     """
     if isinstance(stream, (str, os.PathLike)):
         with open(stream, "rb") as fh:
-            text = _decode(fh.read())
+            text = decode(fh.read())
     else:
         data = stream.read()
-        text = _decode(data) if isinstance(data, bytes) else data
+        text = decode(data) if isinstance(data, bytes) else data
     text = text.lstrip("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
@@ -1123,7 +1125,7 @@ def read_csv(
         if not t:
             skipped += 1
             continue
-        ys.append(1 if _same_value(t, bad_s) else 0)
+        ys.append(1 if same_value(t, bad_s) else 0)
         width = len(row)
         for i, k in cols:
             v = row[i].strip() if i < width else ""

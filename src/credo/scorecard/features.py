@@ -139,14 +139,18 @@ def applications_for_scoring(ids: Iterable[int]) -> Any:
     )
 
 
-def application_features(applications: Sequence[Any]) -> list[dict[str, Any]]:
-    """Feature values of applications (customer and product_version__product selected)."""
+def application_features(
+    applications: Sequence[Any], *, admission_inputs: Sequence[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Feature values of applications (customer and product_version__product selected).
+    ``admission_inputs`` (same order) when the caller already built them."""
     from credo.origination import admission
 
     apps = list(applications)
     if not apps:
         return []
-    admission_inputs = admission.build_inputs(apps)
+    if admission_inputs is None:
+        admission_inputs = admission.build_inputs(apps)
     prior = _prior_loans({a.customer_id for a in apps})
     today = timezone.localdate()
     rows = []

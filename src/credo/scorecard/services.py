@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,19 +120,14 @@ def _upload_path(scorecard_id: int) -> Path:
     return _training_dir() / f"{scorecard_id}.csv"
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput(_("无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV。"))
-
-
 def _check_csv(data: bytes, target: str, bad_value: str) -> None:
     """Refuse before queueing what training would refuse anyway: no header, no target column,
     a target with one class only."""
-    reader = csv.reader(io.StringIO(_decode(data)))
+    try:
+        text = engine.decode(data)
+    except engine.TrainingError as exc:
+        raise InvalidInput(str(exc)) from None
+    reader = csv.reader(io.StringIO(text))
     columns = [c.strip() for c in next(reader, [])]
     if len(columns) < 2:
         raise InvalidInput(_("CSV 至少需要表头行，包含目标列和一个特征列。"))
@@ -145,7 +140,7 @@ def _check_csv(data: bytes, target: str, bad_value: str) -> None:
     bad = good = 0
     for row in reader:
         if index < len(row) and row[index].strip():
-            if engine._same_value(row[index].strip(), bad_value):
+            if engine.same_value(row[index].strip(), bad_value):
                 bad += 1
             else:
                 good += 1
@@ -482,7 +477,10 @@ def _with_model(card: Scorecard) -> Scorecard:
 
 
 def score_applications(
-    applications: Sequence[Any], *, scorecard: Scorecard | None = None
+    applications: Sequence[Any],
+    *,
+    scorecard: Scorecard | None = None,
+    admission_inputs: Sequence[dict[str, Any]] | None = None,
 ) -> list[ApplicationScore]:
     """Score applications with the published (or given) version and store the results.
     Re-scoring by the same version returns the stored score unchanged (idempotent)."""
@@ -492,7 +490,7 @@ def score_applications(
         return []
     card = _with_model(card)
     model = score_model(card)
-    rows = features.application_features(apps)
+    rows = features.application_features(apps, admission_inputs=admission_inputs)
     new = [
         ApplicationScore(
             application_id=app.pk,
@@ -521,9 +519,14 @@ def score_applications(
     return [by_app[a.pk] for a in apps if a.pk in by_app]
 
 
-def score_application(application: Any) -> ApplicationScore | None:
-    """The score of one application at submission (None when no version is published)."""
-    scores = score_applications([application])
+def score_application(
+    application: Any, *, admission_input: dict[str, Any] | None = None
+) -> ApplicationScore | None:
+    """The score of one application at submission (None when no version is published);
+    ``admission_input`` saves rebuilding what the submission already built."""
+    scores = score_applications(
+        [application], admission_inputs=[admission_input] if admission_input else None
+    )
     return scores[0] if scores else None
 
 
@@ -615,9 +618,18 @@ def _psi_alert(card: Scorecard, check: PsiCheck) -> None:
         "p": f"{check.psi:.3f}",
         "l": psi_alert_limit(),
     }
-    users = [
-        u for u in User.objects.filter(is_active=True) if u.has_perm("scorecard.publish_scorecard")
-    ]
+    users = (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(
+                roles__permissions__content_type__app_label="scorecard",
+                roles__permissions__codename="publish_scorecard",
+            )
+        )
+        .distinct()
+        .order_by("id")
+    )
     for user in users:
         todo_create(
             user=user,
