@@ -28,10 +28,6 @@ def scorecard_get(pk: int) -> Scorecard:
     return get_object_or_404(Scorecard.objects.select_related("created_by", "published_by"), pk=pk)
 
 
-def published() -> Scorecard | None:
-    return Scorecard.objects.filter(status=S.PUBLISHED).first()
-
-
 def trained_versions() -> QuerySet[Scorecard]:
     """Versions with a model (for the insight selector), newest first."""
     return (

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -46,8 +45,7 @@ def _psi_rows(card: Scorecard | None) -> list[dict[str, object]]:
 def _read_upload(upload: Any) -> bytes:
     """At most one byte more than the limit: the service refuses an oversized file with its
     message, and a huge upload is never read into memory whole."""
-    limit = int(getattr(settings, "CREDO_SCORECARD_MAX_UPLOAD_MB", 200)) * 1024 * 1024
-    return bytes(upload.read(limit + 1))
+    return bytes(upload.read(services.max_upload_bytes() + 1))
 
 
 @login_required
