@@ -46,6 +46,7 @@ from credo.collections.models import (
 )
 from credo.collections.strategy import KEY as STRATEGY_KEY
 from credo.collections.strategy import inputs_for
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.customers.events import record_event
@@ -862,7 +863,7 @@ def promise_create(
     actor: Any,
     today: dt.date | None = None,
 ) -> PromiseToPay:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     amount = _fen(amount)
     if amount <= 0:
         raise InvalidInput(_("承诺金额必须大于 0。"))
@@ -1018,7 +1019,7 @@ def letter_pdf(*, letter: LawyerLetter, actor: Any) -> bytes:
             "customer": case.customer,
             "overdue": _y(overdue_amount(loan)),
             "outstanding": _y(_fen(loan.outstanding_principal)),
-            "today": timezone.localdate(),
+            "today": clock.today(),
         },
     )
     from weasyprint import HTML

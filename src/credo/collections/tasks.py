@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from django_tasks import task
+
+from credo.core import clock
 
 
 @task()
@@ -11,7 +12,7 @@ def reminders() -> int:
     """Daily 09:00 (Asia/Shanghai): reminders N days before each due date and on the day."""
     from credo.collections.services import reminders_send
 
-    return reminders_send(timezone.localdate())
+    return reminders_send(clock.today())
 
 
 def on_eod_done(run: object) -> None:

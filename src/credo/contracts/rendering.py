@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from credo.contracts.chinese_amount import amount_upper
 from credo.contracts.errors import TemplateInvalid
+from credo.core import clock
 
 _ENGINE = Engine(
     dirs=[],
@@ -114,7 +115,7 @@ def context_for(*, number: str, terms: dict[str, Any], customer: Any) -> dict[st
         rate = Decimal(0)
     return {
         "contract_number": number,
-        "sign_date": timezone.localdate().strftime("%Y年%m月%d日"),
+        "sign_date": clock.today().strftime("%Y年%m月%d日"),
         "lender": terms.get("lender", ""),
         "borrower": terms.get("borrower", ""),
         "borrower_identifier": identifier,

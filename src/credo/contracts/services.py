@@ -26,6 +26,7 @@ from credo.contracts.errors import (
     UnknownContract,
 )
 from credo.contracts.models import Contract, ContractEvent, ContractSequence, ContractTemplate
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.customers.events import record_event
 
@@ -149,7 +150,7 @@ def template_preview(body: str) -> str:
 def next_number(day: dt.date | None = None) -> str:
     """HT + yyyymmdd + 4-digit sequence; the day's counter row is locked, so concurrent
     transactions queue instead of reading the same value. Call inside a transaction."""
-    day = day or timezone.localdate()
+    day = day or clock.today()
     seq = ContractSequence.objects.select_for_update().filter(day=day).first()
     if seq is None:
         try:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.customers.errors import AuthorizationMissing, CustomerError
 from credo.customers.events import record_event
@@ -172,7 +172,7 @@ def provider_for(kind: str) -> ExternalProvider:
 
 
 def valid_authorization(customer: Customer, scope: str) -> Authorization | None:
-    today = timezone.localdate()
+    today = clock.today()
     return (
         customer.authorizations.filter(
             scope=scope, revoked_at__isnull=True, valid_from__lte=today, valid_until__gte=today

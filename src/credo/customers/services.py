@@ -9,9 +9,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.crypto import blind_index
 from credo.core.customfields import engine as cf
@@ -437,7 +437,7 @@ def authorization_record(
         raise InvalidCustomer(
             _("失效日期不能早于生效日期。"), field_errors={"valid_until": _("无效")}
         )
-    if valid_until < timezone.localdate():
+    if valid_until < clock.today():
         raise InvalidCustomer(_("授权已过期，不能登记。"), field_errors={"valid_until": _("过期")})
     auth = Authorization(
         customer=customer,

@@ -4,9 +4,9 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credo.core import clock
 from credo.core.forms import StyledFormMixin
 from credo.leads.models import FollowUp, Lead
 
@@ -65,7 +65,7 @@ class FollowUpForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["next_date"].widget.attrs["min"] = timezone.localdate().isoformat()
+        self.fields["next_date"].widget.attrs["min"] = clock.today().isoformat()
 
 
 class StageForm(StyledFormMixin, forms.Form):

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from credo.accounts.scope import can_access, scope_queryset
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.leads.models import Lead
 
@@ -25,7 +26,7 @@ def leads_for(user: Any) -> QuerySet[Lead]:
 
 
 def overdue_q(today: dt.date | None = None) -> Q:
-    return Q(stage__in=Lead.OPEN_STAGES, next_follow_up__lt=today or timezone.localdate())
+    return Q(stage__in=Lead.OPEN_STAGES, next_follow_up__lt=today or clock.today())
 
 
 def lead_list(user: Any, params: Mapping[str, Any] | None = None) -> QuerySet[Lead]:

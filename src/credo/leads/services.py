@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credo.accounts.models import OrgUnit
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.crypto import blind_index
 from credo.core.todo.services import todo_cancel_by_key, todo_create
@@ -405,7 +406,7 @@ def followup_add(
     outcome = (outcome or "").strip()
     if not outcome:
         errors["outcome"] = _("请填写跟进结果。")
-    if next_date is not None and next_date < timezone.localdate():
+    if next_date is not None and next_date < clock.today():
         errors["next_date"] = _("下次跟进日期不能早于今天。")
     if errors:
         raise InvalidLead(_("跟进记录有误。"), field_errors=errors)
@@ -640,7 +641,7 @@ def webform_count(*, kind: str, day: dt.date | None = None) -> None:
 
     if kind not in ("accepted", "honeypot", "rate_limited"):
         raise ValueError(kind)
-    day = day or timezone.localdate()
+    day = day or clock.today()
     with transaction.atomic():
         counter, _created = WebFormCounter.objects.get_or_create(day=day)
         WebFormCounter.objects.filter(pk=counter.pk).update(**{kind: F(kind) + 1})
@@ -651,7 +652,7 @@ def follow_up_reminders_send(today: dt.date | None = None) -> int:
     dedupe key makes a re-run of the same day send nothing new."""
     from credo.notify.services import notify
 
-    today = today or timezone.localdate()
+    today = today or clock.today()
     sent = 0
     for lead in (
         Lead.objects.filter(stage__in=Lead.OPEN_STAGES, next_follow_up=today, owner__isnull=False)

@@ -10,12 +10,12 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from credo.core import clock
 from credo.leads import importing, selectors, services
 from credo.leads.errors import LeadError
 from credo.leads.forms import (
@@ -64,7 +64,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             "sources": Lead.Source.choices,
             "owners": selectors.assignable_users(request.user),
             "overdue_table": selectors.overdue_by_owner(request.user),
-            "today": timezone.localdate(),
+            "today": clock.today(),
         },
     )
 
@@ -82,7 +82,7 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
                 "count": qs.filter(stage=value).count(),
             }
         )
-    return {"columns": columns, "today": timezone.localdate(), "params": request.GET}
+    return {"columns": columns, "today": clock.today(), "params": request.GET}
 
 
 @login_required
@@ -196,7 +196,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 if s in services.TRANSITIONS[lead.stage]
             ],
             "overdue": bool(
-                lead.is_open and lead.next_follow_up and lead.next_follow_up < timezone.localdate()
+                lead.is_open and lead.next_follow_up and lead.next_follow_up < clock.today()
             ),
             "masked_phone": _mask(lead.phone),
         },

@@ -14,8 +14,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
-
+from credo.core import clock
 from credo.core.money import Money
 
 DEMO_LOANS = 200
@@ -32,7 +31,7 @@ def default_probability(customer: Any, principal_yuan: int, rng: random.Random) 
             score += 0.7
         if capital and principal_yuan / float(capital) > 0.5:
             score += 0.6
-        if customer.founded_on and (timezone.localdate() - customer.founded_on).days < 3 * 365:
+        if customer.founded_on and (clock.today() - customer.founded_on).days < 3 * 365:
             score += 0.6
     else:
         score += 0.3
@@ -96,7 +95,7 @@ def seed_demo_loans(ctx: Any) -> None:
         return
     rng = random.Random(2026)  # noqa: S311 — demo data
     business, consumer = _products()
-    today = timezone.localdate()
+    today = clock.today()
     customers = list(
         Customer.objects.filter(status="active").select_related("owner").order_by("id")
     )

@@ -29,6 +29,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.customers.events import record_event
@@ -175,7 +176,7 @@ def run_eod(
     A DONE run for the date is returned unchanged. With ``inline`` the chunks are processed
     here, one transaction each; otherwise they are enqueued as ``eod_chunk`` tasks and the
     missed days are chained (the next day starts when the previous one is DONE)."""
-    if business_date > timezone.localdate():
+    if business_date > clock.today():
         raise EodError(_("不能对未来日期（%(d)s）执行日终批处理。") % {"d": business_date})
     if chunk_size < 1:
         raise EodError(_("分片大小必须大于 0。"))

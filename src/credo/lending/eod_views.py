@@ -10,10 +10,10 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from credo.core import clock
 from credo.lending.eod import OPEN_STATES, EodError, run_eod
 from credo.lending.models import EodRun, Loan
 
@@ -31,7 +31,7 @@ class EodRunForm(forms.Form):
 @login_required
 @permission_required("lending.run_eod", raise_exception=True)
 def runs(request: HttpRequest) -> HttpResponse:
-    initial = {"business_date": timezone.localdate() - dt.timedelta(days=1)}
+    initial = {"business_date": clock.today() - dt.timedelta(days=1)}
     form = EodRunForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         inline = Loan.objects.filter(status__in=OPEN_STATES).count() <= INLINE_MAX_LOANS

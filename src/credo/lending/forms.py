@@ -5,9 +5,9 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credo.core import clock
 from credo.core.forms import StyledFormMixin
 from credo.core.money import Money
 from credo.customers.models import Customer
@@ -45,7 +45,7 @@ class CalculatorForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["start"].initial = timezone.localdate()
+        self.fields["start"].initial = clock.today()
 
 
 ALLOCATION_CHOICES = ["penalty", "fee", "interest", "principal"]
@@ -65,7 +65,7 @@ class DisburseForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["value_date"].initial = timezone.localdate()
+        self.fields["value_date"].initial = clock.today()
 
 
 class RepaymentForm(StyledFormMixin, forms.Form):
@@ -80,7 +80,7 @@ class RepaymentForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["received_on"].initial = timezone.localdate()
+        self.fields["received_on"].initial = clock.today()
         self.fields["idempotency_key"].initial = str(uuid.uuid4())
 
 

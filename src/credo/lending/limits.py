@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.customers.events import record_event
@@ -31,7 +31,7 @@ class LimitStatus:
 
     @property
     def available(self) -> int:
-        if self.frozen or (self.valid_until and self.valid_until < timezone.localdate()):
+        if self.frozen or (self.valid_until and self.valid_until < clock.today()):
             return 0
         return max(0, self.amount - self.used)
 

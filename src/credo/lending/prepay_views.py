@@ -12,10 +12,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from credo.core import clock
 from credo.core.forms import StyledFormMixin
 from credo.core.money import Money
 from credo.lending import selectors
@@ -49,7 +49,7 @@ def prepay_page(request: HttpRequest, pk: int) -> HttpResponse:
     form = PrepayForm(
         data,
         initial={
-            "on_date": timezone.localdate(),
+            "on_date": clock.today(),
             "idempotency_key": uuid.uuid4().hex,
             "mode": MODES[0],
         },

@@ -32,9 +32,9 @@ from fractions import Fraction
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.customers.events import record_event
@@ -151,7 +151,7 @@ def _check(loan: Loan, on_date: dt.date) -> None:
         )
     if loan.start_date and on_date < loan.start_date:
         raise InvalidLoan(_("提前还款日期不能早于放款日。"))
-    if on_date > timezone.localdate():
+    if on_date > clock.today():
         raise InvalidLoan(_("提前还款日期不能晚于今天。"))
 
 

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.customers.events import record_event
@@ -36,7 +37,7 @@ OPEN_STATES = (Loan.Status.ACTIVE, Loan.Status.OVERDUE, Loan.Status.RESTRUCTURED
 
 
 def _next_number() -> str:
-    today = timezone.localdate()
+    today = clock.today()
     prefix = f"L{today:%Y%m%d}"
     last = Loan.objects.filter(number__startswith=prefix).order_by("-number").first()
     seq = int(last.number[len(prefix) :]) + 1 if last else 1
@@ -318,7 +319,7 @@ def _post(
         )
     if locked.start_date and received_on < locked.start_date:
         raise InvalidLoan(_("到账日期不能早于放款日。"))
-    if received_on > timezone.localdate():
+    if received_on > clock.today():
         raise InvalidLoan(_("到账日期不能晚于今天。"))
     rows = list(
         locked.installments.select_for_update()
@@ -412,13 +413,13 @@ def posting_reverse(*, posting: Posting, actor: Any, reason: str) -> JournalEntr
     for part in posting.allocation.get("installments", []):
         inst = Installment.objects.select_for_update().get(pk=part["installment"])
         _apply(inst, part, -1)
-        _refresh_status(inst, timezone.localdate())
+        _refresh_status(inst, clock.today())
         inst.save()
     original = posting.entry
     entry = ledger.post_entry(
         loan=locked,
         kind=JournalEntry.Kind.REVERSAL,
-        business_date=timezone.localdate(),
+        business_date=clock.today(),
         actor=actor,
         memo=f"冲正 {locked.number}：{reason}"[:200],
         reverses=original,
@@ -495,7 +496,7 @@ def loan_write_off(
         "fee": sum(i.fee_due.fen - i.fee_paid.fen for i in unpaid),
         "penalty": sum(i.penalty_due.fen - i.penalty_paid.fen for i in unpaid),
     }
-    today = timezone.localdate()
+    today = clock.today()
     entry = ledger.post_entry(
         loan=locked,
         kind=JournalEntry.Kind.WRITE_OFF,

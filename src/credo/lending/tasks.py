@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from django_tasks import task
+
+from credo.core import clock
 
 
 @task()
@@ -21,5 +22,5 @@ def eod_nightly() -> int:
     """Nightly: run yesterday's close of business (catching up missed days), chunks queued."""
     from credo.lending.eod import run_eod
 
-    run = run_eod(timezone.localdate() - dt.timedelta(days=1), inline=False)
+    run = run_eod(clock.today() - dt.timedelta(days=1), inline=False)
     return run.pk

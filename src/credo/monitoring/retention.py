@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.lending.ledger import fen
@@ -108,7 +109,7 @@ def _fire(day: dt.date, new: dict[str, tuple[int, int, str, dict[str, Any]]]) ->
         ).values_list("customer_id", "amount")
     )
     now = timezone.now()
-    due = timezone.localdate() + dt.timedelta(days=7)
+    due = clock.today() + dt.timedelta(days=7)
     with transaction.atomic():
         # The unique (loan, trigger) row is inserted first; a concurrent run's rows are skipped
         # and only the pairs this run really inserted get the side effects.

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.customers.events import record_event
@@ -114,7 +115,7 @@ def alert_request_guarantee(*, alert: Alert, note: str, actor: Any) -> Alert:
         user=alert.customer.owner,
         title=_("追加担保/抵押：%(c)s") % {"c": alert.customer.name},
         description=note,
-        due_date=timezone.localdate() + dt.timedelta(days=7),
+        due_date=clock.today() + dt.timedelta(days=7),
         url=f"/monitoring/alerts/{alert.pk}/",
         source="monitoring",
         dedupe_key=f"alert:{alert.pk}:guarantee",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from django_tasks import task
+
+from credo.core import clock
 
 
 @task()
@@ -20,4 +21,4 @@ def monitoring_nightly() -> dict[str, int]:
     """Fallback schedule: the day's run after EOD (the EOD-done listener normally runs it)."""
     from credo.monitoring.batch import run_monitoring
 
-    return run_monitoring(timezone.localdate() - dt.timedelta(days=1))
+    return run_monitoring(clock.today() - dt.timedelta(days=1))

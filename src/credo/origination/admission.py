@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credo.core import clock
 from credo.rules.registry import DecisionSpec
 
 KEY = "origination.admission"
@@ -122,7 +122,7 @@ def build_input(
 ) -> dict[str, Any]:
     """Pure: the decision input from an application plus already-fetched external data."""
     customer = application.customer
-    today = today or timezone.localdate()
+    today = today or clock.today()
     registry = registry or {}
     litigation = litigation or {}
     flags = set(customer.risk_flags or [])
@@ -175,7 +175,7 @@ def build_inputs(applications: Iterable[Any]) -> list[dict[str, Any]]:
         .annotate(n=Count("id"))
         .values_list("customer_id", "n")
     )
-    today = timezone.localdate()
+    today = clock.today()
     return [
         build_input(
             a,

@@ -17,6 +17,7 @@ from django.db.models import F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credo.core import clock
 from credo.customers.models import Customer, DataKind, ExternalPull
 
 DECISION_KEY = "origination.risk_score"
@@ -203,7 +204,7 @@ def _internal_section(customer: Customer) -> dict[str, Any]:
         .order_by("-id")
     )
     installments = Installment.objects.filter(loan__customer=customer)
-    today = timezone.localdate()
+    today = clock.today()
     paid = installments.filter(status=Installment.Status.PAID)
     on_time = paid.filter(paid_on__lte=F("due_date")).count()
     late_paid = paid.filter(paid_on__gt=F("due_date")).count()

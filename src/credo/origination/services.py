@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credo.accounts.scope import can_access
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.customers.events import record_event
@@ -55,7 +56,7 @@ WITHDRAWABLE = (S.DRAFT, S.SUBMITTED, S.IN_APPROVAL, S.RETURNED)
 
 # --- helpers -------------------------------------------------------------------------------------
 def _next_number() -> str:
-    prefix = f"A{timezone.localdate():%Y%m%d}"
+    prefix = f"A{clock.today():%Y%m%d}"
     last = Application.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
     seq = int(last[len(prefix) :]) + 1 if last else 1
     return f"{prefix}{seq:04d}"
@@ -1217,7 +1218,7 @@ def contract_terms(app: Application, *, start: dt.date | None = None) -> dict[st
         annual_rate=app.annual_rate,
         months=months,
         method=app.method,
-        start=start or timezone.localdate(),
+        start=start or clock.today(),
         repayment_day=app.product_version.repayment_day,
     )
     return {

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.reports.datasets import QueryError, run_query
 from credo.reports.models import (
@@ -290,7 +291,7 @@ def trend(user: Any, days: int = 30, end: dt.date | None = None) -> list[dict[st
     from credo.accounts.scope import scope_queryset
     from credo.reports.datasets import _num
 
-    end = end or timezone.localdate()
+    end = end or clock.today()
     qs = scope_queryset(
         PortfolioSnapshot.objects.filter(
             business_date__gt=end - dt.timedelta(days=days), business_date__lte=end

@@ -17,9 +17,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credo.core import clock
 from credo.reports.datasets import _num
 from credo.reports.models import LoanMonthEnd
 
@@ -282,7 +282,7 @@ def repayment_forecast(user: Any, today: dt.date | None = None) -> list[dict[str
     from credo.reports.models import DueSummary
     from credo.reports.services import DUE_FUTURE_DAYS, DUE_WINDOW_DAYS
 
-    today = today or timezone.localdate()
+    today = today or clock.today()
     as_of = DueSummary.objects.aggregate(m=Max("as_of"))["m"]
     fresh = (
         as_of is not None

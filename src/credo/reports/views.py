@@ -9,11 +9,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.reports import exporting, kpis, services, standard
 from credo.reports.datasets import (
@@ -93,7 +93,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     period = request.GET.get("period", "month")
     if period not in PERIODS:
         period = "month"
-    today = timezone.localdate()
+    today = clock.today()
     cards = kpis.compute(request.user, period, today)
     pinned = []
     for report in SavedReport.objects.filter(owner=request.user, on_dashboard=True)[:6]:
@@ -353,7 +353,7 @@ def _export(request: HttpRequest, result: Result, title: str, fmt: str) -> HttpR
         object_repr=title,
         metadata={"format": fmt, "rows": len(result.rows)},
     )
-    stamp = timezone.localdate().strftime("%Y%m%d")
+    stamp = clock.today().strftime("%Y%m%d")
     if fmt == "pdf":
         data = exporting.to_pdf(result, title, subtitle=stamp)
         response = HttpResponse(data, content_type="application/pdf")
@@ -479,14 +479,14 @@ def forecast_report(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/forecast.html",
-        {"rows": standard.repayment_forecast(request.user), "today": timezone.localdate()},
+        {"rows": standard.repayment_forecast(request.user), "today": clock.today()},
     )
 
 
 @login_required
 @permission_required("lending.view_loan", raise_exception=True)
 def staff_report(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
+    today = clock.today()
     start = today.replace(day=1)
     try:
         if request.GET.get("from"):

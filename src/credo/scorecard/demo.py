@@ -14,8 +14,7 @@ import math
 import random
 from typing import Any
 
-from django.utils import timezone
-
+from credo.core import clock
 from credo.lending.demo import RISKY_INDUSTRIES
 
 HISTORY_ROWS = 6000
@@ -47,7 +46,7 @@ def synthetic_history(
     from credo.scorecard.features import CATALOGUE, _customer_part, _ratio
 
     rng = random.Random(seed)  # noqa: S311 — demo data
-    today = timezone.localdate()
+    today = clock.today()
     rows, target = [], []
     for _i in range(n):
         customer = rng.choice(customers)

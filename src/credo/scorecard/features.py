@@ -24,8 +24,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import Count, F, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from credo.core import clock
 
 YES, NO = "是", "否"
 
@@ -152,7 +153,7 @@ def application_features(
     if admission_inputs is None:
         admission_inputs = admission.build_inputs(apps)
     prior = _prior_loans({a.customer_id for a in apps})
-    today = timezone.localdate()
+    today = clock.today()
     rows = []
     for app, adm in zip(apps, admission_inputs, strict=True):
         row = _customer_part(app.customer, today)
@@ -222,7 +223,7 @@ def book_training_table(
     from credo.lending.models import Loan
     from credo.scorecard.models import ApplicationScore
 
-    as_of = as_of or timezone.localdate()
+    as_of = as_of or clock.today()
     loans = list(
         Loan.objects.filter(start_date__isnull=False, start_date__lte=as_of)
         .exclude(status="pending")

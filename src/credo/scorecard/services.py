@@ -21,6 +21,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.bulk import json_bulk_insert
 from credo.scorecard import engine, features
@@ -562,7 +563,7 @@ def psi_check(
     if card is None:
         return None
     card = _with_model(card)
-    month = _month_start(month or (_month_start(timezone.localdate()) - dt.timedelta(days=1)))
+    month = _month_start(month or (_month_start(clock.today()) - dt.timedelta(days=1)))
     nxt = (month + dt.timedelta(days=32)).replace(day=1)
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(month, dt.time.min, tzinfo=tz)

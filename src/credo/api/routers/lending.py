@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
@@ -23,6 +22,7 @@ from credo.api.errors import ApiError
 from credo.api.idempotency import HEADER, idempotent
 from credo.api.pagination import Page, paginate
 from credo.api.schemas import ErrorOut
+from credo.core import clock
 from credo.core.money import Money
 from credo.lending import accounting, prepayment, selectors, services
 from credo.lending.errors import LendingError
@@ -297,7 +297,7 @@ def loan_out(loan: Loan) -> dict[str, Any]:
 
 def _figures(loan: Loan) -> dict[str, Any]:
     rows = list(loan.installments.order_by("period"))
-    today = timezone.localdate()
+    today = clock.today()
     owed = sum(
         sum(services._due_components(i).values())
         for i in rows
@@ -511,7 +511,7 @@ def prepayment_quote(request: HttpRequest, loan_id: int) -> dict[str, Any]:
     require_scope(request, "read")
     require_perm(request, "lending.view_loan")
     loan = _get_loan(request, loan_id)
-    on_date = _date_param(request, "date", timezone.localdate())
+    on_date = _date_param(request, "date", clock.today())
     raw = request.GET.get("amount", "")
     amount = _amount(raw, "amount") if raw else None
     try:

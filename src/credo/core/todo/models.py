@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credo.core import clock
+
 
 class Todo(models.Model):
     """One task on a user's list. Apps create them through ``services.todo_create``; a
@@ -62,8 +64,8 @@ class Todo(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.is_open and self.due_date is not None and self.due_date < timezone.localdate()
+        return self.is_open and self.due_date is not None and self.due_date < clock.today()
 
     @property
     def is_due_today(self) -> bool:
-        return self.is_open and self.due_date == timezone.localdate()
+        return self.is_open and self.due_date == clock.today()

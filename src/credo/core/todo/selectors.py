@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
+from credo.core import clock
 from credo.core.todo.models import Todo
 
 
@@ -20,7 +20,7 @@ def done_todos(user: Any) -> QuerySet[Todo]:
 
 def todo_counts(user: Any) -> dict[str, int]:
     """``{"open", "overdue", "today", "done"}`` for the user."""
-    today = timezone.localdate()
+    today = clock.today()
     open_q = Q(status=Todo.Status.OPEN)
     counts = Todo.objects.filter(user=user).aggregate(
         open=Count("id", filter=open_q),

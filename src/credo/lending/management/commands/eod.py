@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from credo.core import clock
 from credo.lending.eod import EodError, run_eod
 from credo.lending.models import EodRun
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"日期格式错误：{options['date']}（应为 YYYY-MM-DD）") from exc
         else:
-            day = timezone.localdate() - dt.timedelta(days=1)
+            day = clock.today() - dt.timedelta(days=1)
         started = time.perf_counter()
 
         def progress(run: EodRun) -> None:

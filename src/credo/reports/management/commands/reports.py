@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
+from credo.core import clock
 from credo.reports import services, standard
 
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             months = options["months"]
             if not 1 <= months <= 120:
                 raise CommandError("--months must be between 1 and 120")
-            today = timezone.localdate()
+            today = clock.today()
             first = today.replace(day=1)
             for i in range(months, 0, -1):
                 month = standard.add_months(first, -i)
