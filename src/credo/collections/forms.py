@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from credo.collections.models import Channel, Outcome, Tier
-from credo.core.forms import StyledFormMixin
+from credo.core.forms import IsoDateInput, StyledFormMixin
 from credo.core.money import parse_money
 
 
@@ -28,9 +28,7 @@ class ContactForm(StyledFormMixin, forms.Form):
 
 
 class PromiseForm(StyledFormMixin, forms.Form):
-    promised_date = forms.DateField(
-        label=_("承诺还款日"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    promised_date = forms.DateField(label=_("承诺还款日"), widget=IsoDateInput())
     amount = forms.CharField(label=_("承诺金额（元）"))
 
     def clean_amount(self) -> Any:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credo.accounts.fieldperms import can_edit_field, masked_value
 from credo.core.customfields import engine as cf
-from credo.core.forms import StyledFormMixin, style_form
+from credo.core.forms import IsoDateInput, StyledFormMixin, style_form
 from credo.core.regions import children_of
 from credo.customers.industries import INDUSTRY_SECTIONS
 from credo.customers.models import Customer, DataKind, Relation
@@ -57,9 +57,7 @@ class CustomerForm(forms.Form):
         label=_("行业"), required=False, choices=[("", "—"), *INDUSTRY_SECTIONS]
     )
     legal_representative = forms.CharField(label=_("法定代表人"), max_length=60, required=False)
-    founded_on = forms.DateField(
-        label=_("成立日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    founded_on = forms.DateField(label=_("成立日期"), required=False, widget=IsoDateInput())
     id_number = forms.CharField(label=_("身份证号"), max_length=18, required=False)
     phone = forms.CharField(label=_("手机号/电话"), max_length=20, required=False)
     bank_account = forms.CharField(label=_("银行账号"), max_length=40, required=False)
@@ -172,12 +170,8 @@ class AuthorizationForm(StyledFormMixin, forms.Form):
         label=_("授权范围"), choices=DataKind.choices, initial=DataKind.BUREAU
     )
     granted_by = forms.CharField(label=_("授权人"), max_length=60)
-    valid_from = forms.DateField(
-        label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    valid_until = forms.DateField(
-        label=_("失效日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    valid_from = forms.DateField(label=_("生效日期"), widget=IsoDateInput())
+    valid_until = forms.DateField(label=_("失效日期"), widget=IsoDateInput())
     document = forms.FileField(label=_("授权书扫描件（PDF/图片）"), required=False)
 
     def clean_document(self) -> Any:

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from credo.core import clock
-from credo.core.forms import StyledFormMixin
+from credo.core.forms import IsoDateInput, StyledFormMixin
 from credo.leads.models import FollowUp, Lead
 
 HONEYPOT = "website"
@@ -59,9 +59,7 @@ class FollowUpForm(StyledFormMixin, forms.Form):
         label=_("记录"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
     next_step = forms.CharField(label=_("下一步"), max_length=200, required=False)
-    next_date = forms.DateField(
-        label=_("下次跟进日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    next_date = forms.DateField(label=_("下次跟进日期"), required=False, widget=IsoDateInput())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

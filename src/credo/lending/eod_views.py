@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from credo.core import clock
+from credo.core.forms import IsoDateInput
 from credo.lending.eod import OPEN_STATES, EodError, run_eod
 from credo.lending.models import EodRun, Loan
 
@@ -24,7 +25,7 @@ INLINE_MAX_LOANS = 20_000
 class EodRunForm(forms.Form):
     business_date = forms.DateField(
         label=gettext_lazy("业务日期"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
+        widget=IsoDateInput(attrs={"class": "form-control"}),
     )
 
 

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from credo.core import clock
-from credo.core.forms import StyledFormMixin
+from credo.core.forms import IsoDateInput, StyledFormMixin
 from credo.core.money import Money
 from credo.customers.models import Customer
 from credo.lending.models import Product, ProductVersion
@@ -36,9 +36,7 @@ class CalculatorForm(StyledFormMixin, forms.Form):
     )
     months = forms.IntegerField(label=_("期限（月）"), min_value=1, max_value=600)
     method = forms.ChoiceField(label=_("还款方式"), choices=METHOD_CHOICES)
-    start = forms.DateField(
-        label=_("起息日"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    start = forms.DateField(label=_("起息日"), widget=IsoDateInput())
     repayment_day = forms.IntegerField(
         label=_("每月还款日（可选）"), min_value=1, max_value=31, required=False
     )
@@ -60,7 +58,7 @@ def _yuan_field(label: Any, **kw: Any) -> forms.DecimalField:
 class DisburseForm(StyledFormMixin, forms.Form):
     value_date = forms.DateField(
         label=_("放款日（起息日）"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -72,9 +70,7 @@ class RepaymentForm(StyledFormMixin, forms.Form):
     amount = forms.DecimalField(
         label=_("还款金额（元）"), min_value=Decimal("0.01"), max_digits=15, decimal_places=2
     )
-    received_on = forms.DateField(
-        label=_("到账日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    received_on = forms.DateField(label=_("到账日期"), widget=IsoDateInput())
     reference = forms.CharField(label=_("流水号/备注"), max_length=80, required=False)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from credo.core.forms import StyledFormMixin
+from credo.core.forms import IsoDateInput, StyledFormMixin
 from credo.core.money import Money
 from credo.customers.selectors import customer_get
 from credo.lending import limits
@@ -33,7 +33,7 @@ class LimitForm(StyledFormMixin, forms.Form):
     valid_until = forms.DateField(
         label=gettext_lazy("有效期至"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(),
     )
     reason = forms.CharField(label=gettext_lazy("调整原因"), max_length=200)
 

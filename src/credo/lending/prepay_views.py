@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from credo.core import clock
-from credo.core.forms import StyledFormMixin
+from credo.core.forms import IsoDateInput, StyledFormMixin
 from credo.core.money import Money
 from credo.lending import selectors
 from credo.lending.errors import LendingError
@@ -26,7 +26,7 @@ from credo.lending.prepayment import MODE_LABELS, MODES, prepay, prepayment_quot
 class PrepayForm(StyledFormMixin, forms.Form):
     on_date = forms.DateField(
         label=gettext_lazy("还款日期"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(),
     )
     amount = forms.DecimalField(
         label=gettext_lazy("提前还款金额（元，留空=全部结清）"),

@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from credo.core.customfields.models import CustomField, FieldType
+from credo.core.forms import IsoDateInput
 from credo.core.money import Money, parse_money
 
 PREFIX = "cf_"
@@ -94,7 +95,7 @@ def form_field(field: CustomField) -> forms.Field:
             **common,
         )
     if ftype == FieldType.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.DateField(widget=IsoDateInput(), **common)
     if ftype == FieldType.CHOICE:
         return forms.ChoiceField(choices=[("", "—"), *choices], **common)
     if ftype == FieldType.MULTI_CHOICE:
