@@ -23,13 +23,14 @@ assets: venv
 .env:
 	$(BIN)/python -m credo.devsecrets .env
 
+# `credo` reads .env itself and an exported variable wins over it (DATABASE_URL=postgres://…
+# make demo runs the demo on PostgreSQL); honcho is told not to re-apply .env over it.
 demo: venv assets .env
-	set -a && . ./.env && set +a && \
-	  credo migrate --no-input && \
+	credo migrate --no-input && \
 	  credo seed_demo && \
 	  credo collectstatic --no-input --verbosity 0 && \
 	  echo "Credo: http://127.0.0.1:8000  (Ctrl-C stops web, worker and scheduler)" && \
-	  honcho -f Procfile.demo start
+	  honcho -e /dev/null -f Procfile.demo start
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \

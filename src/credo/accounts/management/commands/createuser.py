@@ -1,7 +1,12 @@
-"""``credo createuser --username U --role CODE [--role CODE2] [--org ORG] [--password P]``."""
+"""``credo createuser --username U --role CODE [--role CODE2] [--org CODE] [--display-name NAME]
+[--email E] [--password-file PATH | --password P] [--superuser]``.
+
+README.md and docs/deployment.md show this same synopsis (a test checks they agree).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -22,7 +27,13 @@ class Command(BaseCommand):
         parser.add_argument("--org", default=None, help="所属机构/团队编码")
         parser.add_argument("--display-name", default="", help="姓名")
         parser.add_argument("--email", default="", help="电子邮箱")
-        parser.add_argument("--password", default=None, help="密码（不指定则自动生成）")
+        secret = parser.add_mutually_exclusive_group()
+        secret.add_argument("--password", default=None, help="密码（不指定则自动生成）")
+        secret.add_argument(
+            "--password-file",
+            default=None,
+            help="从文件读取密码（不会出现在进程列表和命令历史中）",
+        )
         parser.add_argument("--superuser", action="store_true", help="授予超级管理员身份")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -40,13 +51,21 @@ class Command(BaseCommand):
             org = OrgUnit.objects.filter(code=options["org"]).first()
             if org is None:
                 raise CommandError(f"未知机构：{options['org']}")
+        given = options["password"]
+        if options["password_file"]:
+            try:
+                given = Path(options["password_file"]).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise CommandError(f"无法读取密码文件 {options['password_file']}：{exc}") from exc
+            if not given:
+                raise CommandError(f"密码文件 {options['password_file']} 为空。")
         try:
             user, password = services.user_create(
                 username=options["username"],
                 display_name=options["display_name"] or options["username"],
                 org_unit=org,
                 roles=roles,
-                password=options["password"],
+                password=given,
                 email=options["email"],
                 is_superuser=options["superuser"],
                 actor=None,
@@ -54,5 +73,5 @@ class Command(BaseCommand):
         except AccountsError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(self.style.SUCCESS(f"已创建用户 {user.username}"))
-        if options["password"] is None:
+        if given is None:
             self.stdout.write(f"初始密码：{password}")
