@@ -26,6 +26,10 @@ def render(data_dir: Path) -> str:
             f"CREDO_BLIND_INDEX_KEY={secrets.token_urlsafe(32)}",
             f"CREDO_DATA_DIR={data_dir}",
             f"DATABASE_URL=sqlite:///{data_dir / 'credo.sqlite3'}",
+            "# The demo lender printed on contracts (a real deployment sets its own).",
+            "CREDO_ORG_NAME=晋信示例小额贷款有限公司（演示）",
+            "CREDO_ORG_USCC=91140100MA0L00000N",
+            "CREDO_ORG_ADDRESS=山西省太原市小店区示例路1号",
             "",
         ]
     )

@@ -64,3 +64,68 @@ def test_unreachable_database_named(settings):
         conn.settings_dict.clear()
         conn.settings_dict.update(original)
     assert finding.level == checks.ERROR and finding.variable == "DATABASE_URL"
+
+
+LENDER = {
+    "CREDO_ORG_NAME": "晋信小额贷款有限公司",
+    "CREDO_ORG_USCC": "91140100MA0L00000N",
+    "CREDO_ORG_ADDRESS": "山西省太原市小店区示例路1号",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("missing", sorted(LENDER))
+def test_check_deploy_fails_without_lender_identity(settings, missing):
+    """Issue 15, item 11: a contract named the lender "Credo" because nothing was configured."""
+    for name, value in LENDER.items():
+        setattr(settings, name, "" if name == missing else value)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="configuration error"):
+        call_command("check", "--deploy", stdout=out)
+    assert f"[{missing}]" in out.getvalue()
+
+
+def test_invalid_lender_uscc_is_named(settings):
+    for name, value in LENDER.items():
+        setattr(settings, name, value)
+    settings.CREDO_ORG_USCC = "91140100MA0L000001"
+    [finding] = checks.check_lender_identity(deploy=True)
+    assert finding.level == checks.ERROR and finding.variable == "CREDO_ORG_USCC"
+
+
+def test_lender_identity_complete_passes(settings):
+    for name, value in LENDER.items():
+        setattr(settings, name, value)
+    [finding] = checks.check_lender_identity(deploy=True)
+    assert finding.level == checks.OK
+
+
+def test_lender_identity_only_warned_outside_deploy(settings):
+    settings.CREDO_ORG_NAME = ""
+    findings = checks.check_lender_identity(deploy=False)
+    assert findings and all(f.level == checks.WARNING for f in findings)
+
+
+def test_demo_env_configures_a_demo_lender(tmp_path):
+    from dotenv import dotenv_values
+
+    from credo.core.validators import is_valid_uscc
+    from credo.devsecrets import render
+
+    values = dotenv_values(stream=io.StringIO(render(tmp_path)))
+    assert values["CREDO_ORG_NAME"] and "演示" in values["CREDO_ORG_NAME"]
+    assert is_valid_uscc(values["CREDO_ORG_USCC"]) and values["CREDO_ORG_ADDRESS"]
+
+
+def test_contract_terms_never_invent_a_lender(settings):
+    from credo.core.lender import contract_terms
+
+    settings.CREDO_ORG_NAME = ""
+    assert contract_terms()["lender"] == "【未配置】"
+    for name, value in LENDER.items():
+        setattr(settings, name, value)
+    assert contract_terms() == {
+        "lender": "晋信小额贷款有限公司",
+        "lender_uscc": "91140100MA0L00000N",
+        "lender_address": "山西省太原市小店区示例路1号",
+    }

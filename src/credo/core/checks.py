@@ -200,6 +200,19 @@ def check_region_data() -> list[Finding]:
     return []
 
 
+def check_lender_identity(deploy: bool = False) -> list[Finding]:
+    """Contracts print the lender's legal name, USCC and address: a deployment without them
+    would sign contracts naming no lender."""
+    from credo.core.lender import problems
+
+    level = ERROR if deploy or _production() else WARNING
+    found = [
+        Finding(level, "credo.E080", var, f"{var}: {message}; contracts need it.")
+        for var, message in problems()
+    ]
+    return found or [Finding(OK, "credo.I080", "CREDO_ORG_NAME", "lender identity set")]
+
+
 STARTUP_CHECKS: list[Callable[[], list[Finding]]] = [
     check_secret_key,
     check_encryption_keys,
@@ -212,10 +225,12 @@ STARTUP_CHECKS: list[Callable[[], list[Finding]]] = [
 REPORT_CHECKS = [*STARTUP_CHECKS, check_database_reachable, check_redis]
 
 
-def config_report() -> list[Finding]:
+def config_report(*, deploy: bool = False) -> list[Finding]:
+    """Every finding; ``deploy`` (``credo check --deploy``) makes deployment-only gaps errors."""
     findings: list[Finding] = []
     for check in REPORT_CHECKS:
         findings.extend(check())
+    findings.extend(check_lender_identity(deploy))
     return findings
 
 

@@ -1,7 +1,7 @@
 """``credo check``: Django's system checks plus Credo's configuration report.
 
 Exit status 1 when anything is an error (missing/weak secret key, bad encryption keys, DEBUG
-in production, unreachable database, ...). Each line names the variable to fix.
+in production, unreachable database, and with ``--deploy`` the lender's identity missing). Each line names the variable to fix.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ class Command(DjangoCheck):
     help = "Report misconfiguration (settings, keys, database) and run Django's system checks."
 
     def handle(self, *app_labels: Any, **options: Any) -> None:
-        findings = config_report()
+        findings = config_report(deploy=bool(options.get("deploy")))
         marks = {ERROR: "ERROR", WARNING: "WARN ", "ok": "ok   "}
         self.stdout.write("Credo configuration:")
         for f in findings:
