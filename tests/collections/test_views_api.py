@@ -91,7 +91,8 @@ def test_compliance_page_for_managers(client, case, junior, risk_manager, settin
     c.logout()
     c = client_for(client, risk_manager)
     r = c.get(reverse("collections:compliance"))
-    assert r.status_code == 200 and "quiet_hours" in r.content.decode()
+    body = r.content.decode()
+    assert r.status_code == 200 and "静默时段" in body and "quiet_hours" not in body
 
 
 def test_letter_pdf_download(client, loan, senior, junior, risk_manager):

@@ -36,10 +36,12 @@ class PromiseForm(StyledFormMixin, forms.Form):
 
 
 class DoNotContactForm(StyledFormMixin, forms.Form):
-    target = forms.ChoiceField(label=_("范围"))
-    reason = forms.CharField(label=_("原因"), max_length=200)
+    target = forms.ChoiceField(label=_("拒绝联系范围"))
+    reason = forms.CharField(label=_("拒绝联系原因"), max_length=200)
 
     def __init__(self, *args: Any, targets: list[dict[str, Any]], **kwargs: Any) -> None:
+        # Own ids: the dial-log form on the same page also has a "target" field.
+        kwargs.setdefault("auto_id", "id_dnc_%s")
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = [("all", _("该客户全部号码"))] + [
             (t["key"], f"{t['name']}（{t['title']}）") for t in targets
@@ -47,7 +49,11 @@ class DoNotContactForm(StyledFormMixin, forms.Form):
 
 
 class ReassignForm(StyledFormMixin, forms.Form):
-    assignee = forms.ModelChoiceField(label=_("催收员"), queryset=None)  # type: ignore[arg-type]
+    assignee = forms.ModelChoiceField(
+        label=_("改派给"),
+        queryset=None,  # type: ignore[arg-type]
+        empty_label=_("请选择催收员"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from credo.accounts.models import User

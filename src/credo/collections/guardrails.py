@@ -60,12 +60,17 @@ def check(
     now: dt.datetime,
 ) -> Refusal | None:
     """The first rule that refuses this attempt, or ``None``."""
-    from credo.collections.models import FAILED_OUTCOMES, ContactAttempt, DoNotContact
+    from credo.collections.models import (
+        FAILED_OUTCOMES,
+        ComplianceRule,
+        ContactAttempt,
+        DoNotContact,
+    )
 
     if channel in QUIET_CHANNELS and in_quiet_hours(now):
         start, end = quiet_hours()
         return Refusal(
-            "quiet_hours",
+            ComplianceRule.QUIET_HOURS,
             _("合规限制：%(s)s 至 %(e)s（北京时间）禁止电话、短信、上门催收。")
             % {"s": start.strftime("%H:%M"), "e": end.strftime("%H:%M")},
         )
@@ -76,7 +81,8 @@ def check(
         )
         if dnc.exists():
             return Refusal(
-                "do_not_contact", _("合规限制：该客户/号码已登记拒绝联系，禁止电话和短信。")
+                ComplianceRule.DO_NOT_CONTACT,
+                _("合规限制：该客户/号码已登记拒绝联系，禁止电话和短信。"),
             )
     if channel == "call" and phone_key:
         cap = daily_cap()
@@ -85,7 +91,7 @@ def check(
         ).count()
         if used >= cap:
             return Refusal(
-                "daily_cap",
+                ComplianceRule.DAILY_CAP,
                 _("合规限制：同一号码每天最多拨打 %(n)d 次，今日已达上限。") % {"n": cap},
             )
     if party == "third_party":
@@ -96,7 +102,7 @@ def check(
         ).count()
         if failures < THIRD_PARTY_MIN_FAILURES:
             return Refusal(
-                "third_party",
+                ComplianceRule.THIRD_PARTY,
                 _("合规限制：联系借款人失败不足 %(n)d 次（无人接听/关机/空号），不得联系第三方。")
                 % {"n": THIRD_PARTY_MIN_FAILURES},
             )

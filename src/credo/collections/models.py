@@ -273,16 +273,25 @@ class DoNotContact(models.Model):
         return f"{self.customer_id} {self.phone_masked or '*'}"
 
 
+class ComplianceRule(models.TextChoices):
+    """The guardrails (``credo.collections.guardrails``) a refused attempt names."""
+
+    QUIET_HOURS = "quiet_hours", _("静默时段")
+    DAILY_CAP = "daily_cap", _("每日上限")
+    THIRD_PARTY = "third_party", _("第三方联系限制")
+    DO_NOT_CONTACT = "do_not_contact", _("拒绝联系")
+
+
 class ComplianceLog(models.Model):
     """A refused contact attempt (guardrail), append-only."""
 
     case = models.ForeignKey(
         CollectionCase, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    rule = models.CharField(_("规则"), max_length=30)
+    rule = models.CharField(_("规则"), max_length=30, choices=ComplianceRule.choices)
     message = models.CharField(_("说明"), max_length=300)
-    channel = models.CharField(_("方式"), max_length=10, blank=True)
-    party = models.CharField(_("对象"), max_length=12, blank=True)
+    channel = models.CharField(_("方式"), max_length=10, blank=True, choices=Channel.choices)
+    party = models.CharField(_("对象"), max_length=12, blank=True, choices=Party.choices)
     attempted_at = models.DateTimeField(_("尝试时间"))
     detail = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(

@@ -53,4 +53,6 @@ def case_get(user: Any, pk: int) -> CollectionCase:
 
 def compliance_logs(user: Any) -> QuerySet[ComplianceLog]:
     visible = cases_visible(user).values("pk")
-    return ComplianceLog.objects.filter(case__in=visible).select_related("case", "actor")
+    return ComplianceLog.objects.filter(case__in=visible).select_related(
+        "case__customer", "case__loan", "actor"
+    )

@@ -12,22 +12,19 @@ from typing import Any
 from django.db import transaction
 from django.db.models import (
     BigIntegerField,
-    Case,
     Count,
     ExpressionWrapper,
     F,
     OuterRef,
     Subquery,
     Sum,
-    Value,
-    When,
 )
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from credo.collections import guardrails
+from credo.collections import guardrails, states
 from credo.collections.errors import GuardrailViolation, InvalidInput, InvalidState
 from credo.collections.models import (
     Channel,
@@ -334,7 +331,7 @@ def cases_refresh(business_date: dt.date, *, actor: Any = None) -> dict[str, int
                     dpd=dpd,
                     amount=_fen(amount),
                     priority=dpd * _fen(amount),
-                    status=_status_for(tier, CollectionCase.Status.OPEN),
+                    status=states.tier_status(tier),
                     opened_on=business_date,
                     strategy_version=version,
                     reasons=reasons,
@@ -346,16 +343,29 @@ def cases_refresh(business_date: dt.date, *, actor: Any = None) -> dict[str, int
             case.action = result.get("action") or ""
             case.strategy_version = version
             case.reasons = reasons
-            case.status = _status_for(tier, case.status)
             if not assigner.fits(tier, case.assignee_id):
                 case.assignee = assigner.pick(tier)
                 case.team = _team_of(case.assignee)
             changed.append((case, previous))
+    transitions: dict[str, list[int]] = {}
     with transaction.atomic():
         if new_cases:
             CollectionCase.objects.bulk_create(new_cases, batch_size=1000)
             counts["opened"] = len(new_cases)
         if changed:
+            # The status is taken under a row lock (in pk order): a promise a collector records
+            # while the batch runs must not be overwritten by the snapshot read above.
+            current = dict(
+                CollectionCase.objects.select_for_update()
+                .filter(pk__in=[c.pk for c, _p in changed])
+                .order_by("pk")
+                .values_list("pk", "status")
+            )
+            for case, _p in changed:
+                before = current.get(case.pk, case.status)
+                case.status = states.next_status(before, states.tier_event(case.tier))
+                if case.status != before:
+                    transitions.setdefault(f"{before}>{case.status}", []).append(case.pk)
             CollectionCase.objects.bulk_update(
                 [c for c, _p in changed],
                 ["tier", "action", "strategy_version", "reasons", "status", "assignee", "team"],
@@ -377,6 +387,8 @@ def cases_refresh(business_date: dt.date, *, actor: Any = None) -> dict[str, int
         )
         closing = [c for lid, c in open_cases.items() if lid not in overdue_ids]
         counts["closed"] = _close_cases(closing, actor=actor)
+        for c in closing:
+            transitions.setdefault(f"{c.status}>{CollectionCase.Status.CLOSED}", []).append(c.pk)
         if new_cases:
             new_cases = list(
                 CollectionCase.objects.filter(loan_id__in=[c.loan_id for c in new_cases])
@@ -391,19 +403,14 @@ def cases_refresh(business_date: dt.date, *, actor: Any = None) -> dict[str, int
                 actor=actor,
                 object_type="collections.batch",
                 object_id=business_date.isoformat(),
-                metadata={"business_date": business_date.isoformat(), **counts},
+                # every status change of the batch, as "from>to": [case ids]
+                metadata={
+                    "business_date": business_date.isoformat(),
+                    **counts,
+                    "transitions": transitions,
+                },
             )
     return counts
-
-
-def _status_for(tier: str, current: str) -> str:
-    if tier == Tier.LEGAL:
-        return CollectionCase.Status.LEGAL
-    if tier == Tier.SENIOR_LETTER:
-        return CollectionCase.Status.ESCALATED
-    if current in (CollectionCase.Status.ESCALATED, CollectionCase.Status.LEGAL):
-        return CollectionCase.Status.OPEN
-    return current
 
 
 def _close_cases(cases: list[CollectionCase], *, actor: Any) -> int:
@@ -427,8 +434,8 @@ def _close_cases(cases: list[CollectionCase], *, actor: Any) -> int:
         reason = reason_of.get(status.get(case.loan_id), CollectionCase.CloseReason.PAID)
         by_reason.setdefault(reason, []).append(case.pk)
     for reason, ids in by_reason.items():
-        CollectionCase.objects.filter(pk__in=ids).exclude(
-            status=CollectionCase.Status.CLOSED
+        CollectionCase.objects.filter(
+            pk__in=ids, status__in=states.sources(states.Event.CLOSE)
         ).update(status=CollectionCase.Status.CLOSED, closed_at=now, close_reason=reason)
     ids = [c.pk for c in cases]
     PromiseToPay.objects.filter(case_id__in=ids, status=PromiseToPay.Status.PENDING).update(
@@ -589,51 +596,76 @@ def _overdue_amount_str(loan: Loan) -> str:
 # --- promises --------------------------------------------------------------------------------------
 def promises_check(business_date: dt.date) -> int:
     """Promises whose date has passed: kept when the payments since the promise reach the
-    amount, otherwise broken (flagged, counted, case re-prioritised). Returns broken count."""
+    amount, otherwise broken (flagged, counted, case re-prioritised). The case leaves 已承诺
+    through the transition table (back to its tier's state once no promise is pending).
+    Returns the broken count."""
     broken = 0
-    now = timezone.now()
     due = PromiseToPay.objects.filter(
         status=PromiseToPay.Status.PENDING, promised_date__lt=business_date
-    ).select_related("case")
-    for promise in due:
-        paid = _fen(
-            Posting.objects.filter(
-                loan_id=promise.case.loan_id,
-                created_at__gte=promise.created_at,
-                reversed_at__isnull=True,
-            ).aggregate(s=Sum("amount"))["s"]
-        )
-        promise.paid_amount = paid
-        promise.resolved_at = now
-        if paid >= _fen(promise.amount):
-            promise.status = PromiseToPay.Status.KEPT
-            promise.save(update_fields=["paid_amount", "resolved_at", "status"])
-            continue
-        promise.status = PromiseToPay.Status.BROKEN
-        promise.save(update_fields=["paid_amount", "resolved_at", "status"])
-        broken += 1
-        case = promise.case
-        CollectionCase.objects.filter(pk=case.pk).update(
-            broken_promises=F("broken_promises") + 1,
-            status=Case(
-                When(status=CollectionCase.Status.PROMISED, then=Value("open")),
-                default=F("status"),
-            ),
-            priority=ExpressionWrapper(
-                F("dpd") * F("amount") * (F("broken_promises") + 2), output_field=BigIntegerField()
-            ),
-        )
-        record_event(
-            customer=case.customer,
-            kind=CustomerEvent.Kind.COLLECTION,
-            title=_("还款承诺违约：承诺 %(d)s 还款 %(a)s 元，实还 %(p)s 元")
-            % {"d": promise.promised_date, "a": _y(_fen(promise.amount)), "p": _y(paid)},
-            source="collections",
-            obj=case,
-            detail={"promise": promise.pk, "paid": paid},
-        )
-        audit_record(action="collections.promise_broken", obj=promise, metadata={"paid": paid})
+    ).values_list("pk", flat=True)
+    for promise_id in list(due):
+        broken += _promise_resolve(promise_id)
     return broken
+
+
+@transaction.atomic
+def _promise_resolve(promise_id: int) -> int:
+    """Resolve one due promise (case row locked first, then the promise); 1 when broken."""
+    case_id = PromiseToPay.objects.filter(pk=promise_id).values_list("case_id", flat=True).first()
+    if case_id is None:
+        return 0
+    case = CollectionCase.objects.select_for_update().select_related("customer").get(pk=case_id)
+    promise = PromiseToPay.objects.select_for_update().get(pk=promise_id)
+    if promise.status != PromiseToPay.Status.PENDING:  # resolved by a concurrent run
+        return 0
+    paid = _fen(
+        Posting.objects.filter(
+            loan_id=case.loan_id,
+            created_at__gte=promise.created_at,
+            reversed_at__isnull=True,
+        ).aggregate(s=Sum("amount"))["s"]
+    )
+    kept = paid >= _fen(promise.amount)
+    promise.paid_amount = paid
+    promise.resolved_at = timezone.now()
+    promise.status = PromiseToPay.Status.KEPT if kept else PromiseToPay.Status.BROKEN
+    promise.save(update_fields=["paid_amount", "resolved_at", "status"])
+    before = case.status
+    if case.is_open:
+        pending = case.promises.filter(status=PromiseToPay.Status.PENDING).count()
+        event = states.Event.PROMISE_KEPT if kept else states.Event.PROMISE_BROKEN
+        case.status = states.next_status(before, event, tier=case.tier, promises_pending=pending)
+    fields = ["status", "updated_at"]
+    if not kept:
+        case.broken_promises += 1
+        case.priority = case.dpd * _fen(case.amount) * (case.broken_promises + 1)
+        fields += ["broken_promises", "priority"]
+    case.save(update_fields=fields)
+    changes = {"status": [before, case.status]} if case.status != before else {}
+    if kept:
+        audit_record(
+            action="collections.promise_kept",
+            obj=promise,
+            changes=changes,
+            metadata={"case": case.pk, "paid": paid},
+        )
+        return 0
+    record_event(
+        customer=case.customer,
+        kind=CustomerEvent.Kind.COLLECTION,
+        title=_("还款承诺违约：承诺 %(d)s 还款 %(a)s 元，实还 %(p)s 元")
+        % {"d": promise.promised_date, "a": _y(_fen(promise.amount)), "p": _y(paid)},
+        source="collections",
+        obj=case,
+        detail={"promise": promise.pk, "paid": paid},
+    )
+    audit_record(
+        action="collections.promise_broken",
+        obj=promise,
+        changes=changes,
+        metadata={"case": case.pk, "paid": paid},
+    )
+    return 1
 
 
 def _y(fen: Any) -> str:
@@ -872,13 +904,14 @@ def promise_create(
     if promised_date > today + dt.timedelta(days=60):
         raise InvalidInput(_("承诺还款日不能晚于 60 天后。"))
     case = CollectionCase.objects.select_for_update().get(pk=case.pk)
-    if not case.is_open:
+    if not states.can(case.status, states.Event.PROMISE):
         raise InvalidState(_("案件已结案，不能登记承诺。"))
+    before = case.status
+    case.status = states.next_status(before, states.Event.PROMISE)
     promise = PromiseToPay.objects.create(
         case=case, promised_date=promised_date, amount=amount, actor=actor
     )
-    if case.status == CollectionCase.Status.OPEN:
-        case.status = CollectionCase.Status.PROMISED
+    if case.status != before:
         case.save(update_fields=["status", "updated_at"])
     record_event(
         customer=case.customer,
@@ -898,6 +931,7 @@ def promise_create(
         action="collections.promise",
         actor=actor,
         obj=promise,
+        changes={"status": [before, case.status]} if case.status != before else {},
         metadata={"case": case.pk, "amount": amount, "date": promised_date.isoformat()},
     )
     return promise

@@ -13,7 +13,7 @@ from django.db.models.functions import TruncWeek
 from django.http import Http404
 from django.utils import timezone
 
-from credo.accounts.scope import can_access, scope_queryset
+from credo.accounts.scope import can_access, scope_q, scope_queryset
 from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.leads.models import Lead
@@ -22,20 +22,46 @@ GROUPS = ("source", "campaign", "region", "owner", "week")
 
 
 def leads_for(user: Any) -> QuerySet[Lead]:
+    """The leads inside the user's data scope: the ones they may work on (edit, assign…)."""
     return scope_queryset(Lead.objects.all(), user)
+
+
+def leads_readable(user: Any) -> QuerySet[Lead]:
+    """What the user may read: the data scope, plus the leads they entered themselves (read
+    only — a manager who captures a lead that the rules hand to a colleague can still follow
+    it; working on it stays with the owner and the scope)."""
+    q = scope_q(user)
+    if q is None:
+        return Lead.objects.none()
+    if not q:
+        return Lead.objects.all()
+    return Lead.objects.filter(q | Q(created_by=user))
+
+
+def can_edit(lead: Lead, user: Any) -> bool:
+    """Whether the user may work on the lead (inside their data scope); a creator who can
+    only read it gets False."""
+    return can_access(lead, user)
 
 
 def overdue_q(today: dt.date | None = None) -> Q:
     return Q(stage__in=Lead.OPEN_STAGES, next_follow_up__lt=today or clock.today())
 
 
-def lead_list(user: Any, params: Mapping[str, Any] | None = None) -> QuerySet[Lead]:
-    """Filters: ``mine``, ``stage``, ``source``, ``campaign``, ``region`` (code prefix),
-    ``owner`` (user id, or ``none`` for unassigned), ``overdue``, ``duplicate``, ``q``."""
+def lead_list(
+    user: Any, params: Mapping[str, Any] | None = None, *, with_created: bool = False
+) -> QuerySet[Lead]:
+    """Filters: ``mine``, ``created`` (entered by the user), ``stage``, ``source``,
+    ``campaign``, ``region`` (code prefix), ``owner`` (user id, or ``none`` for unassigned),
+    ``overdue``, ``duplicate``, ``q``. ``with_created`` adds the leads the user entered that
+    are outside their scope (read only, see :func:`leads_readable`)."""
     params = params or {}
-    qs = leads_for(user).select_related("owner", "team")
+    base = leads_readable(user) if with_created else leads_for(user)
+    qs = base.select_related("owner", "team")
     if params.get("mine") in ("1", "on", "true", True):
         qs = qs.filter(owner=user)
+    if params.get("created") in ("1", "on", "true", True):
+        qs = qs.filter(created_by=user)
     stage = params.get("stage")
     if stage in Lead.Stage.values:
         qs = qs.filter(stage=stage)
@@ -70,15 +96,22 @@ def stage_counts(qs: QuerySet[Lead]) -> dict[str, int]:
     return {value: counts.get(value, 0) for value in Lead.Stage.values}
 
 
-def lead_get(user: Any, pk: Any) -> Lead:
-    """The lead if inside the user's scope; otherwise 404 (the attempt is audited)."""
+def lead_get(user: Any, pk: Any, *, read_only: bool = False) -> Lead:
+    """The lead if inside the user's scope — or, with ``read_only``, entered by the user;
+    otherwise 404 (the attempt is audited). Every write path calls it without ``read_only``."""
     try:
         lead = Lead.objects.select_related(
             "owner", "team", "branch", "customer", "duplicate_of", "assignment_version__model"
         ).get(pk=int(pk))
     except (Lead.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if not can_access(lead, user):
+    creator = (
+        read_only
+        and lead.created_by_id is not None
+        and lead.created_by_id == getattr(user, "pk", None)
+        and scope_q(user) is not None  # active, signed-in
+    )
+    if not creator and not can_access(lead, user):
         with transaction.atomic():
             audit_record(
                 action="lead.access_denied", actor=user, obj=lead, object_repr=f"lead #{lead.pk}"
@@ -223,7 +256,10 @@ def search_leads(user: Any, q: str, limit: int) -> list[Any]:
             f"{lead.owner or '—'}",
             url=reverse("leads:detail", args=[lead.pk]),
         )
-        for lead in leads_for(user).filter(cond).select_related("owner").order_by("-id")[:limit]
+        for lead in leads_readable(user)
+        .filter(cond)
+        .select_related("owner")
+        .order_by("-id")[:limit]
     ]
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from credo.core import clock
+from credo.core.regions import children_of, full_name
 from credo.leads import importing, selectors, services
 from credo.leads.errors import LeadError
 from credo.leads.forms import (
@@ -48,11 +49,17 @@ def _apply_field_errors(form: Any, exc: LeadError) -> None:
 @permission_required("leads.view_lead", raise_exception=True)
 def lead_list(request: HttpRequest) -> HttpResponse:
     params = request.GET
-    qs = selectors.lead_list(request.user, params)
+    qs = selectors.lead_list(request.user, params, with_created=True)
     counts = selectors.stage_counts(
-        selectors.lead_list(request.user, {k: v for k, v in params.items() if k != "stage"})
+        selectors.lead_list(
+            request.user,
+            {k: v for k, v in params.items() if k != "stage"},
+            with_created=True,
+        )
     )
     page = Paginator(qs, 25).get_page(params.get("page"))
+    cities = children_of("140000")
+    region = str(params.get("region") or "").strip()
     return render(
         request,
         "leads/lead_list.html",
@@ -63,6 +70,11 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             "stages": Lead.Stage.choices,
             "sources": Lead.Source.choices,
             "owners": selectors.assignable_users(request.user),
+            "cities": cities,
+            # a region filter other than a Shanxi city (e.g. a county from the funnel)
+            "region_other": ""
+            if region in {c.code for c in cities}
+            else (full_name(region) or region),
             "overdue_table": selectors.overdue_by_owner(request.user),
             "today": clock.today(),
         },
@@ -137,13 +149,20 @@ def lead_create(request: HttpRequest) -> HttpResponse:
             if lead.owner is None:
                 messages.warning(request, _("线索已保存，暂无可分配的客户经理，将由系统稍后分配。"))
             else:
-                messages.success(request, _("线索已保存，已分配给 %(u)s。") % {"u": lead.owner})
+                messages.success(request, _assigned_message(lead.owner))
             if lead.is_duplicate:
                 messages.warning(request, _("该线索与已有线索重复（同一手机号或信用代码）。"))
-            if selectors.leads_for(request.user).filter(pk=lead.pk).exists():
-                return redirect("leads:detail", pk=lead.pk)
-            return redirect("leads:list")
+            # The creator keeps read access to what they entered (selectors.leads_readable).
+            return redirect("leads:detail", pk=lead.pk)
     return render(request, "leads/lead_form.html", {"form": form})
+
+
+def _assigned_message(owner: Any) -> str:
+    """“线索已分配给 张三（客户经理）”: who got it, and in which role."""
+    roles = "、".join(str(r) for r in owner.roles.order_by("name"))
+    if roles:
+        return _("线索已分配给 %(u)s（%(r)s）。") % {"u": owner, "r": roles}
+    return _("线索已分配给 %(u)s。") % {"u": owner}
 
 
 @login_required
@@ -168,7 +187,7 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("leads.view_lead", raise_exception=True)
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    lead = selectors.lead_get(request.user, pk)
+    lead = selectors.lead_get(request.user, pk, read_only=True)
     customer = services.find_customer(lead)
     can_see_customer = False
     if customer is not None:
@@ -181,6 +200,8 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "leads/lead_detail.html",
         {
             "lead": lead,
+            "can_edit": selectors.can_edit(lead, request.user),
+            "region_name": full_name(lead.region_code) if lead.region_code else "",
             "follow_ups": lead.follow_ups.select_related("actor"),
             "followup_form": FollowUpForm(),
             "convert_form": ConvertForm(
