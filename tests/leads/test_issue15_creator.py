@@ -75,3 +75,19 @@ def test_lead_page_shows_region_name(client, created, colleague):
     client.force_login(colleague)
     body = client.get(reverse("leads:detail", args=[lead.pk])).content.decode()
     assert "山西省太原市小店区" in body and ">140105<" not in body
+
+
+def test_api_gives_the_creator_the_same_read_only_access(client, created, outsider):
+    _resp, lead = created
+    got = client.get(f"/api/v1/leads/{lead.pk}")
+    assert got.status_code == 200 and got.json()["name"] == "太原线索7"
+    listed = client.get("/api/v1/leads")
+    assert lead.pk in [item["id"] for item in listed.json()["items"]]
+    patched = client.patch(
+        f"/api/v1/leads/{lead.pk}", data={"name": "改名"}, content_type="application/json"
+    )
+    assert patched.status_code == 404
+    lead.refresh_from_db()
+    assert lead.name == "太原线索7"
+    client.force_login(outsider)
+    assert client.get(f"/api/v1/leads/{lead.pk}").status_code == 404

@@ -174,9 +174,9 @@ def _error(exc: LeadError) -> ApiError:
     return ApiError(exc.code, exc.message, status=exc.status, details=details)
 
 
-def _get(request: HttpRequest, lead_id: int) -> Lead:
+def _get(request: HttpRequest, lead_id: int, *, read_only: bool = False) -> Lead:
     try:
-        return selectors.lead_get(request.user, lead_id)
+        return selectors.lead_get(request.user, lead_id, read_only=read_only)
     except Http404:
         raise ApiError("not_found", _("线索不存在或无权访问"), status=404) from None
 
@@ -186,7 +186,10 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilter]) -> dict[str, An
     require_scope(request, "read")
     require_perm(request, "leads.view_lead")
     data = paginate(
-        selectors.lead_list(request.user, filters.model_dump()), filters.page, filters.page_size
+        # Like the pages: the scope plus the leads the user entered (read only).
+        selectors.lead_list(request.user, filters.model_dump(), with_created=True),
+        filters.page,
+        filters.page_size,
     )
     data["items"] = [lead_out(lead) for lead in data["items"]]
     return data
@@ -212,7 +215,7 @@ def create_lead(request: HttpRequest, payload: LeadIn) -> Status[Any]:
 def get_lead(request: HttpRequest, lead_id: int) -> dict[str, Any]:
     require_scope(request, "read")
     require_perm(request, "leads.view_lead")
-    return lead_out(_get(request, lead_id))
+    return lead_out(_get(request, lead_id, read_only=True))
 
 
 @router.patch("/{lead_id}", response={200: LeadOut, **ERRORS}, summary="修改线索")
