@@ -17,6 +17,7 @@ from credo.customers import services as customer_services
 from credo.lending.models import Product, ProductVersion
 from credo.origination import services
 from credo.scorecard.models import ApplicationScore, Scorecard
+from credo.scorecard.selectors import reason_text
 from tests.factories import UserFactory
 from tests.factories import png_bytes as _png
 from tests.factories import role_with_perms as _role
@@ -178,7 +179,9 @@ def test_train_publish_and_score_an_application(page, login, world):
     assert page.inner_text("#application-score-value") == str(scored.score)
     assert page.inner_text("#application-score-grade") == f"{scored.grade} 级"
     reasons = page.inner_text("#application-score-reasons")
-    assert scored.reasons and scored.reasons[0]["label"] in reasons
+    first = scored.reasons[0] if scored.reasons else {}
+    assert first and reason_text(first["feature"], first["bin"], first["label"]) in reasons
+    assert "[" not in reasons  # bins as people write them (issue 15)
     assert f"-{scored.reasons[0]['lost']} 分" in reasons
     # the account manager may not open the model card: the version is shown without a link
     assert page.locator("#application-score-version a").count() == 0

@@ -496,7 +496,7 @@ def test_application_score_shows_score_grade_reasons(client, application, owner,
     assert first["label"] in html and f"-{first['lost']} 分" in html
     # a young construction firm with little capital: the industry reason names the code
     assert any(r["feature"] == "industry" for r in scored.reasons)
-    assert "行业门类：E 建筑业" in html
+    assert "行业门类 E 建筑业" in html
     assert "测试评分卡 v1" in html
     assert url("detail", card.pk) not in html  # the owner has no scorecard permission
     assert url("detail", card.pk) in _render_tag(application, viewer)

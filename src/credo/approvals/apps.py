@@ -27,7 +27,9 @@ class ApprovalsConfig(AppConfig):
                 ("amount_yuan", _("金额（元）")),
                 ("months", _("期限（月）")),
                 ("product", _("产品")),
-                ("risk_grade", _("风险等级")),
+                # what origination passes: the published application scorecard's grade, else
+                # the credit report's rules grade (origination.services._submit)
+                ("risk_grade", _("风险等级（申请评分卡等级；未发布评分卡时为信用报告规则评级）")),
                 ("branch", _("机构")),
             ],
             outputs=[("route", _("路径")), ("reason", _("原因"))],

@@ -76,6 +76,11 @@ class FlowVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.flow.key} v{self.number}"
 
+    @property
+    def display_name(self) -> str:
+        """For business users: the flow's name and version ("贷款申请审批 第1版"), never its key."""
+        return str(_("%(name)s 第%(n)s版")) % {"name": self.flow.name, "n": self.number}
+
     def route(self, code: str) -> dict[str, Any] | None:
         route = (self.definition or {}).get("routes", {}).get(code)
         return route if isinstance(route, dict) else None

@@ -23,7 +23,7 @@ def instance_for(subject: Any) -> ApprovalInstance | None:
         ApprovalInstance.objects.filter(
             subject_type=subject._meta.label_lower, subject_id=str(subject.pk)
         )
-        .select_related("flow_version__flow", "route_evaluation__version", "owner")
+        .select_related("flow_version__flow", "route_evaluation__version__model", "owner")
         .order_by("-id")
         .first()
     )
@@ -82,7 +82,7 @@ def instances_for(user: Any) -> QuerySet[ApprovalInstance]:
 def instance_get(user: Any, pk: Any) -> ApprovalInstance:
     try:
         instance = ApprovalInstance.objects.select_related(
-            "flow_version__flow", "owner", "route_evaluation__version"
+            "flow_version__flow", "owner", "route_evaluation__version__model"
         ).get(pk=int(pk))
     except (ApprovalInstance.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
@@ -96,7 +96,10 @@ def instance_get(user: Any, pk: Any) -> ApprovalInstance:
 def task_get(user: Any, pk: Any) -> ApprovalTask:
     try:
         task = ApprovalTask.objects.select_related(
-            "instance__flow_version__flow", "instance__owner", "assignee"
+            "instance__flow_version__flow",
+            "instance__owner",
+            "instance__route_evaluation__version__model",
+            "assignee",
         ).get(pk=int(pk))
     except (ApprovalTask.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

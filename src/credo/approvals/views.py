@@ -15,6 +15,7 @@ from credo.approvals import selectors, services
 from credo.approvals.errors import ApprovalError
 from credo.approvals.forms import ActForm, DefinitionForm, ResumeForm
 from credo.approvals.models import ApprovalFlow, FlowVersion
+from credo.approvals.panels import subject_panel
 
 
 def _next(request: HttpRequest, fallback: str) -> str:
@@ -46,14 +47,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @permission_required("approvals.view_approvalinstance", raise_exception=True)
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = selectors.task_get(request.user, pk)
-    return render(request, "approvals/task_detail.html", {"task": task, "approval": task.instance})
+    instance = task.instance
+    return render(
+        request,
+        "approvals/task_detail.html",
+        {"task": task, "approval": instance, "subject_panel": subject_panel(request, instance)},
+    )
 
 
 @login_required
 @permission_required("approvals.view_approvalinstance", raise_exception=True)
 def instance_detail(request: HttpRequest, pk: int) -> HttpResponse:
     instance = selectors.instance_get(request.user, pk)
-    return render(request, "approvals/instance_detail.html", {"approval": instance})
+    return render(
+        request,
+        "approvals/instance_detail.html",
+        {"approval": instance, "subject_panel": subject_panel(request, instance)},
+    )
 
 
 @login_required

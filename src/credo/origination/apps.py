@@ -85,6 +85,14 @@ class OriginationConfig(AppConfig):
         else:
             register_outcome_listener(services.FLOW_KEY, services.on_approval_outcome)
         try:
+            from credo.approvals.panels import register_subject_panel
+        except ImportError:
+            pass
+        else:
+            from credo.origination.approval_panel import render_panel
+
+            register_subject_panel("origination.application", render_panel)
+        try:
             from credo.contracts.services import register_signed_listener
         except ImportError:
             pass

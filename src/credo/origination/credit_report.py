@@ -1,5 +1,7 @@
 """Credit report (信用报告): bureau pull, internal history, exposure incl. related parties,
-external flags, key ratios and a rules-based score/grade (decision ``origination.risk_score``).
+external flags, key ratios and a rules-based score/grade (decision ``origination.risk_score``):
+信用报告规则评分 / 规则评级 — not the application scorecard's score/grade (申请评分卡 / 评分卡等级).
+Which of the two routes an approval is decided in ``services._submit``; ``routing_basis`` says it.
 
 ``risk_grade(customer)`` is the cheap variant used for approval routing: it never queries the
 bureau (it uses the latest stored pull) and does not store an evaluation.
@@ -60,7 +62,7 @@ def register() -> None:
     register_decision(
         DecisionSpec(
             key=DECISION_KEY,
-            name=str(_("信用评分（规则）")),
+            name=str(_("信用报告规则评分")),
             default=DECISION_FILE,
             description=str(
                 _(
@@ -84,7 +86,7 @@ def register() -> None:
                 ("debt_to_capital_pct", str(_("负债/注册资本（%）"))),
                 ("requested_to_revenue_pct", str(_("申请金额/年营收（%）"))),
             ],
-            outputs=[("score", str(_("评分"))), ("grade", str(_("等级")))],
+            outputs=[("score", str(_("信用报告规则评分"))), ("grade", str(_("规则评级")))],
             sample=dict(_BASE_INPUT),
             tests=[
                 {
@@ -139,9 +141,11 @@ class CreditReport:
     grade: str
     deductions: list[dict[str, Any]] = field(default_factory=list)
     decision_version: str = ""
+    decision_display: str = ""
     evaluation_id: int | None = None
     requested_amount_fen: int | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
+    routing: dict[str, Any] = field(default_factory=dict)
 
 
 def _latest_pull(customer: Customer, kind: str) -> ExternalPull | None:
@@ -428,10 +432,30 @@ def build_report(
         grade=grade,
         deductions=deductions,
         decision_version=decision.version_label,
+        decision_display=decision.version_display,
         evaluation_id=decision.evaluation.pk if decision.evaluation else None,
         requested_amount_fen=requested_amount_fen,
         inputs=data,
+        routing=routing_basis(),
     )
+
+
+def routing_basis() -> dict[str, Any]:
+    """Which grade routes the approval of an application submitted now — the same choice as
+    ``services._submit``: the published scorecard's grade, else this report's rules grade."""
+    try:
+        from credo.scorecard.services import published
+    except ImportError:
+        card = None
+    else:
+        card = published()
+    if card is not None:
+        return {
+            "source": "scorecard",
+            "label": str(_("申请评分卡等级")),
+            "scorecard": f"{card.name} {card.label}",
+        }
+    return {"source": "rules", "label": str(_("信用报告规则评级")), "scorecard": ""}
 
 
 def risk_grade(customer: Customer) -> tuple[int, str]:

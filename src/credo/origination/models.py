@@ -28,6 +28,10 @@ class Application(models.Model):
         REJECTED = "rejected", _("审批拒绝")
         WITHDRAWN = "withdrawn", _("已撤回")
 
+    class GradeSource(models.TextChoices):
+        SCORECARD = "scorecard", _("申请评分卡等级")
+        RULES = "rules", _("信用报告规则评级")
+
     number = models.CharField(_("申请编号"), max_length=20, unique=True)
     customer = models.ForeignKey(
         "customers.Customer",
@@ -61,8 +65,17 @@ class Application(models.Model):
     )
     admission_passed = models.BooleanField(_("准入通过"), null=True, blank=True)
     admission_reasons = models.JSONField(_("准入结论"), default=list, blank=True)
-    risk_score = models.IntegerField(_("风险评分"), null=True, blank=True)
-    risk_grade = models.CharField(_("风险等级"), max_length=1, blank=True)
+    # The score/grade the approval routing model received (``approvals.route`` input
+    # ``risk_grade``): the published scorecard's, else the credit report's rules grade.
+    risk_score = models.IntegerField(_("审批路由评分"), null=True, blank=True)
+    risk_grade = models.CharField(_("审批路由等级"), max_length=1, blank=True)
+    risk_grade_source = models.CharField(
+        _("审批路由依据"), max_length=10, choices=GradeSource.choices, blank=True
+    )
+    # The credit report's rules-based score/grade at submission (信用报告规则评分 / 规则评级),
+    # kept even when the scorecard routed so both grades can be shown side by side.
+    rules_score = models.IntegerField(_("信用报告规则评分"), null=True, blank=True)
+    rules_grade = models.CharField(_("规则评级"), max_length=1, blank=True)
     approved_amount = MoneyField(_("批准金额"), null=True, blank=True)
     approved_months = models.PositiveSmallIntegerField(_("批准期限"), null=True, blank=True)
     return_question = models.TextField(_("退回问题"), blank=True)

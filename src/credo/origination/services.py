@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from credo.accounts.scope import can_access
 from credo.core import clock
 from credo.core.audit.services import audit_record
+from credo.core.lender import contract_terms as lender_contract_terms
 from credo.core.money import Money
 from credo.customers.events import record_event
 from credo.customers.models import Customer
@@ -952,19 +953,23 @@ def _submit(
             metadata={**meta, "model": decision.version_label, "reasons": reasons},
             extra_fields={"decided_at": timezone.now()},
         )
-    if scored is not None:  # the published scorecard's grade routes the approval
-        score, grade = scored.score, scored.grade
+    # Both grades are kept; the published scorecard's grade routes the approval, the credit
+    # report's rules grade only when no scorecard is published.
+    app.rules_score, app.rules_grade = _risk(app.customer)
+    if scored is not None:
+        score, grade, source = scored.score, scored.grade, Application.GradeSource.SCORECARD
     else:
-        score, grade = _risk(app.customer)
-    app.risk_score, app.risk_grade = score, grade
+        score, grade, source = app.rules_score, app.rules_grade, Application.GradeSource.RULES
+    app.risk_score, app.risk_grade, app.risk_grade_source = score, grade, source
+    routing = {"risk_grade": grade, "risk_grade_source": source, "rules_grade": app.rules_grade}
     _transition(
         app,
         S.IN_APPROVAL,
         actor=actor,
         kind="decision",
         title=_("申请 %(n)s 准入通过，进入审批") % {"n": app.number},
-        detail={"model": decision.version_label, "risk_grade": grade},
-        metadata={**meta, "model": decision.version_label, "risk_grade": grade},
+        detail={"model": decision.version_label, **routing},
+        metadata={**meta, "model": decision.version_label, **routing},
     )
     approvals = _approvals()
     if approvals is None:
@@ -1207,8 +1212,6 @@ def on_approval_outcome(instance: Any, outcome: str) -> None:
 
 
 def contract_terms(app: Application, *, start: dt.date | None = None) -> dict[str, Any]:
-    from django.conf import settings
-
     from credo.lending.forms import METHOD_CHOICES
     from credo.lending.schedule import generate
 
@@ -1223,7 +1226,7 @@ def contract_terms(app: Application, *, start: dt.date | None = None) -> dict[st
     )
     return {
         "borrower": app.customer.name,
-        "lender": getattr(settings, "CREDO_ORG_NAME", "") or "Credo",
+        **lender_contract_terms(),
         "amount_fen": principal,
         "annual_rate": f"{app.annual_rate:.4f}",
         "months": months,

@@ -8,6 +8,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
+def _version_display(name: str, number: int) -> str:
+    return str(_("%(name)s 第%(n)s版")) % {"name": name, "n": number}
+
+
 class DecisionModel(models.Model):
     """One configurable decision (e.g. ``leads.assignment``), declared by an app's registry."""
 
@@ -67,6 +71,11 @@ class DecisionVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model.key} v{self.number}"
+
+    @property
+    def display_name(self) -> str:
+        """For business users: the model's name and version ("贷款准入 第1版"), never its key."""
+        return _version_display(self.model.name, self.number)
 
 
 class DecisionTestCase(models.Model):

@@ -35,6 +35,11 @@ class Decision:
     def version_label(self) -> str:
         return f"{self.key} v{self.version.number}"
 
+    @property
+    def version_display(self) -> str:
+        """The version as business users read it ("信用评分（规则） 第1版")."""
+        return self.version.display_name
+
 
 # --- defaults ------------------------------------------------------------------------------------
 def ensure_model(key: str) -> DecisionModel:

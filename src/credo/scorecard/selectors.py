@@ -7,13 +7,17 @@ shown with their names (GB/T 4754 sections, GB/T 2260 cities).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from credo.scorecard import features
+from credo.scorecard.engine import MISSING_LABEL, OTHER_LABEL
 from credo.scorecard.models import PsiCheck, Scorecard
 
 S = Scorecard.Status
@@ -70,36 +74,153 @@ def _region_name(code: str) -> str:
     return f"{code} {name}" if name else code
 
 
+def _kind_name(code: str) -> str:
+    from credo.customers.models import Customer
+
+    return str(dict(Customer.Kind.choices).get(code.strip(), code))
+
+
 def _namer(feature: str) -> Any:
     if feature == "industry":
         return _industry_name
     if feature == "region":
         return _region_name
+    if feature == "kind":
+        return _kind_name
+    return None
+
+
+# --- bin labels for people -------------------------------------------------------------------
+# One formatter for every place a bin is shown (application page, approval task, model card,
+# insight page). Stored labels are the engine's technical ones ("[1000000, 3000000)", "< 3",
+# "≥ 5", "缺失", "其他", "E、K"); people read "100万–300万元", "< 3年", "缺失".
+MONEY_FEATURES = frozenset({"registered_capital", "amount"})
+UNIT_FEATURES: dict[str, Any] = {
+    "business_years": _lazy("%(v)s年"),
+    "months": _lazy("%(v)s个月"),
+    "annual_rate": _lazy("%(v)s%%"),
+    "amount_to_capital": _lazy("%(v)s倍"),
+    "litigation_count": _lazy("%(v)s件"),
+    "risk_flag_count": _lazy("%(v)s个"),
+    "overdue_loans": _lazy("%(v)s笔"),
+    "prior_loans": _lazy("%(v)s笔"),
+}
+_RANGE = re.compile(r"^\[\s*(-?[\d.eE+-]+)\s*,\s*(-?[\d.eE+-]+)\s*\)$")
+_OPEN = re.compile(r"^(<|≥)\s*(-?[\d.eE+-]+)$")
+_UNIT_SUFFIX = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")
+
+
+def _compact(v: float) -> str:
+    if float(v).is_integer():
+        return str(int(v))
+    return f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+def number_text(v: float) -> str:
+    """A bin edge for people: 万/亿 for large values in Chinese, digit grouping otherwise."""
+    if translation.get_language() and not translation.get_language().startswith("zh"):
+        return f"{int(v):,}" if float(v).is_integer() else _compact(v)
+    if abs(v) >= 100_000_000:
+        return _("%(v)s亿") % {"v": _compact(round(v / 100_000_000, 4))}
+    if abs(v) >= 10_000:
+        return _("%(v)s万") % {"v": _compact(round(v / 10_000, 4))}
+    return _compact(v)
+
+
+def _with_unit(feature: str, text: str) -> str:
+    if feature in MONEY_FEATURES:
+        return _("%(v)s元") % {"v": text}
+    unit = UNIT_FEATURES.get(feature)
+    return str(unit) % {"v": text} if unit is not None else text
+
+
+def range_text(feature: str, lo: float | None, hi: float | None) -> str:
+    """[lo, hi) as "lo–hi 单位"; open ends as "< hi" / "≥ lo"; both open: 全部."""
+    if lo is None and hi is None:
+        return _("全部")
+    if lo is None:
+        return "< " + _with_unit(feature, number_text(float(hi)))  # type: ignore[arg-type]
+    if hi is None:
+        return "≥ " + _with_unit(feature, number_text(float(lo)))
+    return _with_unit(feature, f"{number_text(float(lo))}–{number_text(float(hi))}")
+
+
+def _special(label: str) -> str | None:
+    if label == MISSING_LABEL:
+        return _("缺失")
+    if label == OTHER_LABEL:
+        return _("其他")
+    if label == "全部":
+        return _("全部")
     return None
 
 
 def bin_display(feature: str, b: dict[str, Any]) -> str:
-    """A bin's label for people: category codes of industry/region replaced by code + name."""
+    """A bin (model dict) for people: numeric edges with units and 万, category codes of
+    industry/region/customer type named, "缺失" / "其他" translated."""
+    label = str(b.get("label") or "")
+    if b.get("missing"):
+        return _("缺失")
+    if b.get("categories") is None and ("lo" in b or "hi" in b) and _special(label) is None:
+        lo, hi = b.get("lo"), b.get("hi")
+        if lo is not None or hi is not None:
+            return range_text(feature, lo, hi)
     namer = _namer(feature)
     cats = b.get("categories")
-    label = str(b.get("label") or "")
-    if namer is None or not cats or b.get("missing"):
-        return label
-    named = [namer(str(c)) for c in cats]
     if b.get("other"):
-        return f"{label}（{'、'.join(named[:8])}{' …' if len(named) > 8 else ''}）"
-    return "、".join(named)
+        other = _("其他")
+        if namer is None or not cats:
+            return other
+        named = [namer(str(c)) for c in cats]
+        return f"{other}（{'、'.join(named[:8])}{' …' if len(named) > 8 else ''}）"
+    if namer is not None and cats:
+        return "、".join(namer(str(c)) for c in cats)
+    return label_display(feature, label)
 
 
 def label_display(feature: str, label: str) -> str:
-    """A stored bin label (e.g. a reason code's "E、K") with industry/region codes named."""
+    """A stored bin label (e.g. a reason code's "[1000000, 3000000)" or "E、K") for people —
+    the same text ``bin_display`` gives for the bin."""
+    label = (label or "").strip()
+    special = _special(label)
+    if special is not None:
+        return special
+    m = _RANGE.match(label)
+    try:
+        if m:
+            return range_text(feature, float(m.group(1)), float(m.group(2)))
+        m = _OPEN.match(label)
+        if m:
+            edge = float(m.group(2))
+            return (
+                range_text(feature, None, edge)
+                if m.group(1) == "<"
+                else range_text(feature, edge, None)
+            )
+    except ValueError:
+        return label
     namer = _namer(feature)
     if namer is None or not label:
         return label
     parts = label.split("、")
-    if not all(p.strip().isalnum() and len(p.strip()) <= 6 for p in parts):
-        return label  # "其他", "缺失", "… 等 9 项": leave as stored
+    if not all(p.strip().isalnum() and len(p.strip()) <= 10 for p in parts):
+        return label  # "… 等 9 项": leave as stored
     return "、".join(namer(p.strip()) for p in parts)
+
+
+def feature_short_label(name: str, model: dict[str, Any] | None = None) -> str:
+    """The feature's label without the unit in brackets when the bin text carries the unit:
+    "注册资本（元）" → "注册资本"."""
+    label = feature_label(name, model)
+    if name in MONEY_FEATURES or name in UNIT_FEATURES:
+        return _UNIT_SUFFIX.sub("", label) or label
+    return label
+
+
+def reason_text(feature: str, bin_label: str, label: str = "") -> str:
+    """A reason code as a person writes it: "注册资本 100万–300万元", "成立年限 < 3年"."""
+    name = feature_short_label(feature) if feature in features.labels() else (label or feature)
+    return f"{name} {label_display(feature, bin_label)}"
 
 
 def iv_strength(iv: float) -> tuple[str, str]:

@@ -14,14 +14,20 @@ GRADE_BADGE = {"A": "bg-green", "B": "bg-lime", "C": "bg-yellow", "D": "bg-orang
 
 @register.inclusion_tag("scorecard/_application_score.html", takes_context=True)
 def application_score(context: Any, application: Any) -> dict[str, Any]:
-    from credo.scorecard.selectors import label_display
+    from credo.scorecard.selectors import label_display, reason_text
     from credo.scorecard.services import latest_score
 
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
     scored = latest_score(application) if application is not None else None
     reasons = [
-        {**r, "bin": label_display(str(r.get("feature") or ""), str(r.get("bin") or ""))}
+        {
+            **r,
+            "bin": label_display(str(r.get("feature") or ""), str(r.get("bin") or "")),
+            "text": reason_text(
+                str(r.get("feature") or ""), str(r.get("bin") or ""), str(r.get("label") or "")
+            ),
+        }
         for r in (scored.reasons if scored else [])
     ]
     return {

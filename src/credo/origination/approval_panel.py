@@ -1,0 +1,46 @@
+"""The loan application as the approver sees it on the approval task page: requested terms,
+admission result, the application scorecard and the credit report's rules grade (and which one
+routed the approval), and the documents (through the permission-checked document views)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+
+def render_panel(request: Any, instance: Any) -> str:
+    from credo.customers.selectors import customers_for
+    from credo.origination import selectors, services
+
+    user = request.user
+    if not user.has_perm("origination.view_application"):
+        return ""
+    try:
+        app = selectors.application_get(user, instance.subject_id)
+    except Http404:
+        return ""
+    rows = services.checklist(app)
+    listed = {row["doc"].pk for row in rows if row["doc"] is not None}
+    extra = [d for d in app.documents.order_by("item", "-id") if d.pk not in listed]
+    credit_report_url = ""
+    # The credit report is scoped by customer: link it only where the approver may open it.
+    if user.has_perm("customers.view_customer") and (
+        customers_for(user).filter(pk=app.customer_id).exists()
+    ):
+        try:
+            credit_report_url = reverse("credit_report:page", args=[app.customer_id])
+        except NoReverseMatch:
+            credit_report_url = ""
+    return render_to_string(
+        "origination/_approval_panel.html",
+        {
+            "app": app,
+            "rows": rows,
+            "extra_documents": extra,
+            "credit_report_url": credit_report_url,
+        },
+        request=request,
+    )
