@@ -234,8 +234,11 @@ LOGGING = {
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # --- Business operations ---------------------------------------------------------------------
-# The lender's legal name: printed on contracts, letters and notices.
+# The lender's identity printed on contracts, letters and notices: legal name, 统一社会信用代码
+# and registered address. `credo check --deploy` fails until all three are set.
 CREDO_ORG_NAME = env_str("CREDO_ORG_NAME", "")
+CREDO_ORG_USCC = env_str("CREDO_ORG_USCC", "")
+CREDO_ORG_ADDRESS = env_str("CREDO_ORG_ADDRESS", "")
 # Application documents, contracts and letters: private files, outside the web root, served
 # only through permission-checked, audited views.
 CREDO_DOCUMENT_ROOT = Path(env_str("CREDO_DOCUMENT_ROOT", str(DATA_DIR / "documents"))).resolve()
@@ -244,6 +247,10 @@ CREDO_ESIGN_PROVIDER = env_str("CREDO_ESIGN_PROVIDER", "simulated")
 CREDO_ESIGN_SECRET = env_str("CREDO_ESIGN_SECRET", "")
 CREDO_CONTRACT_EXPIRE_DAYS = env_int("CREDO_CONTRACT_EXPIRE_DAYS", 15, minimum=1)
 CREDO_BUREAU_REUSE_DAYS = env_int("CREDO_BUREAU_REUSE_DAYS", 30, minimum=0)
+# Lending: a disbursement may be value-dated at most this many days before today (0 = today
+# only); further back needs the lending.backdate_disbursement permission, and never before the
+# contract signature / application approval (a direct loan: its creation date).
+CREDO_DISBURSE_BACKDATE_DAYS = env_int("CREDO_DISBURSE_BACKDATE_DAYS", 0, minimum=0)
 
 
 def _caps(name: str, default: dict[str, int]) -> dict[str, int]:

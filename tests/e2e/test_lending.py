@@ -13,6 +13,7 @@ from credo.core.money import Money
 from credo.lending import services
 from credo.lending.models import Installment, Loan, Product, ProductVersion
 from tests.factories import RoleFactory, UserFactory
+from tests.lending.conftest import book_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,9 +115,11 @@ def test_finance_disburses_and_posts_repayment(page, login, org, owner):
                 "post_repayment",
                 "reverse_posting",
                 "run_eod",
+                "backdate_disbursement",  # disburses 70 days back below
             )
         ],
     )
+    book_on(loan, timezone.localdate() - dt.timedelta(days=75))  # created before its value date
     login(fin)
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{page.base_url}/lending/loans/")
@@ -179,8 +182,11 @@ def test_finance_writes_off_a_loss_loan(page, login, org, owner):
         username="fin_wo",
         display_name="吴财务",
         org_unit=org["head"],
-        roles=[_role("fin_wo", "view_loan", "disburse_loan", "write_off_loan")],
+        roles=[
+            _role("fin_wo", "view_loan", "disburse_loan", "write_off_loan", "backdate_disbursement")
+        ],
     )
+    book_on(loan, timezone.localdate() - dt.timedelta(days=310))  # created before its value date
     loan = services.loan_disburse(
         loan=loan, actor=fin, value_date=timezone.localdate() - dt.timedelta(days=300)
     )

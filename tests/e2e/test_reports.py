@@ -16,6 +16,7 @@ from credo.lending import services
 from credo.lending.models import Loan, Product, ProductVersion
 from credo.reports.models import ReportSchedule, SavedReport
 from tests.factories import RoleFactory, UserFactory
+from tests.lending.conftest import book_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,6 +48,7 @@ def test_manager_builds_saves_schedules_and_exports_a_report(page, login, org):
                 "add_customer",
                 "add_loan",
                 "disburse_loan",
+                "backdate_disbursement",  # the book is disbursed on 2026-01-15
                 "build_report",
                 "schedule_report",
             ],
@@ -84,6 +86,7 @@ def test_manager_builds_saves_schedules_and_exports_a_report(page, login, org):
             months=12,
             actor=manager,
         )
+        book_on(loan, dt.date(2026, 1, 10))  # a loan may not start before it existed
         loan = services.loan_disburse(loan=loan, actor=finance, value_date=dt.date(2026, 1, 15))
         Loan.objects.filter(pk=loan.pk).update(dpd=dpd, status="overdue" if dpd else "active")
 

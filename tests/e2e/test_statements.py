@@ -15,6 +15,7 @@ from credo.lending import services
 from credo.lending.models import Posting, Product, ProductVersion, StatementLine
 from credo.urls import urlpatterns as base_urlpatterns
 from tests.factories import RoleFactory, UserFactory
+from tests.lending.conftest import book_on
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
 
@@ -60,7 +61,13 @@ def test_statement_upload_match_and_post(page, login, org, owner):
     role.permissions.add(
         *Permission.objects.filter(
             content_type__app_label="lending",
-            codename__in=["view_loan", "disburse_loan", "post_repayment", "reverse_posting"],
+            codename__in=[
+                "view_loan",
+                "disburse_loan",
+                "post_repayment",
+                "reverse_posting",
+                "backdate_disbursement",  # disbursed 40 days ago
+            ],
         )
     )
     fin = UserFactory(username="fin_st", display_name="周财务", org_unit=org["head"], roles=[role])
@@ -73,6 +80,7 @@ def test_statement_upload_match_and_post(page, login, org, owner):
         actor=owner,
     )
     today = timezone.localdate()
+    book_on(loan, today - dt.timedelta(days=45))  # a loan may not start before it existed
     loan = services.loan_disburse(loan=loan, actor=fin, value_date=today - dt.timedelta(days=40))
     csv_text = (
         "交易日期,贷方发生额,对方户名,对方账号,摘要,流水号\n"

@@ -42,6 +42,8 @@ def finance(org):
                 "reverse_posting",
                 "run_eod",
                 "write_off_loan",
+                # the shared book is disbursed on fixed past dates (VALUE_DATE and earlier)
+                "backdate_disbursement",
             ],
         )
     )
@@ -66,12 +68,27 @@ def borrower(owner):
     )
 
 
+def book_on(loan, day: dt.date):
+    """Record ``loan`` as created on ``day``: a loan may not be disbursed before it existed
+    (issue 15), and the shared book is disbursed on fixed past dates."""
+    from django.utils import timezone
+
+    from credo.lending.models import Loan
+
+    at = timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
+    Loan.objects.filter(pk=loan.pk).update(created_at=at)
+    loan.created_at = at
+    return loan
+
+
 @pytest.fixture
 def make_loan(owner, borrower, product_version):
+    """A loan pending disbursement, created by ``owner`` and booked on ``BOOKED_ON`` (before
+    every value date the tests use)."""
     from credo.lending import services
 
-    def make(principal="120000", rate="12", months=12, **kw):
-        return services.loan_create(
+    def make(principal="120000", rate="12", months=12, booked_on=None, **kw):
+        loan = services.loan_create(
             customer=borrower,
             product_version=product_version,
             principal=Money(principal),
@@ -80,8 +97,10 @@ def make_loan(owner, borrower, product_version):
             actor=owner,
             **kw,
         )
+        return book_on(loan, booked_on or BOOKED_ON)
 
     return make
 
 
 VALUE_DATE = dt.date(2026, 1, 15)
+BOOKED_ON = dt.date(2023, 1, 2)

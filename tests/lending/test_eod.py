@@ -15,7 +15,7 @@ from credo.customers.models import CustomerEvent
 from credo.lending import eod, ledger, services
 from credo.lending.models import EodChunk, EodRun, Installment, Loan, Product, ProductVersion
 from tests.factories import RoleFactory, UserFactory
-from tests.lending.conftest import VALUE_DATE
+from tests.lending.conftest import BOOKED_ON, VALUE_DATE, book_on
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +54,8 @@ def bullet_loan(owner, borrower, finance):
         months=3,
         actor=owner,
     )
+    # booked before the value date: a loan may not be disbursed before it existed
+    created = book_on(created, BOOKED_ON)
     return services.loan_disburse(loan=created, actor=finance, value_date=VALUE_DATE)
 
 

@@ -40,7 +40,15 @@ def outsider_am(outsider, manager_role):
 @pytest.fixture
 def fin(org):
     role = RoleFactory(code="fin_ui", name="财务UI", data_scope="all")
-    role.permissions.add(*_perms("view_loan", "disburse_loan", "post_repayment", "reverse_posting"))
+    role.permissions.add(
+        *_perms(
+            "view_loan",
+            "disburse_loan",
+            "post_repayment",
+            "reverse_posting",
+            "backdate_disbursement",  # disburses on the fixed past VALUE_DATE
+        )
+    )
     return UserFactory(username="fin_ui", display_name="钱财务", org_unit=org["head"], roles=[role])
 
 
@@ -220,7 +228,8 @@ def test_reverse_requires_permission(client, am, fin, active_loan):
 # ---------------------------------------------------------------- new loan
 
 
-def test_loan_create(client, am, borrower, product_version):
+def test_loan_create(client, am, manager_role, borrower, product_version):
+    manager_role.permissions.add(*_perms("create_loan_directly"))
     client.force_login(am)
     res = client.get(reverse("lending:loan_create"), {"customer": borrower.pk})
     assert res.status_code == 200 and borrower.name in res.content.decode()
@@ -241,8 +250,9 @@ def test_loan_create(client, am, borrower, product_version):
 
 
 def test_loan_create_outsider_cannot_pick_foreign_customer(
-    client, outsider_am, borrower, product_version
+    client, outsider_am, manager_role, borrower, product_version
 ):
+    manager_role.permissions.add(*_perms("create_loan_directly"))
     client.force_login(outsider_am)
     data = {
         "customer": borrower.pk,

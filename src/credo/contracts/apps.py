@@ -9,8 +9,12 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         from credo.accounts.roles import register_role_permissions
+        from credo.contracts.selectors import loan_value_date_floors
         from credo.core.scheduling.registry import register_schedule
         from credo.core.ui.nav import NavItem, register_nav
+        from credo.lending.selectors import register_value_date_floor
+
+        register_value_date_floor(loan_value_date_floors)
 
         register_nav(
             NavItem(

@@ -7,6 +7,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from credo.accounts.scope import can_access, scope_queryset
 from credo.contracts.models import Contract, ContractTemplate
@@ -25,6 +27,29 @@ def contract_for(subject: Any) -> Contract | None:
         .order_by("-id")
         .first()
     )
+
+
+def loan_value_date_floors(loan: Any, origin: Any) -> list[Any]:
+    """Lending hook: a loan originated from a contract's subject (the application) may not be
+    value-dated before the contract was signed."""
+    from credo.lending.selectors import ValueDateFloor
+
+    if origin is None:
+        return []
+    meta = origin._meta
+    signed_at = (
+        Contract.objects.filter(
+            subject_type=f"{meta.app_label}.{meta.model_name}",
+            subject_id=str(origin.pk),
+            signed_at__isnull=False,
+        )
+        .order_by("-signed_at")
+        .values_list("signed_at", flat=True)
+        .first()
+    )
+    if signed_at is None:
+        return []
+    return [ValueDateFloor(timezone.localdate(signed_at), _("合同签署日"))]
 
 
 def contracts_for(user: Any) -> QuerySet[Contract]:

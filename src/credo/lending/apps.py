@@ -32,7 +32,7 @@ class LendingConfig(AppConfig):
                 _("新建贷款"),
                 "lending:loan_create",
                 "plus",
-                permission="lending.add_loan",
+                permission="lending.create_loan_directly",
                 section="lending",
                 order=20,
             )
@@ -79,9 +79,7 @@ class LendingConfig(AppConfig):
         from credo.accounts.roles import register_role_permissions
 
         for code in ("account_manager", "team_lead"):
-            register_role_permissions(
-                code, ["lending.view_loan", "lending.add_loan", "lending.view_product"]
-            )
+            register_role_permissions(code, ["lending.view_loan", "lending.view_product"])
         for code in (
             "risk_analyst",
             "risk_manager",
@@ -96,7 +94,6 @@ class LendingConfig(AppConfig):
             [
                 "lending.view_loan",
                 "lending.view_product",
-                "lending.add_loan",
                 "lending.disburse_loan",
                 "lending.post_repayment",
                 "lending.reverse_posting",
@@ -113,6 +110,8 @@ class LendingConfig(AppConfig):
                 "lending.view_product",
                 "lending.view_loan",
                 "lending.run_eod",
+                # 新建贷款 without an application skips origination: admin only by default.
+                "lending.create_loan_directly",
             ],
         )
         register_role_permissions("risk_manager", ["lending.manage_limits"])

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -80,9 +82,29 @@ def _products() -> list[Any]:
     return versions
 
 
+@contextmanager
+def _history_entry(user: Any) -> Iterator[Any]:
+    """The demo book is history keyed in today, as when a lender migrates its existing book:
+    each loan is recorded as created before its value date and disbursed back-dated by a user
+    holding ``lending.backdate_disbursement``. The grant is withdrawn afterwards, so the demo's
+    finance user keeps the default rights (no back-dating)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    perm = Permission.objects.get(
+        content_type__app_label="lending", codename="backdate_disbursement"
+    )
+    had = user.user_permissions.filter(pk=perm.pk).exists()
+    user.user_permissions.add(perm)
+    try:
+        yield get_user_model().objects.get(pk=user.pk)  # a fresh permission cache
+    finally:
+        if not had:
+            user.user_permissions.remove(perm)
+
+
 def seed_demo_loans(ctx: Any) -> None:
     from credo.customers.models import Customer
-    from credo.lending import services
     from credo.lending.eod import run_eod
     from credo.lending.models import Loan
 
@@ -100,8 +122,29 @@ def seed_demo_loans(ctx: Any) -> None:
         Customer.objects.filter(status="active").select_related("owner").order_by("id")
     )
     rng.shuffle(customers)
+    with _history_entry(finance) as clerk:
+        created, postings = _seed_book(customers[:DEMO_LOANS], business, consumer, clerk, rng)
+    run_eod(today - dt.timedelta(days=1))
+    from credo.reports import standard
+
+    first = today.replace(day=1)
+    for i in range(12, 0, -1):
+        standard.monthend_backfill(standard.add_months(first, -i))
+    overdue = Loan.objects.filter(dpd__gt=0).count()
+    ctx.out(f"  loans: {created} disbursed, {postings} repayments, {overdue} overdue after EOD")
+
+
+def _seed_book(
+    customers: list[Any], business: Any, consumer: Any, finance: Any, rng: random.Random
+) -> tuple[int, int]:
+    from django.utils import timezone
+
+    from credo.lending import services
+    from credo.lending.models import Loan
+
+    today = clock.today()
     created = postings = 0
-    for customer in customers[:DEMO_LOANS]:
+    for customer in customers:
         pv = business if customer.kind == "enterprise" else consumer
         months = rng.choice([m for m in (6, 12, 24, 36) if pv.min_months <= m <= pv.max_months])
         lo, hi = int(pv.min_amount.yuan), int(pv.max_amount.yuan)
@@ -119,6 +162,11 @@ def seed_demo_loans(ctx: Any) -> None:
             annual_rate=rate,
             months=months,
             actor=customer.owner,
+        )
+        # Recorded when it was booked, a few days before its value date (see _history_entry).
+        booked = dt.datetime.combine(start - dt.timedelta(days=rng.randint(1, 10)), dt.time(10))
+        Loan.objects.filter(pk=loan.pk).update(
+            created_at=timezone.make_aware(booked, timezone.get_current_timezone())
         )
         loan = services.loan_disburse(loan=loan, actor=finance, value_date=start)
         created += 1
@@ -142,14 +190,7 @@ def seed_demo_loans(ctx: Any) -> None:
                 reference="演示数据",
             )
             postings += 1
-    run_eod(today - dt.timedelta(days=1))
-    from credo.reports import standard
-
-    first = today.replace(day=1)
-    for i in range(12, 0, -1):
-        standard.monthend_backfill(standard.add_months(first, -i))
-    overdue = Loan.objects.filter(dpd__gt=0).count()
-    ctx.out(f"  loans: {created} disbursed, {postings} repayments, {overdue} overdue after EOD")
+    return created, postings
 
 
 def register() -> None:

@@ -27,3 +27,14 @@ class MakerChecker(LendingError):
 class IdempotencyConflict(LendingError):
     code = "idempotency_conflict"
     status = 409
+
+
+class NotPermitted(LendingError):
+    code = "forbidden"
+    status = 403
+
+
+class InvalidValueDate(InvalidLoan):
+    """A disbursement value date outside the allowed window (back-dated or in the future)."""
+
+    code = "invalid_value_date"

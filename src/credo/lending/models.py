@@ -187,6 +187,8 @@ class Loan(models.Model):
             ("reverse_posting", _("冲正还款")),
             ("run_eod", _("执行日终批处理")),
             ("write_off_loan", _("核销贷款")),
+            ("create_loan_directly", _("直接新建贷款（不经申请审批）")),
+            ("backdate_disbursement", _("放款日倒签（超出允许天数）")),
         ]
         constraints = [
             models.CheckConstraint(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from credo.accounts.scope import can_access, scope_queryset
 from credo.core.audit.services import audit_record
@@ -111,3 +115,62 @@ def published_versions() -> QuerySet[ProductVersion]:
         .select_related("product")
         .order_by("product__code")
     )
+
+
+# ---------------------------------------------------------------- origin and value-date floor
+
+
+def loan_origin(loan: Loan) -> Any | None:
+    """The application the loan was originated from (approved, contract signed), or ``None``
+    for a loan created directly through 新建贷款. Origination links its application to the loan
+    (``Application.loan``); lending reads that reverse relation without importing origination."""
+    try:
+        return loan.application  # type: ignore[attr-defined]
+    except (ObjectDoesNotExist, AttributeError):
+        return None
+
+
+class ValueDateFloor(NamedTuple):
+    """The earliest value date a loan can be disbursed with, and what fixes it."""
+
+    date: dt.date
+    label: str
+
+
+FloorProvider = Callable[[Loan, Any], list[ValueDateFloor]]
+_FLOOR_PROVIDERS: list[FloorProvider] = []
+
+
+def register_value_date_floor(provider: FloorProvider) -> None:
+    """Apps above lending (contracts) add dates a disbursement may not precede, e.g. the
+    contract signature date: ``provider(loan, origin)`` → floors (``origin`` may be None)."""
+    if provider not in _FLOOR_PROVIDERS:
+        _FLOOR_PROVIDERS.append(provider)
+
+
+def _local_date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def value_date_floor(loan: Loan) -> ValueDateFloor:
+    """A loan may not start earlier than the business it rests on: the approval of its
+    application and the signature of its contract; a loan created directly, its creation."""
+    origin = loan_origin(loan)
+    floors: list[ValueDateFloor] = []
+    if origin is None:
+        created = _local_date(loan.created_at)
+        if created is not None:
+            floors.append(ValueDateFloor(created, _("贷款创建日")))
+    else:
+        approved = _local_date(getattr(origin, "decided_at", None))
+        if approved is not None:
+            floors.append(ValueDateFloor(approved, _("申请审批通过日")))
+    for provider in _FLOOR_PROVIDERS:
+        floors.extend(provider(loan, origin))
+    if not floors:  # an application without a decision date: fall back to the loan itself
+        floors.append(ValueDateFloor(_local_date(loan.created_at) or dt.date.min, _("贷款创建日")))
+    return max(floors, key=lambda f: f.date)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +21,10 @@ from credo.lending.errors import (
     IdempotencyConflict,
     InvalidLoan,
     InvalidState,
+    InvalidValueDate,
+    LendingError,
     MakerChecker,
+    NotPermitted,
 )
 from credo.lending.models import (
     DEFAULT_ALLOCATION,
@@ -31,9 +35,14 @@ from credo.lending.models import (
     ProductVersion,
 )
 from credo.lending.schedule import ScheduleError, generate
+from credo.lending.selectors import ValueDateFloor, loan_origin, value_date_floor
 
 COMPONENTS = ("penalty", "fee", "interest", "principal")
 OPEN_STATES = (Loan.Status.ACTIVE, Loan.Status.OVERDUE, Loan.Status.RESTRUCTURED)
+# 新建贷款 outside origination (no application, approval or contract): admin only by default.
+DIRECT_CREATE_PERM = "lending.create_loan_directly"
+# A value date further back than CREDO_DISBURSE_BACKDATE_DAYS.
+BACKDATE_PERM = "lending.backdate_disbursement"
 
 
 def _next_number() -> str:
@@ -44,7 +53,6 @@ def _next_number() -> str:
     return f"{prefix}{seq:04d}"
 
 
-@transaction.atomic
 def loan_create(
     *,
     customer: Customer,
@@ -55,7 +63,74 @@ def loan_create(
     actor: Any,
     repayment_day: int | None = None,
 ) -> Loan:
-    """A loan pending disbursement, with the terms of ``product_version`` copied onto it."""
+    """A loan pending disbursement for an approved application whose contract was signed
+    (origination calls this), with the terms of ``product_version`` copied onto it. Staff
+    creating a loan by hand go through :func:`loan_create_direct`."""
+    return _loan_create(
+        customer=customer,
+        product_version=product_version,
+        principal=principal,
+        annual_rate=annual_rate,
+        months=months,
+        actor=actor,
+        repayment_day=repayment_day,
+        direct=False,
+    )
+
+
+def require_direct_create(actor: Any, *, customer: Customer | None = None) -> None:
+    """Refuse (audited, in its own transaction so the record survives) an actor without
+    ``lending.create_loan_directly``; the 新建贷款 page calls this before showing the form."""
+    if actor is not None and actor.has_perm(DIRECT_CREATE_PERM):
+        return
+    with transaction.atomic():
+        audit_record(
+            action="loan.create_direct_denied",
+            actor=actor,
+            obj=customer,
+            metadata={"permission": DIRECT_CREATE_PERM},
+        )
+    raise NotPermitted(_("没有直接新建贷款（不经申请审批）的权限。"))
+
+
+def loan_create_direct(
+    *,
+    customer: Customer,
+    product_version: ProductVersion,
+    principal: Money,
+    annual_rate: Any,
+    months: int,
+    actor: Any,
+    repayment_day: int | None = None,
+) -> Loan:
+    """新建贷款 without an application, approval or contract. It skips origination, so it needs
+    its own permission (``lending.create_loan_directly``); a refusal is audited and changes
+    nothing, and the loan is recorded as created directly (the disbursement page says so)."""
+    require_direct_create(actor, customer=customer)
+    return _loan_create(
+        customer=customer,
+        product_version=product_version,
+        principal=principal,
+        annual_rate=annual_rate,
+        months=months,
+        actor=actor,
+        repayment_day=repayment_day,
+        direct=True,
+    )
+
+
+@transaction.atomic
+def _loan_create(
+    *,
+    customer: Customer,
+    product_version: ProductVersion,
+    principal: Money,
+    annual_rate: Any,
+    months: int,
+    actor: Any,
+    repayment_day: int | None,
+    direct: bool,
+) -> Loan:
     pv = product_version
     from credo.lending.product_services import check_terms
 
@@ -86,7 +161,7 @@ def loan_create(
         created_by=actor,
     )
     audit_record(
-        action="loan.create",
+        action="loan.create_direct" if direct else "loan.create",
         actor=actor,
         obj=loan,
         changes={
@@ -95,6 +170,12 @@ def loan_create(
             "months": [None, months],
             "product": [None, str(pv)],
         },
+        metadata={"origin": "direct"} if direct else None,
+    )
+    title = (
+        _("直接新建贷款 %(n)s（未经申请审批）：%(amt)s 元，%(m)s 个月")
+        if direct
+        else _("创建贷款 %(n)s：%(amt)s 元，%(m)s 个月")
     )
     record_event(
         customer=customer,
@@ -102,15 +183,82 @@ def loan_create(
         actor=actor,
         obj=loan,
         source="lending",
-        title=_("创建贷款 %(n)s：%(amt)s 元，%(m)s 个月")
-        % {"n": loan.number, "amt": principal.format(symbol=False), "m": months},
+        title=title % {"n": loan.number, "amt": principal.format(symbol=False), "m": months},
+        detail={"origin": "direct"} if direct else None,
     )
     return loan
 
 
-@transaction.atomic
+def backdate_days() -> int:
+    return max(0, int(getattr(settings, "CREDO_DISBURSE_BACKDATE_DAYS", 0)))
+
+
+class ValueDateWindow(NamedTuple):
+    earliest: dt.date  # the floor, or today − CREDO_DISBURSE_BACKDATE_DAYS without permission
+    latest: dt.date  # today
+    floor: ValueDateFloor  # approval / signature / creation date: never earlier, any permission
+    may_backdate: bool  # the actor holds lending.backdate_disbursement
+
+
+def value_date_window(loan: Loan, actor: Any) -> ValueDateWindow:
+    today = clock.today()
+    floor = value_date_floor(loan)
+    may_backdate = bool(actor is not None and actor.has_perm(BACKDATE_PERM))
+    earliest = floor.date
+    if not may_backdate:
+        earliest = max(earliest, today - dt.timedelta(days=backdate_days()))
+    return ValueDateWindow(earliest, today, floor, may_backdate)
+
+
+def check_value_date(loan: Loan, actor: Any, value_date: dt.date) -> None:
+    """The value date (起息日) of a disbursement: not in the future, not before the approval /
+    contract signature (a direct loan: its creation), and at most CREDO_DISBURSE_BACKDATE_DAYS
+    before today unless the actor holds ``lending.backdate_disbursement``. Back-dating moves
+    the first due dates, the interest and the DPD, so it is limited and explicit."""
+    window = value_date_window(loan, actor)
+    today, floor = window.latest, window.floor
+    if value_date > today:
+        raise InvalidValueDate(_("放款日不能晚于今天（%(d)s）。") % {"d": today.isoformat()})
+    if value_date < floor.date:
+        raise InvalidValueDate(
+            _("放款日不能早于%(what)s（%(d)s）。")
+            % {"what": floor.label, "d": floor.date.isoformat()}
+        )
+    if value_date < window.earliest:
+        days = backdate_days()
+        if days == 0:
+            raise InvalidValueDate(
+                _("放款日不能早于今天（%(d)s）；倒签放款须具有“放款日倒签”权限。")
+                % {"d": today.isoformat()}
+            )
+        raise InvalidValueDate(
+            _("放款日最多可倒签 %(n)s 天（不早于 %(d)s）；更早须具有“放款日倒签”权限。")
+            % {"n": days, "d": window.earliest.isoformat()}
+        )
+
+
 def loan_disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
-    """放款: confirmed by a finance user who did not create the loan (maker-checker)."""
+    """放款: confirmed by a finance user who did not create the loan (maker-checker), with a
+    value date inside the allowed window. A refusal changes nothing and is audited."""
+    try:
+        return _disburse(loan=loan, actor=actor, value_date=value_date)
+    except LendingError as exc:
+        with transaction.atomic():
+            audit_record(
+                action="loan.disburse_refused",
+                actor=actor,
+                obj=loan,
+                metadata={
+                    "code": exc.code,
+                    "reason": exc.message,
+                    "value_date": value_date.isoformat(),
+                },
+            )
+        raise
+
+
+@transaction.atomic
+def _disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
     locked = Loan.objects.select_for_update().get(pk=loan.pk)
     if locked.status != Loan.Status.PENDING:
         raise InvalidState(_("只有待放款的贷款可以放款。"))
@@ -118,6 +266,7 @@ def loan_disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
         raise MakerChecker(_("放款须由经办人以外的财务人员确认（双人复核）。"))
     if not actor.has_perm("lending.disburse_loan"):
         raise MakerChecker(_("没有确认放款的权限。"))
+    check_value_date(locked, actor, value_date)
     try:
         schedule = generate(
             principal=locked.principal.fen,
@@ -168,7 +317,12 @@ def loan_disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
         actor=actor,
         obj=locked,
         changes={"status": ["pending", "active"]},
-        metadata={"value_date": value_date.isoformat(), "upfront_fee": upfront},
+        metadata={
+            "value_date": value_date.isoformat(),
+            "upfront_fee": upfront,
+            "origin": "application" if loan_origin(locked) is not None else "direct",
+            "backdated_days": (clock.today() - value_date).days,
+        },
     )
     record_event(
         customer=locked.customer,

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -110,6 +111,7 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for inst in loan.installments.order_by("period")
     ]
     user = request.user
+    can_disburse = loan.status == Loan.Status.PENDING and user.has_perm("lending.disburse_loan")
     return render(
         request,
         "lending/loan_detail.html",
@@ -120,9 +122,9 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "postings": selectors.loan_postings(loan),
             "entries": selectors.loan_entries(loan),
             "events": selectors.loan_events(loan)[:100],
-            "disburse_form": DisburseForm()
-            if loan.status == Loan.Status.PENDING and user.has_perm("lending.disburse_loan")
-            else None,
+            "origin": selectors.loan_origin(loan),
+            "disburse_form": DisburseForm() if can_disburse else None,
+            "value_date_window": services.value_date_window(loan, user) if can_disburse else None,
             "can_post": loan.status in OPEN_STATES and user.has_perm("lending.post_repayment"),
             "can_reverse": user.has_perm("lending.reverse_posting"),
             "write_off_form": WriteOffForm(initial={"version": loan.version})
@@ -257,8 +259,12 @@ def posting_reverse(request: HttpRequest, pk: int, posting_pk: int) -> HttpRespo
 
 
 @login_required
-@permission_required("lending.add_loan", raise_exception=True)
 def loan_create(request: HttpRequest) -> HttpResponse:
+    """新建贷款 outside origination: needs ``lending.create_loan_directly`` (refusal audited)."""
+    try:
+        services.require_direct_create(request.user)
+    except LendingError as exc:
+        raise PermissionDenied(exc.message) from None
     customers = customers_for(request.user).order_by("name")
     preselect = request.GET.get("customer")
     if preselect and preselect.isdigit():
@@ -278,7 +284,7 @@ def loan_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            loan = services.loan_create(
+            loan = services.loan_create_direct(
                 customer=data["customer"],
                 product_version=data["product_version"],
                 principal=Money(data["principal"]),
@@ -290,7 +296,7 @@ def loan_create(request: HttpRequest) -> HttpResponse:
         except LendingError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("贷款已创建，待财务确认放款。"))
+            messages.success(request, _("贷款已直接新建（未经申请审批），待财务确认放款。"))
             return redirect("lending:loan_detail", pk=loan.pk)
     return render(request, "lending/loan_form.html", {"form": form})
 
