@@ -67,7 +67,7 @@ def test_act_refusals(client: Client, start, approvers, owner):
     instance = start()
     task = instance.tasks.get(assignee=approvers["lead"])
     resp = post(client, f"{API}/tasks/{task.pk}/act", {"action": "approve"}, auth(owner))
-    assert resp.status_code == 403 and resp.json()["code"] == "self_approval"
+    assert resp.status_code == 403 and resp.json()["code"] == "conflict_of_interest"
     assert AuditEntry.objects.filter(action="approval.refused").count() == 1
     resp = post(
         client,

@@ -22,9 +22,9 @@ def test_self_approval_refused_with_key_is_audited_and_key_released(
     task = instance.tasks.get(assignee=approvers["lead"])
     headers = auth(owner)
     resp = post(client, f"{API}/tasks/{task.pk}/act", {"action": "approve"}, headers, key="s-1")
-    assert resp.status_code == 403 and resp.json()["code"] == "self_approval"
+    assert resp.status_code == 403 and resp.json()["code"] == "conflict_of_interest"
     [row] = AuditEntry.objects.filter(action="approval.refused")
-    assert row.actor_id == owner.pk and row.metadata["code"] == "self_approval"
+    assert row.actor_id == owner.pk and row.metadata["code"] == "conflict_of_interest"
     assert row.metadata["task"] == task.pk
     # nothing else changed: the task is open, no key stored (the client may retry)
     task.refresh_from_db()

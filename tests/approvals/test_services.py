@@ -313,9 +313,9 @@ def test_self_approval_refused_audited_nothing_changed(start, approvers, owner, 
     assert owner.pk not in {t.assignee_id for t in instance.tasks.all()}
     task = task_of(instance, approvers["lead"])
     before, audits = snapshot(instance), refusals()
-    with pytest.raises(ApprovalError, match="不能审批自己") as exc:
+    with pytest.raises(ApprovalError, match="您是本申请的申请人，不能审批") as exc:
         services.approval_act(task=task, actor=owner, action="approve")
-    assert exc.value.code == "self_approval"
+    assert exc.value.code == "conflict_of_interest"
     assert snapshot(instance) == before and outcomes == []
     assert refusals() == audits + 1
     entry = AuditEntry.objects.filter(action="approval.refused").latest("seq")

@@ -11,6 +11,8 @@ ORIGINATION_FLOW = "origination.application"
 # Amounts in fen. The team lead (分支机构负责人) decides up to 500,000 yuan; larger amounts go
 # to the countersign route where no single approver carries the decision.
 ORIGINATION_DEFINITION: dict[str, Any] = {
+    # segregation of duties: whoever decided one step does not decide another
+    "allow_same_approver_across_steps": False,
     "routes": {
         "auto": {"name": "自动审批", "steps": []},
         "standard": {
@@ -52,7 +54,7 @@ ORIGINATION_DEFINITION: dict[str, Any] = {
                 }
             ],
         },
-    }
+    },
 }
 
 DEFAULT_FLOWS: dict[str, tuple[Any, dict[str, Any]]] = {

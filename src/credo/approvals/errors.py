@@ -28,3 +28,16 @@ class NotAllowed(ApprovalError):
 class InvalidState(ApprovalError):
     code = "invalid_state"
     status = 409
+
+
+class ConflictOfInterest(NotAllowed):
+    """Segregation of duties: the actor (or a transfer target) may not act on the task because
+    of who they are in the instance (``reason``: owner / creator / submitter / earlier_step /
+    same_step, see ``selectors.approval_conflicts``)."""
+
+    code = "conflict_of_interest"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.details = {"reason": reason}

@@ -16,6 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# Flow definition flag (per version, default false): may one person approve more than one step
+# of the same instance, or more than one 会签 slot of a step? See selectors.approval_conflicts.
+SAME_APPROVER_FLAG = "allow_same_approver_across_steps"
+
 
 class ApprovalFlow(models.Model):
     key = models.CharField(_("标识"), max_length=80, unique=True)
@@ -48,7 +52,8 @@ class FlowVersion(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
-    # {"routes": {"<code>": {"name", "steps": [{"name", "mode", "approvers", "deadline_hours",
+    # {"allow_same_approver_across_steps": false,
+    #  "routes": {"<code>": {"name", "steps": [{"name", "mode", "approvers", "deadline_hours",
     #  "escalate_to", "max_amount", "branch_scoped"}]}}}
     definition = models.JSONField(_("定义"), default=dict)
     note = models.CharField(_("变更说明"), max_length=200, blank=True)
@@ -80,6 +85,11 @@ class FlowVersion(models.Model):
     def display_name(self) -> str:
         """For business users: the flow's name and version ("贷款申请审批 第1版"), never its key."""
         return str(_("%(name)s 第%(n)s版")) % {"name": self.flow.name, "n": self.number}
+
+    @property
+    def allows_same_approver(self) -> bool:
+        """Segregation of duties is the default: only an explicit ``true`` relaxes it."""
+        return (self.definition or {}).get(SAME_APPROVER_FLAG) is True
 
     def route(self, code: str) -> dict[str, Any] | None:
         route = (self.definition or {}).get("routes", {}).get(code)
@@ -137,6 +147,16 @@ class ApprovalInstance(models.Model):
     )
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # Who created the subject (e.g. the application's 创建人), copied at start: segregation of
+    # duties keeps them, like the owner and the submitter (started_by), off every task.
+    subject_creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("业务创建人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     started_at = models.DateTimeField(_("发起时间"), default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

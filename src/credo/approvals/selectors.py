@@ -6,13 +6,132 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from credo.accounts.scope import scope_q
-from credo.approvals.models import ApprovalAction, ApprovalFlow, ApprovalInstance, ApprovalTask
+from credo.approvals.models import (
+    SAME_APPROVER_FLAG,
+    ApprovalAction,
+    ApprovalFlow,
+    ApprovalInstance,
+    ApprovalTask,
+    FlowVersion,
+)
 from credo.core.audit.services import audit_record
+
+# --- segregation of duties -----------------------------------------------------------------------
+# Who may not act on a task of an instance, and why (reason codes, strongest first). The same
+# rule is applied when routing, in the inbox, on the task page, on transfer and in the act
+# service; ``approval_conflicts`` is the definition and ``_conflicted_task_q`` its SQL form for
+# the inbox (tests check that they agree).
+CONFLICT_REASONS: dict[str, Any] = {
+    "owner": gettext_lazy("申请人"),
+    "creator": gettext_lazy("创建人"),
+    "submitter": gettext_lazy("提交人"),
+    "earlier_step": gettext_lazy("前序步骤审批人"),
+    "same_step": gettext_lazy("本步骤其他会签席位的审批人"),
+}
+# Decisions that make someone an approver of a step (a transfer or an escalation does not).
+DECIDING = (
+    ApprovalTask.Status.APPROVED,
+    ApprovalTask.Status.RETURNED,
+    ApprovalTask.Status.REJECTED,
+)
+
+
+def subject_of(instance: ApprovalInstance) -> Any:
+    """The subject row (any model: ``subject_type`` + ``subject_id``), or None."""
+    from django.apps import apps
+
+    try:
+        model = apps.get_model(instance.subject_type)
+        return model._default_manager.filter(pk=instance.subject_id).first()
+    except (LookupError, ValueError, TypeError):
+        return None
+
+
+def _creator_id(instance: ApprovalInstance) -> int | None:
+    if instance.subject_creator_id is not None:
+        return int(instance.subject_creator_id)
+    # instances started before the creator was copied: ask the subject itself
+    subject = subject_of(instance)
+    value = getattr(subject, "created_by_id", None) if subject is not None else None
+    return int(value) if isinstance(value, int) else None
+
+
+def approval_conflicts(
+    instance: ApprovalInstance, *, step: int, slot: int | None = None
+) -> dict[int, str]:
+    """``{user id: reason}`` for everyone who may not act on a task of ``step`` (and ``slot``)
+    of the instance: its owner (the applicant), the subject's creator, the submitter, and —
+    unless the flow version sets ``allow_same_approver_across_steps`` — whoever decided an
+    earlier step of the instance (any round), or approved another 会签 slot of this step in
+    the current round."""
+    out: dict[int, str] = {}
+
+    def add(pk: Any, reason: str) -> None:
+        if pk is not None:
+            out.setdefault(int(pk), reason)
+
+    add(instance.owner_id, "owner")
+    add(instance.applicant_id, "owner")
+    add(_creator_id(instance), "creator")
+    add(instance.started_by_id, "submitter")
+    if instance.flow_version.allows_same_approver:
+        return out
+    decided = instance.tasks.filter(status__in=DECIDING, decided_by__isnull=False)
+    for pk, task_step, task_round, task_slot, status in decided.values_list(
+        "decided_by_id", "step", "round", "slot", "status"
+    ).order_by("id"):
+        if task_step < step:
+            add(pk, "earlier_step")
+        elif (
+            task_step == step
+            and task_round == instance.round
+            and status == ApprovalTask.Status.APPROVED
+            and (slot is None or task_slot != slot)
+        ):
+            add(pk, "same_step")
+    return out
+
+
+def conflict_message(reason: str, *, target: bool = False) -> str:
+    who = CONFLICT_REASONS.get(reason, reason)
+    if target:
+        return _("转交对象是本申请的%(w)s，需回避，不能转交给他/她。") % {"w": who}
+    message = _("您是本申请的%(w)s，不能审批。") % {"w": who}
+    if reason in ("earlier_step", "same_step"):
+        message += _("本审批流要求每一次审批由不同的人完成。")
+    return message
+
+
+def _conflicted_task_q(user: Any) -> Q:
+    """SQL form of ``approval_conflicts``: the tasks ``user`` may not act on."""
+    pk = user.pk
+    relaxed = FlowVersion.objects.filter(**{f"definition__{SAME_APPROVER_FLAG}": True})
+    earlier = ApprovalTask.objects.filter(
+        instance_id=OuterRef("instance_id"),
+        decided_by_id=pk,
+        status__in=DECIDING,
+        step__lt=OuterRef("step"),
+    )
+    same = ApprovalTask.objects.filter(
+        instance_id=OuterRef("instance_id"),
+        decided_by_id=pk,
+        status=ApprovalTask.Status.APPROVED,
+        step=OuterRef("step"),
+        round=OuterRef("round"),
+    ).exclude(slot=OuterRef("slot"))
+    return (
+        Q(instance__owner_id=pk)
+        | Q(instance__subject_creator_id=pk)
+        | Q(instance__started_by_id=pk)
+        | ((Exists(earlier) | Exists(same)) & ~Q(instance__flow_version__in=relaxed.values("pk")))
+    )
 
 
 def instance_for(subject: Any) -> ApprovalInstance | None:
@@ -32,12 +151,14 @@ def instance_for(subject: Any) -> ApprovalInstance | None:
 def open_tasks_for(user: Any) -> QuerySet[ApprovalTask]:
     if user is None or not getattr(user, "is_authenticated", False):
         return ApprovalTask.objects.none()
+    # a task the user must stay away from (segregation of duties) is not theirs to act on
     return (
         ApprovalTask.objects.filter(
             assignee=user,
             status=ApprovalTask.Status.OPEN,
             instance__status=ApprovalInstance.Status.RUNNING,
         )
+        .exclude(_conflicted_task_q(user))
         .select_related("instance__flow_version__flow", "instance__owner")
         .order_by("due_at", "id")
     )
@@ -107,8 +228,9 @@ def task_get(user: Any, pk: Any) -> ApprovalTask:
     return task
 
 
-def open_task_of(instance: ApprovalInstance | None, user: Any) -> ApprovalTask | None:
-    """The user's open task on the instance's current step (what _actions.html acts on)."""
+def _candidate_task(instance: ApprovalInstance | None, user: Any) -> ApprovalTask | None:
+    """The user's open task on the instance's current step (or an open task of a role they
+    hold), before segregation of duties is considered."""
     if instance is None or user is None or not getattr(user, "is_authenticated", False):
         return None
     if instance.status != ApprovalInstance.Status.RUNNING:
@@ -121,6 +243,26 @@ def open_task_of(instance: ApprovalInstance | None, user: Any) -> ApprovalTask |
         return mine
     codes = user.role_codes
     return next((t for t in tasks if t.role and t.role in codes), None)
+
+
+def open_task_of(instance: ApprovalInstance | None, user: Any) -> ApprovalTask | None:
+    """The task the user may act on now (what _actions.html acts on), or None — also when the
+    user must stay away from the instance (see ``conflict_notice``)."""
+    task = _candidate_task(instance, user)
+    if task is None or instance is None:
+        return None
+    if user.pk in approval_conflicts(instance, step=task.step, slot=task.slot):
+        return None
+    return task
+
+
+def conflict_notice(instance: ApprovalInstance | None, user: Any) -> str:
+    """Why the user, who would otherwise have a task to act on, may not act ("" if none)."""
+    task = _candidate_task(instance, user)
+    if task is None or instance is None:
+        return ""
+    reason = approval_conflicts(instance, step=task.step, slot=task.slot).get(user.pk)
+    return conflict_message(reason) if reason else ""
 
 
 def step_rows(instance: ApprovalInstance) -> list[dict[str, Any]]:

@@ -13,7 +13,13 @@ Semantics (documented for the apps that use this one):
 * 退回补充 ``return``: the instance waits for the applicant's answer (``approval_resume``); the
   same step then restarts from scratch (approvals given before the answer do not count).
 * Refused actions raise ``ApprovalError`` (Chinese ``message``), change nothing and are audited
-  as ``approval.refused``.
+  as ``approval.refused`` (metadata: action, code, message and, for a conflict, reason).
+* Segregation of duties (``selectors.approval_conflicts``): the instance's owner (applicant),
+  the subject's creator and the submitter never get, take, receive by transfer or act on a task
+  of the instance; unless the flow version sets ``allow_same_approver_across_steps: true``,
+  neither does whoever decided an earlier step, and one person fills at most one 会签 slot.
+  A slot whose every candidate must stay away goes to the step's ``escalate_to``; when nobody
+  is left there either, the action that opens the step is refused (``no_approver``).
 """
 
 from __future__ import annotations
@@ -33,14 +39,22 @@ from django.utils.translation import gettext as _
 
 from credo.accounts.models import OrgUnit, Role
 from credo.approvals.defaults import DEFAULT_FLOWS
-from credo.approvals.errors import ApprovalError, InvalidDefinition, InvalidState, NotAllowed
+from credo.approvals.errors import (
+    ApprovalError,
+    ConflictOfInterest,
+    InvalidDefinition,
+    InvalidState,
+    NotAllowed,
+)
 from credo.approvals.models import (
+    SAME_APPROVER_FLAG,
     ApprovalAction,
     ApprovalFlow,
     ApprovalInstance,
     ApprovalTask,
     FlowVersion,
 )
+from credo.approvals.selectors import approval_conflicts, conflict_message, subject_of
 from credo.core.audit.services import audit_record
 from credo.core.todo.models import Todo
 from credo.core.todo.services import todo_cancel_by_key, todo_complete, todo_create
@@ -123,6 +137,11 @@ def validate_definition(definition: Any) -> dict[str, Any]:
     roles = set(Role.objects.values_list("code", flat=True))
     users = set(get_user_model().objects.filter(is_active=True).values_list("username", flat=True))
     problems: list[str] = []
+    if SAME_APPROVER_FLAG in definition and not isinstance(definition[SAME_APPROVER_FLAG], bool):
+        problems.append(
+            _("%(f)s 必须是 true（允许同一人审批多个步骤）或 false（不允许，默认）。")
+            % {"f": SAME_APPROVER_FLAG}
+        )
     for code, route in definition["routes"].items():
         if not isinstance(route, dict):
             problems.append(_("路径 %(c)s 必须是 JSON 对象。") % {"c": code})
@@ -331,13 +350,7 @@ def _log(
 def _customer_of(instance: ApprovalInstance) -> Any:
     """The customer of the subject (a Customer, or anything with a ``customer``), for the
     customer timeline; None when the subject has none."""
-    from django.apps import apps
-
-    try:
-        model = apps.get_model(instance.subject_type)
-        subject = model._default_manager.filter(pk=instance.subject_id).first()
-    except (LookupError, ValueError):
-        return None
+    subject = subject_of(instance)
     if subject is None:
         return None
     if subject._meta.label_lower == "customers.customer":
@@ -463,27 +476,75 @@ def _close_task(
 
 def _activate_step(instance: ApprovalInstance, index: int, *, now: dt.datetime) -> None:
     step = instance.steps[index]
+    strict = not instance.flow_version.allows_same_approver
+    conflicts = approval_conflicts(instance, step=index)
     assigned: set[int] = set()
     for slot, approver in enumerate(step.get("approvers") or []):
-        users = _resolve(approver, instance, branch_scoped=bool(step.get("branch_scoped")))
-        if not users:
+        scoped = bool(step.get("branch_scoped"))
+        users = _resolve(approver, instance, branch_scoped=scoped, exclude=set(conflicts))
+        if not users and not _resolve(approver, instance, branch_scoped=scoped):
             raise ApprovalError(
                 _("步骤“%(s)s”找不到可指派的审批人（%(a)s），请联系管理员配置。")
                 % {"s": step.get("name"), "a": approver.get("role") or approver.get("user")},
                 code="no_approver",
             )
-        # a person holding several roles of a 会签 step fills one slot unless nobody else can
-        fresh = [u for u in users if u.pk not in assigned] or users
-        for user in fresh:
-            _create_task(
-                instance,
-                step_index=index,
-                slot=slot,
-                user=user,
-                role=str(approver.get("role") or ""),
-                now=now,
+        # a person holding several roles of a 会签 step fills one slot; only a flow that allows
+        # the same approver twice lets them fill another slot nobody else can
+        fresh = [u for u in users if u.pk not in assigned]
+        if not fresh and not strict:
+            fresh = users
+        role = str(approver.get("role") or "")
+        if not fresh:
+            # everyone who could fill the slot must stay away: the step's escalation target
+            # takes it (never the excluded people), else the step cannot open
+            fresh, role = _conflict_fallback(
+                instance, index, step, slot, exclude=set(conflicts) | assigned, now=now
             )
+        for user in fresh:
+            _create_task(instance, step_index=index, slot=slot, user=user, role=role, now=now)
             assigned.add(user.pk)
+
+
+def _conflict_fallback(
+    instance: ApprovalInstance,
+    index: int,
+    step: dict[str, Any],
+    slot: int,
+    *,
+    exclude: set[int],
+    now: dt.datetime,
+) -> tuple[list[Any], str]:
+    target = step.get("escalate_to")
+    if not isinstance(target, dict):
+        target = {}
+    users = _resolve(target, instance, exclude=exclude) if target else []
+    if not users:
+        raise ApprovalError(
+            _(
+                "步骤“%(s)s”的审批人都需回避（申请人、创建人、提交人或已审批过本申请的人），"
+                "也没有可升级的审批人，请联系管理员调整审批人配置。"
+            )
+            % {"s": step.get("name")},
+            code="no_approver",
+        )
+    _log(
+        instance,
+        ApprovalAction.Kind.ESCALATE,
+        now=now,
+        detail={
+            "reason": "conflict_of_interest",
+            "step": index,
+            "slot": slot,
+            "to": [u.pk for u in users],
+            "to_names": [str(u) for u in users],
+        },
+    )
+    audit_record(
+        action="approval.escalate",
+        obj=instance,
+        metadata={"reason": "conflict_of_interest", "step": index, "slot": slot},
+    )
+    return users, str(target.get("role") or "")
 
 
 def _skip_open(
@@ -542,6 +603,7 @@ def _refused(
                 "action": action,
                 "code": exc.code,
                 "message": exc.message,
+                **({"reason": exc.reason} if isinstance(exc, ConflictOfInterest) else {}),
             },
         )
 
@@ -598,6 +660,7 @@ def approval_start(
             owner=owner,
             team=owner.team if owner is not None else None,
             branch=branch,
+            subject_creator_id=_creator_of(subject),
             started_by=actor,
             started_at=now,
         )
@@ -640,6 +703,13 @@ def approval_start(
         else:
             _activate_step(instance, 0, now=now)
     return instance
+
+
+def _creator_of(subject: Any) -> int | None:
+    """The subject's creator when its model records one (``created_by``), for segregation of
+    duties."""
+    value = getattr(subject, "created_by_id", None)
+    return value if isinstance(value, int) else None
 
 
 # --- act -----------------------------------------------------------------------------------------
@@ -692,8 +762,10 @@ def _act(
         raise ApprovalError(_("未知的审批动作：%(a)s") % {"a": action})
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise NotAllowed(_("请先登录。"))
-    if instance.applicant_id is not None and actor.pk == instance.applicant_id:
-        raise NotAllowed(_("不能审批自己提交的申请。"), code="self_approval")
+    # segregation of duties, for every action and every channel (page, API, ...)
+    reason = approval_conflicts(instance, step=task.step, slot=task.slot).get(actor.pk)
+    if reason:
+        raise ConflictOfInterest(conflict_message(reason), reason=reason)
     if not _may_act(task, actor):
         raise NotAllowed(_("您不是该审批任务的审批人。"))
     if instance.status != ApprovalInstance.Status.RUNNING:
@@ -900,8 +972,9 @@ def _transfer(
         raise ApprovalError(_("请选择有效的转交对象。"))
     if target.pk in (actor.pk, task.assignee_id):
         raise ApprovalError(_("不能转交给自己。"))
-    if target.pk == instance.applicant_id:
-        raise NotAllowed(_("不能转交给申请人本人。"), code="self_approval")
+    reason = approval_conflicts(instance, step=task.step, slot=task.slot).get(target.pk)
+    if reason:
+        raise ConflictOfInterest(conflict_message(reason, target=True), reason=reason)
     if task.role:
         if not target.roles.filter(code=task.role).exists():
             role = Role.objects.filter(code=task.role).first()
@@ -1060,7 +1133,8 @@ def approvals_escalate_overdue(*, now: dt.datetime | None = None) -> int:
                     step=task.step, round=instance.round, status=ApprovalTask.Status.OPEN
                 ).values_list("assignee_id", flat=True)
             )
-            users = _resolve(target, instance, exclude=busy | {task.assignee_id})
+            conflicts = approval_conflicts(instance, step=task.step, slot=task.slot)
+            users = _resolve(target, instance, exclude=busy | {task.assignee_id} | set(conflicts))
             if not users:
                 continue
             _close_task(task, ApprovalTask.Status.ESCALATED, now=now)

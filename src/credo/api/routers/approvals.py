@@ -25,6 +25,7 @@ from credo.core.money import Money
 
 router = Router(tags=["approvals"])
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
@@ -220,6 +221,8 @@ def act(request: HttpRequest, task_id: int, payload: ActIn) -> dict[str, Any]:
             transfer_to=payload.transfer_to,
         )
     except ApprovalError as exc:
-        raise ApiError(exc.code, exc.message, status=exc.status) from exc
+        # a conflict of interest carries its reason (owner / creator / submitter / ...)
+        details = getattr(exc, "details", None)
+        raise ApiError(exc.code, exc.message, status=exc.status, details=details) from exc
     instance.refresh_from_db()
     return instance_out(instance)

@@ -29,6 +29,12 @@ def approval_open_task(instance: ApprovalInstance | None, user: Any) -> Approval
 
 
 @register.simple_tag
+def approval_conflict_notice(instance: ApprovalInstance | None, user: Any) -> str:
+    """Why the user may not act on the instance's current task (segregation of duties)."""
+    return selectors.conflict_notice(instance, user)
+
+
+@register.simple_tag
 def approval_can_resume(instance: ApprovalInstance | None, user: Any) -> bool:
     if instance is None or instance.status != ApprovalInstance.Status.RETURNED:
         return False
@@ -43,9 +49,9 @@ def transfer_candidates(task: ApprovalTask | None, user: Any) -> list[Any]:
         return []
     qs = get_user_model().objects.filter(is_active=True).exclude(pk=user.pk)
     qs = qs.exclude(pk=task.assignee_id)
-    applicant = task.instance.applicant_id
-    if applicant:
-        qs = qs.exclude(pk=applicant)
+    # whoever must stay away from the instance cannot receive it either
+    conflicts = selectors.approval_conflicts(task.instance, step=task.step, slot=task.slot)
+    qs = qs.exclude(pk__in=list(conflicts))
     if task.role:
         qs = qs.filter(roles__code=task.role)
     else:
