@@ -60,5 +60,5 @@ def test_run_eod_from_the_page(page, login, eod_urls, org, make_loan, finance): 
     assert page.locator("[data-testid=eod-loans]").inner_text().strip() == "1"
     assert page.locator("[data-testid=eod-became-overdue]").inner_text().strip() == "1"
     page.goto(f"{page.base_url}/lending/eod/")
-    assert page.get_by_text("2026-02-20").is_visible()
+    assert page.locator("table").get_by_text("2026-02-20").is_visible()
     assert page.console_errors == []

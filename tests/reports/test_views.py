@@ -134,7 +134,11 @@ def test_scheduled_delivery_once_per_slot(portfolio, owner):
 
 
 def test_snapshot_and_trend(portfolio, owner):
+    from credo.lending.models import EodRun
+
     day = dt.date(2026, 3, 1)
+    # the book stands at the 2026-03-01 close (a past date's snapshot is never built from it)
+    EodRun.objects.create(business_date=day, status="done")
     assert services.snapshot_refresh(day) == 1  # one owner × one product
     [point] = services.trend(owner, 30, day)
     assert point["outstanding"] == 1_000_000 * 100 and point["overdue_rate"] == 0.9

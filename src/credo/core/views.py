@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -11,13 +10,20 @@ from django.utils.translation import gettext as _
 
 from credo.core.ui.search import MAX_QUERY_LENGTH, MIN_QUERY_LENGTH, run_search, search_providers
 
+HOME_TODOS = 5
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    from credo.core.todo.selectors import todo_counts
+    """工作台: the user's open todos and the panels apps register (approvals waiting for the
+    user, figures from the user's data scope), each linking to its filtered list."""
+    from credo.core.todo.selectors import open_todos, todo_counts
+    from credo.core.ui.workbench import panels_for
 
     context: dict[str, Any] = {
         "todo_counts": todo_counts(request.user),
+        "todos": list(open_todos(request.user)[:HOME_TODOS]),
+        "panels": panels_for(request.user),
         "roles": list(request.user.roles.values_list("name", flat=True)),  # type: ignore[union-attr]
     }
     return render(request, "core/home.html", context)
@@ -46,9 +52,12 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    from credo.core.health import health_check
+
+    health = health_check()
+    if health.ok:
+        return JsonResponse({"status": "ok"})
+    return JsonResponse({"status": "unavailable", "checks": health.checks}, status=503)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

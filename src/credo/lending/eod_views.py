@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from credo.core import clock
 from credo.core.forms import IsoDateInput
-from credo.lending.eod import OPEN_STATES, EodError, run_eod
+from credo.lending.eod import OPEN_STATES, EodError, last_done_date, run_eod
 from credo.lending.models import EodRun, Loan
 
 # Books up to this many open loans run in the request; bigger ones are queued as chunk tasks.
@@ -32,7 +32,10 @@ class EodRunForm(forms.Form):
 @login_required
 @permission_required("lending.run_eod", raise_exception=True)
 def runs(request: HttpRequest) -> HttpResponse:
-    initial = {"business_date": clock.today() - dt.timedelta(days=1)}
+    last_done = last_done_date()
+    # yesterday by default; never a date before the last completed close (it would be refused)
+    default = clock.today() - dt.timedelta(days=1)
+    initial = {"business_date": max(default, last_done) if last_done else default}
     form = EodRunForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         inline = Loan.objects.filter(status__in=OPEN_STATES).count() <= INLINE_MAX_LOANS
@@ -51,7 +54,9 @@ def runs(request: HttpRequest) -> HttpResponse:
     page = Paginator(EodRun.objects.order_by("-business_date"), 30).get_page(
         request.GET.get("page")
     )
-    return render(request, "lending/eod_runs.html", {"form": form, "page": page})
+    return render(
+        request, "lending/eod_runs.html", {"form": form, "page": page, "last_done": last_done}
+    )
 
 
 @login_required

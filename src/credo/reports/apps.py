@@ -12,12 +12,13 @@ class ReportsConfig(AppConfig):
         from credo.core.scheduling.registry import register_schedule
         from credo.core.ui.nav import NavItem, register_nav
         from credo.lending.eod import register_eod_done_listener
-        from credo.reports import builtin, kpis
+        from credo.reports import builtin, kpis, workbench
         from credo.reports.tasks import after_eod
 
         builtin.register()
         builtin.register_optional()
         kpis.register_builtin()
+        workbench.register()
         register_eod_done_listener(after_eod)
         try:
             from credo.notify.services import register_template

@@ -3,6 +3,10 @@
 Apps add their own with :func:`register_kpi` (origination: today's applications, approval rate;
 collections: collection rate of cases …). A KPI returns the value for a period and the same
 value for the previous period of equal length, so the card shows the change.
+
+Balances (point-in-time KPIs) of a closed period come only from the frozen portfolio snapshot
+the close of business wrote for it; without one the previous figure is ``None`` (shown "—",
+no change), never the live book — otherwise "上期" would move with every repayment today.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
+from credo.core import clock
 from credo.reports.datasets import _num
 
 # fn(user, start, end) → number (fen for money, Decimal fraction for pct, int for counts)
@@ -69,6 +74,8 @@ def period_bounds(period: str, today: dt.date) -> tuple[dt.date, dt.date, dt.dat
 _MEMO: contextvars.ContextVar[dict[Any, Any] | None] = contextvars.ContextVar(
     "kpi_memo", default=None
 )
+# The day the dashboard is computed for: only a period ending on it may fall back to the live book.
+_TODAY: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("kpi_today", default=None)
 
 
 def _memo(key: Any, fn: Callable[[], Any]) -> Any:
@@ -82,9 +89,11 @@ def _memo(key: Any, fn: Callable[[], Any]) -> Any:
 
 def compute(user: Any, period: str, today: dt.date) -> list[dict[str, Any]]:
     token = _MEMO.set({})
+    today_token = _TODAY.set(today)
     try:
         return _compute(user, period, today)
     finally:
+        _TODAY.reset(today_token)
         _MEMO.reset(token)
 
 
@@ -161,12 +170,18 @@ def _snapshot_book(user: Any, day: dt.date) -> dict[str, Any] | None:
     return {k: _num(v) for k, v in agg.items()}
 
 
-def _book_at(user: Any, day: dt.date) -> dict[str, Any]:
-    def load() -> dict[str, Any]:
+def _book_at(user: Any, day: dt.date) -> dict[str, Any] | None:
+    """The book at the end of ``day``: the snapshot of the last closed business date ≤ ``day``.
+    Only the current period (``day`` is today) may fall back to the live book; a past day
+    without a snapshot has no figure (None)."""
+
+    def load() -> dict[str, Any] | None:
         snap = _snapshot_book(user, day)
         if snap is not None:
             return snap
-        return _live_book(user)
+        if day >= (_TODAY.get() or clock.today()):
+            return _live_book(user)
+        return None
 
     return _memo(("book", getattr(user, "pk", None), day), load)
 
@@ -184,13 +199,16 @@ def disbursed(user: Any, start: dt.date, end: dt.date) -> int:
     return int(_num(v["s"]))
 
 
-def outstanding(user: Any, start: dt.date, end: dt.date) -> int:
-    return int(_book_at(user, end)["bal"])
+def outstanding(user: Any, start: dt.date, end: dt.date) -> int | None:
+    book = _book_at(user, end)
+    return None if book is None else int(book["bal"])
 
 
 def _rate(num_field: str, den_field: str) -> KpiFn:
     def fn(user: Any, start: dt.date, end: dt.date) -> Any:
         book = _book_at(user, end)
+        if book is None:
+            return None
         return _ratio(int(book[num_field]), int(book[den_field]))
 
     return fn

@@ -245,9 +245,35 @@ def deliver(schedule: ReportSchedule, run: ReportRun) -> int:
 
 
 # --- snapshot ------------------------------------------------------------------------------------
+def live_book_date() -> dt.date:
+    """The business date the live loan book stands at: the last completed close of business
+    (today on the business clock before the first close)."""
+    from credo.lending.eod import last_done_date
+
+    return last_done_date() or clock.today()
+
+
+def check_snapshot_date(business_date: dt.date) -> None:
+    """Refuse to build ``business_date``'s snapshot from the live book when the book already
+    stands at a later date: it would freeze today's balances under a past date (the trend would
+    jump and a closed period's figures would change)."""
+    live = live_book_date()
+    if business_date < live:
+        raise ReportError(
+            _(
+                "不能用当前贷款余额生成 %(d)s 的组合快照：当前账面已是 %(live)s 日终后的数据，"
+                "历史日期的快照只能由当天的日终批处理生成。"
+            )
+            % {"d": business_date.isoformat(), "live": live.isoformat()}
+        )
+
+
 def snapshot_refresh(business_date: dt.date) -> int:
-    """Rewrite the portfolio snapshot of ``business_date`` from the loan book (one GROUP BY)."""
+    """Rewrite the portfolio snapshot of ``business_date`` from the loan book (one GROUP BY);
+    refused (:class:`ReportError`) for a date before the live book's date."""
     from credo.lending.models import Loan
+
+    check_snapshot_date(business_date)
 
     rows = (
         Loan.objects.filter(status__in=OPEN_STATES)

@@ -59,6 +59,13 @@ class Todo(models.Model):
         return self.title
 
     @property
+    def source_label(self) -> str:
+        """What users see for ``source`` (a label, never the app key)."""
+        from credo.core.todo.sources import source_label
+
+        return source_label(self.source)
+
+    @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 

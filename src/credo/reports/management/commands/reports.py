@@ -31,7 +31,10 @@ class Command(BaseCommand):
                 day = dt.date.fromisoformat(options["date"])
             except ValueError:
                 raise CommandError("--date must be YYYY-MM-DD") from None
-            n = services.snapshot_refresh(day)
+            try:
+                n = services.snapshot_refresh(day)
+            except services.ReportError as exc:
+                raise CommandError(exc.message) from None
             self.stdout.write(f"snapshot {day}: {n} rows")
         elif action == "backfill":
             months = options["months"]

@@ -1,0 +1,102 @@
+"""Home page (工作台) panels until role workbenches exist: the approvals waiting for the user and
+a few figures from the user's data scope, each linking to the list it counts.
+
+Registered from :class:`credo.reports.apps.ReportsConfig` (reports sits downstream of every
+app it reads here). The counts come from the same selectors as the linked lists, so the number
+on the card is the number of rows the link shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Count, Sum
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from credo.core.ui.workbench import WorkbenchPanel, register_workbench_panel
+from credo.reports.datasets import _num
+
+HOME_TASKS = 5
+
+
+def approvals_panel(user: Any) -> dict[str, Any] | None:
+    from credo.approvals.selectors import inbox_counts, open_tasks_for
+
+    return {
+        "counts": inbox_counts(user),
+        "tasks": list(open_tasks_for(user)[:HOME_TASKS]),
+        "url": reverse("approvals:inbox"),
+    }
+
+
+def figures_panel(user: Any) -> dict[str, Any] | None:
+    items: list[dict[str, Any]] = []
+    if apps.is_installed("credo.customers") and user.has_perm("customers.view_customer"):
+        from credo.customers.selectors import customer_list
+
+        items.append(
+            {
+                "key": "customers",
+                "label": _("客户"),
+                "value": customer_list(user).count(),
+                "fmt": "int",
+                "note": _("数据权限范围内的客户数"),
+                "url": reverse("customers:list"),
+            }
+        )
+    if apps.is_installed("credo.lending") and user.has_perm("lending.view_loan"):
+        from credo.lending.selectors import loan_list
+        from credo.reports.kpis import _live_book
+
+        book = _live_book(user)
+        items.append(
+            {
+                "key": "outstanding",
+                "label": _("贷款余额"),
+                "value": int(book["bal"]),
+                "fmt": "money",
+                "note": _("在贷 %(n)d 笔") % {"n": int(book["n"])},
+                "url": reverse("lending:loan_list"),
+            }
+        )
+        overdue = loan_list(user, {"overdue": "1"}).aggregate(
+            n=Count("id"), bal=Sum("outstanding_principal")
+        )
+        items.append(
+            {
+                "key": "overdue",
+                "label": _("逾期贷款"),
+                "value": int(overdue["n"] or 0),
+                "fmt": "int",
+                "note_money": int(_num(overdue["bal"])),
+                "url": reverse("lending:loan_list") + "?overdue=1",
+            }
+        )
+    return {"items": items} if items else None
+
+
+def register() -> None:
+    if apps.is_installed("credo.approvals"):
+        register_workbench_panel(
+            WorkbenchPanel(
+                "approvals",
+                gettext_lazy("待我审批"),
+                "reports/home_approvals.html",
+                approvals_panel,
+                permission="approvals.view_approvalinstance",
+                order=20,
+            )
+        )
+    register_workbench_panel(
+        WorkbenchPanel(
+            "figures",
+            gettext_lazy("我的业务"),
+            "reports/home_figures.html",
+            figures_panel,
+            order=30,
+            wide=True,
+        )
+    )
