@@ -7,6 +7,7 @@ outbox), so an evaluator can watch loans fall due and go overdue without back-da
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -34,6 +35,8 @@ class Command(BaseCommand):
             names = "、".join(name for name, _value in day.ran) or "无"
             self.stdout.write(f"{day.business_date.isoformat()}：已执行 {names}")
 
+        if options["verbosity"] < 2:  # one line per day, not one per task
+            logging.getLogger("django_tasks").setLevel(logging.WARNING)
         try:
             demo_advance(options["days"], progress=show)
         except DemoClockError as exc:
