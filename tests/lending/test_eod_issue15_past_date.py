@@ -102,3 +102,15 @@ def test_page_refuses_a_date_before_the_last_completed_close(client, eod_urls, e
     html = response.content.decode()
     assert REFUSED in html and "按起息日重放" in html
     assert _state(loan) == before
+
+
+def test_nightly_close_after_a_manual_close_of_today_does_nothing(settings):
+    """The nightly job closes yesterday; if today was already closed by hand it must not fail on
+    the past-date refusal."""
+    from credo.core import clock
+    from credo.lending.tasks import eod_nightly
+
+    today = clock.today()
+    eod.run_eod(today)
+    assert eod_nightly.call() == EodRun.objects.get(business_date=today).pk
+    assert not EodRun.objects.filter(business_date=today - dt.timedelta(days=1)).exists()

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
+from credo.core.scheduling.reaper import worker_identity
 from credo.customers.events import record_event
 from credo.customers.models import Customer
 from credo.lending import ledger
@@ -144,15 +145,21 @@ def _empty_counts() -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------
 
 
-def dates_to_run(business_date: dt.date) -> list[dt.date]:
-    """The missed days up to ``business_date`` in order (from the day after the last DONE run,
-    never before the earliest loan start)."""
-    last = (
+def last_done_date() -> dt.date | None:
+    """The business date of the latest completed close of business: the date the live book
+    (DPD, status, classification) stands at. None before the first close."""
+    return (
         EodRun.objects.filter(status=EodRun.Status.DONE)
         .order_by("-business_date")
         .values_list("business_date", flat=True)
         .first()
     )
+
+
+def dates_to_run(business_date: dt.date) -> list[dt.date]:
+    """The missed days up to ``business_date`` in order (from the day after the last DONE run,
+    never before the earliest loan start)."""
+    last = last_done_date()
     if last is None or business_date <= last:
         return [business_date]
     start = last + dt.timedelta(days=1)
@@ -173,11 +180,24 @@ def run_eod(
 ) -> EodRun:
     """Run (or catch up to) the close of business for ``business_date``; returns its run.
 
-    A DONE run for the date is returned unchanged. With ``inline`` the chunks are processed
-    here, one transaction each; otherwise they are enqueued as ``eod_chunk`` tasks and the
-    missed days are chained (the next day starts when the previous one is DONE)."""
+    A DONE run for the date is returned unchanged (re-running the last completed date is a
+    no-op). A date before the last completed close is refused: the loans already stand at the
+    later date, so running it would back-date their marking and write that date's report
+    snapshot from today's book; recomputing from a past value date is the value-dated replay's
+    job, not the close's. With ``inline`` the chunks are processed here, one transaction each;
+    otherwise they are enqueued as ``eod_chunk`` tasks and the missed days are chained (the next
+    day starts when the previous one is DONE)."""
     if business_date > clock.today():
         raise EodError(_("不能对未来日期（%(d)s）执行日终批处理。") % {"d": business_date})
+    last = last_done_date()
+    if last is not None and business_date < last:
+        raise EodError(
+            _(
+                "业务日期 %(d)s 早于最近一次完成的日终 %(last)s，不能执行日终批处理："
+                "贷款已按 %(last)s 日终，按起息日重算属于后续的按起息日重放功能，此处不允许。"
+            )
+            % {"d": business_date.isoformat(), "last": last.isoformat()}
+        )
     if chunk_size < 1:
         raise EodError(_("分片大小必须大于 0。"))
     classification_thresholds()  # fail early on a malformed setting
@@ -293,7 +313,17 @@ def _advance(run: EodRun) -> EodRun | None:
 
 
 def process_chunk(chunk_id: int) -> dict[str, int]:
-    """Process one chunk in its own transaction; returns its counts (a done chunk: unchanged)."""
+    """Process one chunk in its own transaction; returns its counts (a done chunk: unchanged).
+
+    The claim (who, when, which attempt) is committed before that transaction: a worker killed
+    inside it loses all the chunk's work (rolled back with its connection) but leaves the record
+    of who held it. Its task is taken back once the worker's lease lapses
+    (``credo.core.scheduling.reaper``); running the chunk again is safe — a done chunk returns its
+    counts, and loans already closed for the date are skipped — and a second claimant waits on
+    the chunk's row lock, then finds it done."""
+    EodChunk.objects.filter(pk=chunk_id).exclude(status="done").update(
+        claimed_by=worker_identity()[:64], claimed_at=timezone.now(), attempts=F("attempts") + 1
+    )
     events: list[tuple[str, Loan, dict[str, Any]]] = []
     finished_run: EodRun | None = None
     with transaction.atomic():
@@ -331,6 +361,38 @@ def process_chunk(chunk_id: int) -> dict[str, int]:
         _emit_done(finished_run)
         _advance(finished_run)  # queued catch-up only (inline runs carry no "_until")
     return counts
+
+
+def chunk_abandon(chunk_id: int, *, reason: str) -> None:
+    """The reaper gave up on a chunk's task (its claims kept losing their worker): the chunk and
+    its run are marked failed with the reason, so the run page says so and 重新执行 resumes it,
+    instead of a run RUNNING forever."""
+    with transaction.atomic():
+        chunk = (
+            EodChunk.objects.select_for_update()
+            .select_related("run")
+            .filter(pk=chunk_id)
+            .exclude(status="done")
+            .first()
+        )
+        if chunk is None:
+            return
+        chunk.status = "failed"
+        chunk.save(update_fields=["status"])
+        message = _("分片 %(a)s–%(b)s 未完成：%(reason)s") % {
+            "a": chunk.first_loan_id,
+            "b": chunk.last_loan_id,
+            "reason": reason,
+        }
+        if EodRun.objects.filter(pk=chunk.run_id, status=EodRun.Status.RUNNING).update(
+            status=EodRun.Status.FAILED, error=message[:2000]
+        ):
+            audit_record(
+                action="lending.eod_chunk_abandoned",
+                actor=None,
+                obj=chunk.run,
+                metadata={"chunk": chunk.pk, "claimed_by": chunk.claimed_by, "reason": reason},
+            )
 
 
 def _process_range(

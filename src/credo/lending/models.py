@@ -389,6 +389,11 @@ class EodChunk(models.Model):
     processed = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The latest claim (committed before the chunk's transaction): the claimant's lease is its
+    # worker's heartbeat (credo.core.scheduling.reaper); attempts counts every claim.
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

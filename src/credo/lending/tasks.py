@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django_tasks import task
 
 from credo.core import clock
+from credo.core.scheduling.models import TaskReap
+from credo.core.scheduling.reaper import register_reap_listener
 
 
 @task()
@@ -19,8 +22,30 @@ def eod_chunk(chunk_id: int) -> dict[str, int]:
 
 @task()
 def eod_nightly() -> int:
-    """Nightly: run yesterday's close of business (catching up missed days), chunks queued."""
-    from credo.lending.eod import run_eod
+    """Nightly: run yesterday's close of business (catching up missed days), chunks queued.
 
-    run = run_eod(clock.today() - dt.timedelta(days=1), inline=False)
+    If someone already closed a later date by hand (today's, from the page), yesterday is
+    covered: the nightly run does nothing rather than fail on the past-date refusal."""
+    from credo.lending.eod import last_done_date, run_eod
+    from credo.lending.models import EodRun
+
+    day = clock.today() - dt.timedelta(days=1)
+    last = last_done_date()
+    if last is not None and last > day:
+        return EodRun.objects.get(business_date=last).pk
+    run = run_eod(day, inline=False)
     return run.pk
+
+
+def _eod_chunk_reaped(reap: TaskReap, args: list[Any], kwargs: dict[str, Any]) -> None:
+    """A re-queued chunk needs nothing (the retry resumes it); a chunk given up fails its run."""
+    if reap.outcome != TaskReap.Outcome.FAILED:
+        return
+    from credo.lending.eod import chunk_abandon
+
+    chunk_id = kwargs.get("chunk_id", args[0] if args else None)
+    if chunk_id is not None:
+        chunk_abandon(int(chunk_id), reason=reap.reason)
+
+
+register_reap_listener("credo.lending.tasks.eod_chunk", _eod_chunk_reaped)

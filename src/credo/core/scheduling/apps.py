@@ -13,6 +13,14 @@ class SchedulingConfig(AppConfig):
 
         register_role_permissions("admin", ["scheduling.view_tasks", "scheduling.manage_schedules"])
 
+        from credo.core.scheduling.registry import register_schedule
+
+        register_schedule(
+            "scheduling.reap_stale_tasks",
+            "credo.core.scheduling.tasks.reap_stale_tasks",
+            "*/5 * * * *",
+        )
+
         register_nav(
             NavItem(
                 _("任务运行"),

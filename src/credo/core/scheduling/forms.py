@@ -4,14 +4,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from credo.core.scheduling.cron import cron_error
-from credo.core.scheduling.selectors import STATUS_LABELS
+from credo.core.scheduling.selectors import LEASE_FILTERS, STATUS_LABELS
 
 
 class TaskRunFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("状态"),
         required=False,
-        choices=[("", _("全部"))] + [(k, _(v)) for k, v in STATUS_LABELS.items()],
+        choices=[("", _("全部"))]
+        + [(k, _(v)) for k, v in STATUS_LABELS.items()]
+        + [(k, _(v)) for k, v in LEASE_FILTERS.items()],
     )
     task = forms.CharField(label=_("任务"), required=False, max_length=200)
     queue = forms.CharField(label=_("队列"), required=False, max_length=32)

@@ -15,8 +15,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_tasks_db.models import DBTaskResult
 
 from credo.core.scheduling.forms import CronForm, TaskRunFilterForm
-from credo.core.scheduling.models import Schedule
-from credo.core.scheduling.selectors import STATUS_LABELS, schedule_rows, task_facets, task_runs
+from credo.core.scheduling.models import Schedule, TaskReap
+from credo.core.scheduling.reaper import lease_seconds, max_attempts, stale_claims
+from credo.core.scheduling.selectors import (
+    STATUS_LABELS,
+    annotate_leases,
+    schedule_rows,
+    task_facets,
+    task_runs,
+)
 from credo.core.scheduling.services import (
     SchedulingError,
     schedule_run_now,
@@ -33,6 +40,8 @@ def task_run_list(request: HttpRequest) -> HttpResponse:
     form = TaskRunFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     page = Paginator(task_runs(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    stuck = stale_claims()
+    annotate_leases(list(page.object_list), stuck)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -45,6 +54,9 @@ def task_run_list(request: HttpRequest) -> HttpResponse:
             "facets": task_facets(),
             "status_labels": STATUS_LABELS,
             "can_retry": request.user.has_perm("scheduling.manage_schedules"),
+            "stuck": stuck,
+            "lease_seconds": lease_seconds(),
+            "max_attempts": max_attempts(),
         },
     )
 
@@ -53,11 +65,16 @@ def task_run_list(request: HttpRequest) -> HttpResponse:
 @permission_required("scheduling.view_tasks", raise_exception=True)
 def task_run_detail(request: HttpRequest, pk: str) -> HttpResponse:
     run = get_object_or_404(DBTaskResult, pk=pk)
+    stuck = [claim for claim in stale_claims() if claim.run.pk == run.pk]
     return render(
         request,
         "scheduling/task_run_detail.html",
         {
             "run": run,
+            "stuck": stuck[0] if stuck else None,
+            "reaps": TaskReap.objects.filter(task_result=run),
+            "lease_seconds": lease_seconds(),
+            "max_attempts": max_attempts(),
             "status_label": STATUS_LABELS.get(run.status, run.status),
             "args_json": json.dumps(run.args_kwargs, ensure_ascii=False, indent=2),
             "return_json": json.dumps(run.return_value, ensure_ascii=False, indent=2),
