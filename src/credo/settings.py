@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,27 @@ if len(SECRET_KEY) < 32:
 
 # "kid:base64-32-byte-key,kid2:..." — the first key encrypts, all keys decrypt (rotation).
 ENCRYPTION_KEYS = env_str("CREDO_ENCRYPTION_KEYS")
-parse_keys(ENCRYPTION_KEYS)  # fail at start-up, naming the variable, on a malformed key list
+try:
+    parse_keys(ENCRYPTION_KEYS)  # fail at start-up, naming the variable, on a malformed key list
+except ImproperlyConfigured as _exc:
+    # The message names the variable and what is wrong; a traceback after it (through Django's
+    # settings loader) only buries it and invites pasting key material into tickets.
+    raise SystemExit(f"Configuration error: {_exc}") from None
 # Separate key for blind indexes so rotating encryption keys does not rebuild every index.
 BLIND_INDEX_KEY = env_str("CREDO_BLIND_INDEX_KEY", SECRET_KEY)
+# Audit-log anchoring: keyed checkpoints (row seq + hash + count) of the hash chain, written
+# hourly and at every `credo audit verify`, kept in the database AND appended to a file the
+# database user cannot rewrite, so deleting the newest rows is detected. The MAC key is derived
+# (HKDF) from CREDO_AUDIT_ANCHOR_KEY, or from the secret key when unset — never stored in the DB.
+AUDIT_ANCHOR_KEY = env_str("CREDO_AUDIT_ANCHOR_KEY", "")
+# "off" disables the file; the test environment defaults to off (each test has its own chain).
+AUDIT_ANCHOR_FILE = env_str(
+    "CREDO_AUDIT_ANCHOR_FILE",
+    "off" if ENVIRONMENT == "test" else str(DATA_DIR / "audit-anchors.log"),
+)
+AUDIT_ANCHOR_SYSLOG = env_bool("CREDO_AUDIT_ANCHOR_SYSLOG", False)
+# Uploaded import files and import previews (personal data) are deleted after this many hours.
+IMPORT_FILE_TTL_HOURS = env_int("CREDO_IMPORT_FILE_TTL_HOURS", 24, minimum=1)
 
 ALLOWED_HOSTS = env_list("CREDO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CREDO_CSRF_TRUSTED_ORIGINS", [])
@@ -72,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "credo.core.middleware.DefaultChineseLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "credo.core.badinput.BadInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -81,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "credo.core.middleware.RequestContextMiddleware",
+    "credo.core.ratelimit.PublicRateLimitMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -136,6 +157,11 @@ TASKS = {
         "QUEUES": ["default", "batch", "notify"],
     }
 }
+# A claimed task (or EOD chunk) stays its worker's while the worker renews its lease (`credo
+# worker` heartbeats every lease/5 s); a claim not renewed for this long is reaped: re-queued, at
+# most CREDO_TASK_MAX_ATTEMPTS claims in all, then failed with the reason.
+CREDO_TASK_LEASE_SECONDS = env_int("CREDO_TASK_LEASE_SECONDS", 600, minimum=30)
+CREDO_TASK_MAX_ATTEMPTS = env_int("CREDO_TASK_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
 
 # --- accounts and login security -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -166,6 +192,32 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "credo.accounts.views.lockout_response"
 AXES_VERBOSE = False
+# Axes, the audit log and the rate limits all see the client through one function.
+AXES_CLIENT_IP_CALLABLE = "credo.core.middleware.client_ip"
+# Password spraying (one password tried on many usernames) from one address: after this many
+# failed logins within the window that address may not try again until the window ends. Far
+# above one user's typos, so a branch sharing one NAT address is not locked out by them.
+CREDO_LOGIN_IP_FAILURE_LIMIT = env_int("CREDO_LOGIN_IP_FAILURE_LIMIT", 20, minimum=1)
+CREDO_LOGIN_IP_WINDOW_MINUTES = env_int("CREDO_LOGIN_IP_WINDOW_MINUTES", 15, minimum=1)
+# Requests per client address per minute to the login-free pages (lead web form, customer
+# portal) and to the unauthenticated webhooks (e-signature callback).
+CREDO_PUBLIC_RATE_PER_MINUTE = env_int("CREDO_PUBLIC_RATE_PER_MINUTE", 60, minimum=1)
+CREDO_WEBHOOK_RATE_PER_MINUTE = env_int("CREDO_WEBHOOK_RATE_PER_MINUTE", 300, minimum=1)
+# Exact searches by a sensitive value (phone, ID number) per user per hour for users whose field
+# permission masks that field; each one is audited (sensitive.lookup, value masked). 0 (the
+# default): such users cannot search by the sensitive value at all, only by name/USCC.
+CREDO_SENSITIVE_LOOKUPS_PER_HOUR = env_int("CREDO_SENSITIVE_LOOKUPS_PER_HOUR", 0, minimum=0)
+# The client address behind a reverse proxy: the header is believed only when the connection
+# comes from one of the trusted proxies (IPs or CIDRs); otherwise REMOTE_ADDR is the client.
+CREDO_TRUSTED_PROXY_HEADER = env_str("CREDO_TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+CREDO_TRUSTED_PROXIES = env_list("CREDO_TRUSTED_PROXIES", [])
+for _proxy in CREDO_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"Environment variable CREDO_TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR."
+        ) from exc
 SESSION_IDLE_TIMEOUT = env_int("CREDO_SESSION_IDLE_MINUTES", 30, minimum=1) * 60  # seconds
 SESSION_COOKIE_AGE = env_int("CREDO_SESSION_MAX_HOURS", 12, minimum=1) * 3600
 SESSION_COOKIE_HTTPONLY = True
@@ -181,6 +233,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("CREDO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS: browsers refuse plain HTTP to this host for a year once they saw it over HTTPS. On by
+# default in production with secure cookies (i.e. served over TLS); off in development/test.
+SECURE_HSTS_SECONDS = env_int(
+    "CREDO_HSTS_SECONDS",
+    31536000 if ENVIRONMENT == "production" and SECURE_COOKIES else 0,
+    minimum=0,
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CREDO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("CREDO_HSTS_PRELOAD", False)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -219,6 +280,8 @@ MEDIA_ROOT = DATA_DIR / "files"
 # --- API ------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 20
 API_IDEMPOTENCY_TTL_HOURS = env_int("CREDO_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+# Longest lifetime of a new API token (days); tokens that never expire cannot be created.
+CREDO_API_TOKEN_MAX_DAYS = env_int("CREDO_API_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650)
 
 LOGGING = {
     "version": 1,
@@ -242,6 +305,9 @@ CREDO_ORG_ADDRESS = env_str("CREDO_ORG_ADDRESS", "")
 # Application documents, contracts and letters: private files, outside the web root, served
 # only through permission-checked, audited views.
 CREDO_DOCUMENT_ROOT = Path(env_str("CREDO_DOCUMENT_ROOT", str(DATA_DIR / "documents"))).resolve()
+# Uploaded images larger than this (width × height) are refused before decoding: a small PNG can
+# declare billions of pixels (a decompression bomb).
+CREDO_MAX_IMAGE_PIXELS = env_int("CREDO_MAX_IMAGE_MEGAPIXELS", 40, minimum=1) * 1_000_000
 CREDO_ESIGN_PROVIDER = env_str("CREDO_ESIGN_PROVIDER", "simulated")
 # HMAC secret of e-signature callbacks (derived from the secret key when unset).
 CREDO_ESIGN_SECRET = env_str("CREDO_ESIGN_SECRET", "")

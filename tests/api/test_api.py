@@ -105,17 +105,17 @@ def test_inactive_users_token_is_401(client: Client, owner, make_token, bearer):
     _token, plain = make_token(owner)
     owner.is_active = False
     owner.save()
-    assert_error(client.get(f"{API}/me", **bearer(plain)), 401, "unauthorized")
+    # issue 16: a deactivated user's token is suspended with its own code
+    assert_error(client.get(f"{API}/me", **bearer(plain)), 401, "account_inactive")
 
 
 def test_read_only_token_cannot_write(client: Client, owner, make_token, bearer):
-    _token, plain = make_token(owner, scopes=["read"])
-    resp = client.post(
-        f"{API}/tokens", {"name": "x"}, content_type="application/json", **bearer(plain)
-    )
+    token, plain = make_token(owner, scopes=["read"])
+    resp = client.delete(f"{API}/tokens/{token.pk}", **bearer(plain))
     body = assert_error(resp, 403, "insufficient_scope")
     assert body["details"]["required_scope"] == "write"
-    assert ApiToken.objects.count() == 1
+    token.refresh_from_db()
+    assert token.revoked_at is None
 
 
 def test_session_auth_works_for_browser(client: Client, owner):
@@ -142,16 +142,12 @@ def test_session_post_requires_csrf(owner):
 def test_404_and_422_error_bodies(client: Client, owner, make_token, bearer):
     _token, plain = make_token(owner)
     assert_error(client.delete(f"{API}/tokens/999999", **bearer(plain)), 404, "not_found")
-    resp = client.post(
-        f"{API}/tokens", {"scopes": ["read"]}, content_type="application/json", **bearer(plain)
-    )
+    client.force_login(owner)  # only a session may create tokens (issue 16)
+    resp = client.post(f"{API}/tokens", {"scopes": ["read"]}, content_type="application/json")
     body = assert_error(resp, 422, "validation_error")
     assert "body.payload.name" in body["details"]
     resp = client.post(
-        f"{API}/tokens",
-        {"name": "x", "scopes": ["admin"]},
-        content_type="application/json",
-        **bearer(plain),
+        f"{API}/tokens", {"name": "x", "scopes": ["admin"]}, content_type="application/json"
     )
     assert_error(resp, 422, "token_invalid")
 
@@ -163,12 +159,13 @@ def test_unknown_api_path_is_404(client: Client):
 def test_create_list_and_revoke_own_tokens(client: Client, owner, outsider, make_token, bearer):
     _t, plain = make_token(owner)
     other, _p = make_token(outsider)
+    client.force_login(owner)  # only a session may create tokens (issue 16)
     resp = client.post(
         f"{API}/tokens",
         {"name": "同步脚本", "scopes": ["read"], "expires_in_days": 7},
         content_type="application/json",
-        **bearer(plain),
     )
+    client.logout()
     assert resp.status_code == 201
     created = resp.json()
     assert created["token"].startswith(f"credo_{created['prefix']}_")
@@ -187,8 +184,9 @@ def test_create_list_and_revoke_own_tokens(client: Client, owner, outsider, make
 
 
 def test_idempotent_replay_and_conflict(client: Client, owner, make_token, bearer):
-    _t, plain = make_token(owner)
-    headers = {**bearer(plain), "HTTP_IDEMPOTENCY_KEY": "k-1"}
+    make_token(owner)
+    client.force_login(owner)  # only a session may create tokens (issue 16)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "k-1"}
     payload = {"name": "一次", "scopes": ["read"]}
     first = client.post(f"{API}/tokens", payload, content_type="application/json", **headers)
     second = client.post(f"{API}/tokens", payload, content_type="application/json", **headers)
@@ -204,25 +202,23 @@ def test_idempotent_replay_and_conflict(client: Client, owner, make_token, beare
     assert not ApiToken.objects.filter(name="另一个").exists()
 
 
-def test_idempotency_key_is_per_user(client: Client, owner, outsider, make_token, bearer):
-    _t, plain_owner = make_token(owner)
-    _t2, plain_outsider = make_token(outsider)
+def test_idempotency_key_is_per_user(client: Client, owner, outsider):
     payload = {"name": "同名", "scopes": ["read"]}
-    for plain in (plain_owner, plain_outsider):
+    for user in (owner, outsider):
+        client.force_login(user)  # only a session may create tokens (issue 16)
         resp = client.post(
             f"{API}/tokens",
             payload,
             content_type="application/json",
             HTTP_IDEMPOTENCY_KEY="same",
-            **bearer(plain),
         )
         assert resp.status_code == 201
     assert ApiToken.objects.filter(name="同名").count() == 2
 
 
-def test_failed_request_does_not_burn_the_key(client: Client, owner, make_token, bearer):
-    _t, plain = make_token(owner)
-    headers = {**bearer(plain), "HTTP_IDEMPOTENCY_KEY": "retry-me"}
+def test_failed_request_does_not_burn_the_key(client: Client, owner):
+    client.force_login(owner)  # only a session may create tokens (issue 16)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "retry-me"}
     bad = client.post(
         f"{API}/tokens",
         {"name": "x", "scopes": ["nope"]},
@@ -270,9 +266,9 @@ def test_pagination_bounds(client: Client, admin_user, make_token, bearer):
     assert len(first["items"]) == 20
     second = client.get(f"{API}/users", {"page": 2}, **bearer(plain)).json()
     assert len(second["items"]) == 5
-    capped = client.get(f"{API}/users", {"page_size": 1000}, **bearer(plain)).json()
-    assert capped["page_size"] == 100 and len(capped["items"]) == 25
+    largest = client.get(f"{API}/users", {"page_size": 100}, **bearer(plain)).json()
+    assert largest["page_size"] == 100 and len(largest["items"]) == 25
     past_end = client.get(f"{API}/users", {"page": 9}, **bearer(plain)).json()
     assert past_end["items"] == [] and past_end["count"] == 25
-    for bad in ({"page": 0}, {"page": -1}, {"page": "abc"}, {"page_size": 0}):
+    for bad in ({"page": 0}, {"page": -1}, {"page": "abc"}, {"page_size": 0}, {"page_size": 101}):
         assert_error(client.get(f"{API}/users", bad, **bearer(plain)), 422, "validation_error")

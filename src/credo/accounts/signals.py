@@ -8,6 +8,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from credo.accounts.lockout import login_failure_count
 from credo.core.audit.services import audit_record
 
 
@@ -28,7 +29,12 @@ def audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 
 @receiver(user_login_failed, dispatch_uid="credo.accounts.audit_login_failed")
-def audit_login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
+def audit_login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
+    if request is not None:
+        # per client address, whatever the username: password spraying (see accounts.lockout)
+        login_failure_count(request)
     # Django already replaces the password by ******; we store the username only.
     audit_record(
         action="auth.login_failed",

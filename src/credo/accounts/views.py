@@ -30,8 +30,10 @@ from credo.accounts.forms import (
     UserForm,
     assignable_permissions,
 )
+from credo.accounts.lockout import LOGIN_BUCKET, login_ip_blocked, login_ip_rate
 from credo.accounts.models import FieldPermission, OrgUnit, Role, User
 from credo.core.audit.services import audit_record
+from credo.core.ratelimit import audit_throttled
 from credo.core.sensitive import sensitive_fields
 
 PAGE_SIZE = 20
@@ -51,6 +53,26 @@ class CredoLoginView(LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Refused before the password is checked: an address over its failed-login budget
+        # learns nothing more (per-username lockout is axes'; this one stops spraying).
+        if login_ip_blocked(request):
+            rate = login_ip_rate()
+            audit_throttled(request, bucket=LOGIN_BUCKET, rate=rate)
+            minutes = max(1, rate.seconds // 60)
+            response = render(
+                request,
+                "429.html",
+                {
+                    "message": _("此网络地址登录失败次数过多，请 %(n)d 分钟后再试，或联系管理员。")
+                    % {"n": minutes}
+                },
+                status=429,
+            )
+            response["Retry-After"] = str(rate.seconds)
+            return response
+        return super().post(request, *args, **kwargs)
 
     def get_success_url(self) -> str:
         from django_otp import user_has_device

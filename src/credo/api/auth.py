@@ -16,10 +16,11 @@ from credo.api.services import token_authenticate
 
 class BearerTokenAuth(HttpBearer):
     """``Authorization: Bearer credo_<prefix>_<secret>``. Unknown, forged, revoked or expired
-    tokens and tokens of inactive users authenticate nobody (→ 401)."""
+    tokens authenticate nobody (→ 401 ``unauthorized``); a token whose user is deactivated or
+    locked out is suspended (→ 401 ``account_inactive`` / ``account_locked``, audited)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        api_token = token_authenticate(token)
+        api_token = token_authenticate(token, request)
         if api_token is None:
             return None
         request.api_token = api_token  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ class ErrorOut(Schema):
 class HealthOut(Schema):
     status: str
     time: datetime
+    checks: dict[str, str] = Field(default_factory=dict)
 
 
 class RoleOut(Schema):
@@ -57,10 +58,17 @@ class TokenOut(Schema):
     revoked_at: datetime | None = None
 
 
+def _default_token_days() -> int:
+    from django.conf import settings
+
+    return min(90, int(settings.CREDO_API_TOKEN_MAX_DAYS))
+
+
 class TokenIn(Schema):
     name: str = Field(..., min_length=1, max_length=100)
     scopes: list[str] = Field(default_factory=lambda: ["read"])
-    expires_in_days: int | None = Field(default=90, ge=1, le=3650)
+    # Bounded by CREDO_API_TOKEN_MAX_DAYS in the service (a clear Chinese error, not pydantic's).
+    expires_in_days: int | None = Field(default_factory=_default_token_days)
 
 
 class TokenCreatedOut(TokenOut):

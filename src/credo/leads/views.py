@@ -6,7 +6,6 @@ from typing import Any
 from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -326,12 +325,16 @@ def import_view(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     checked = None
     if request.method == "POST" and "confirm" in request.POST:
-        stored = request.session.get(IMPORT_SESSION_KEY)
+        # The session holds only a token; the rows (phones) wait encrypted in the private store.
+        token = str(request.session.get(IMPORT_SESSION_KEY) or "")
+        stored = importing.preview_load(token, user_id=request.user.pk) if token else None
         if not stored:
+            request.session.pop(IMPORT_SESSION_KEY, None)
             messages.error(request, _("导入已过期，请重新上传文件。"))
             return redirect("leads:import")
         checked = importing.preview(stored["rows"], default_source=stored["source"])
         created = importing.run_import(checked, actor=request.user, filename=stored["filename"])
+        importing.preview_discard(token)
         del request.session[IMPORT_SESSION_KEY]
         assigned = sum(1 for lead in created if lead.owner_id)
         messages.success(
@@ -348,11 +351,15 @@ def import_view(request: HttpRequest) -> HttpResponse:
             form.add_error("file", exc.message)
         else:
             checked = importing.preview(rows, default_source=form.cleaned_data["default_source"])
-            request.session[IMPORT_SESSION_KEY] = {
-                "rows": rows,
-                "source": form.cleaned_data["default_source"],
-                "filename": upload.name,
-            }
+            previous = request.session.get(IMPORT_SESSION_KEY)
+            if isinstance(previous, str):
+                importing.preview_discard(previous)
+            request.session[IMPORT_SESSION_KEY] = importing.preview_save(
+                rows,
+                source=form.cleaned_data["default_source"],
+                filename=upload.name,
+                user_id=request.user.pk,
+            )
     return render(
         request,
         "leads/import.html",
@@ -479,23 +486,13 @@ def funnel(request: HttpRequest) -> HttpResponse:
 
 
 # --- public web form (no login) ------------------------------------------------------------------
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _rate_limited(request: HttpRequest) -> bool:
-    """At most PUBLIC_RATE submissions per IP per minute: the window opens with an IP's first
-    submission (``add`` sets the expiry, ``incr`` keeps it), so a burst cannot straddle two
-    clock minutes to get twice the rate."""
-    key = f"leads:webform:{_client_ip(request)}"
-    if cache.add(key, 1, timeout=60):
-        return False
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=60)
-        count = 1
-    return count > PUBLIC_RATE
+    """At most PUBLIC_RATE submissions per client address per minute (on top of the general
+    limit on public pages, ``credo.core.ratelimit.PublicRateLimitMiddleware``)."""
+    from credo.core.middleware import client_ip
+    from credo.core.ratelimit import Rate, rate_limited
+
+    return rate_limited("leads_webform", client_ip(request) or "unknown", Rate(PUBLIC_RATE, 60))
 
 
 # Embeddable on the lender's own site: no X-Frame-Options, any frame ancestor. CSRF-exempt

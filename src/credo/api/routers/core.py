@@ -8,13 +8,14 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from credo.accounts.models import User
-from credo.api.auth import require_perm, require_scope
+from credo.api.auth import request_token, require_perm, require_scope
 from credo.api.idempotency import idempotent
 from credo.api.models import ApiToken
-from credo.api.pagination import Page, paginate
+from credo.api.pagination import Page, PageQuery, paginate
 from credo.api.schemas import (
     ErrorOut,
     HealthOut,
@@ -25,25 +26,33 @@ from credo.api.schemas import (
     UserOut,
 )
 from credo.api.services import token_create, token_revoke
+from credo.core.health import health_check
 
 router = Router(tags=["core"])
-ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 
-class UserFilter(Schema):
+class UserFilter(PageQuery):
     q: str = ""
-    page: int = 1
-    page_size: int | None = None
 
 
-class PageParams(Schema):
-    page: int = 1
-    page_size: int | None = None
+class PageParams(PageQuery):
+    pass
 
 
-@router.get("/health", auth=None, response=HealthOut, summary="健康检查")
-def health(request: HttpRequest) -> dict[str, Any]:
-    return {"status": "ok", "time": timezone.now()}
+@router.get("/health", auth=None, response={200: HealthOut, 503: ErrorOut}, summary="健康检查")
+def health(request: HttpRequest) -> Any:
+    result = health_check()
+    if not result.ok:
+        return Status(
+            503,
+            {
+                "code": "service_unavailable",
+                "message": _("服务不可用：数据库无法连接"),
+                "details": {"checks": result.checks},
+            },
+        )
+    return {"status": "ok", "time": timezone.now(), "checks": result.checks}
 
 
 @router.get("/me", response={200: MeOut, **ERRORS}, summary="当前用户")
@@ -90,13 +99,14 @@ def tokens(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
 )
 @idempotent
 def tokens_create(request: HttpRequest, payload: TokenIn) -> Status[TokenCreatedOut]:
-    require_scope(request, "write")
+    """Session only: a request authenticated by a token is refused (403, audited)."""
     token, plaintext = token_create(
         user=request.user,
         name=payload.name,
         scopes=payload.scopes,
         expires_in_days=payload.expires_in_days,
         actor=request.user,
+        via_token=request_token(request),
     )
     data = TokenOut.from_orm(token).model_dump()
     return Status(201, TokenCreatedOut(**data, token=plaintext))
