@@ -2,7 +2,8 @@
 
 Templates are edited by staff in the browser, so they run in a sandboxed Django template
 engine: no loaders (``include``/``extends`` find nothing), no tag libraries (``load`` fails),
-autoescape on, and a context of plain values only. The schedule table is built here and marked
+autoescape on, ``{% debug %}`` refused (it dumps the whole context when DEBUG is on), and a
+context of plain values only. The schedule table is built here and marked
 safe, so the template author cannot inject markup through data.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, Library, TemplateSyntaxError, defaulttags
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -33,6 +34,42 @@ _ENGINE = Engine(
     autoescape=True,
     debug=False,
 )
+
+
+class ForbiddenTag(TemplateSyntaxError):
+    """A built-in tag the restricted engine refuses (raised while compiling)."""
+
+
+# Built-in tags that leak data: ``debug`` prints the context (and loaded modules) in DEBUG.
+FORBIDDEN_TAGS = ("debug",)
+
+
+def _refuse(name: str) -> Any:
+    def compile_func(parser: Any, token: Any) -> Any:
+        raise ForbiddenTag(
+            _("合同模板不允许使用 %(tag)s 标签（它会输出全部上下文数据）。") % {"tag": name}
+        )
+
+    return compile_func
+
+
+def _restricted_builtins(builtins: list[Library]) -> list[Library]:
+    # A copy of the default tag library without the forbidden tags; the shared library object
+    # (used by every other template in the project) is left untouched.
+    out = []
+    for lib in builtins:
+        if lib is defaulttags.register:
+            safe = Library()
+            safe.tags.update(lib.tags)
+            safe.filters.update(lib.filters)
+            for name in FORBIDDEN_TAGS:
+                safe.tags[name] = _refuse(name)
+            lib = safe
+        out.append(lib)
+    return out
+
+
+_ENGINE.template_builtins = _restricted_builtins(_ENGINE.template_builtins)
 
 PLACEHOLDERS: list[tuple[str, str]] = [
     ("contract_number", "合同编号"),
@@ -65,6 +102,8 @@ def yuan(fen: int) -> str:
 def compile_body(body: str) -> Any:
     try:
         return _ENGINE.from_string(body)
+    except ForbiddenTag as exc:
+        raise TemplateInvalid(str(exc)) from None
     except TemplateSyntaxError as exc:
         raise TemplateInvalid(_("模板语法错误：%(e)s") % {"e": exc}) from None
 

@@ -9,3 +9,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from credo.core import checks  # noqa: F401  (registers system checks)
+        from credo.core.scheduling.registry import register_schedule
+
+        register_schedule(
+            "core.purge_import_files", "credo.core.tasks.purge_import_files", "17 * * * *"
+        )

@@ -1,4 +1,4 @@
-"""Key rotation and key-usage statistics over every EncryptedTextField."""
+"""Key rotation, key-usage statistics and key checks over every EncryptedTextField."""
 
 from __future__ import annotations
 
@@ -86,3 +86,57 @@ def rotate_field(f: Any, *, batch: int = 500, dry_run: bool = False) -> RotateRe
                             [encrypt(clear, aad=f.aad, ring=ring), pk],
                         )
     return result
+
+
+@dataclass
+class KeyProbe:
+    """Sampled stored values under one key id and which of them did not decrypt."""
+
+    kid: str
+    configured: bool
+    tried: int = 0
+    failed: list[str] = field(default_factory=list)  # "app.model.field pk=…"
+
+    @property
+    def ok(self) -> bool:
+        return self.configured and not self.failed
+
+
+def probe_stored_keys(
+    counts: dict[str, Counter[str]] | None = None, *, sample: int = 5
+) -> dict[str, KeyProbe]:
+    """Decrypt up to ``sample`` stored values per field and key id with the configured keys.
+
+    A well-formed key that is not the one the data was written with (a typo'd or regenerated
+    ``kid:…`` entry) parses fine at start-up; only decrypting real ciphertexts shows it.
+    """
+    from django.db import connection
+
+    from credo.core.fields import encrypted_fields
+
+    ring = keyring()
+    counts = stored_key_ids() if counts is None else counts
+    probes: dict[str, KeyProbe] = {}
+    for f in encrypted_fields():
+        table = connection.ops.quote_name(f.model._meta.db_table)
+        column = connection.ops.quote_name(str(f.column))
+        pk_col = connection.ops.quote_name(str(f.model._meta.pk.column))
+        for kid in sorted(counts.get(f.key, {})):
+            if kid == "?":
+                continue  # not a Credo ciphertext at all: reported by the counts
+            probe = probes.setdefault(kid, KeyProbe(kid=kid, configured=kid in ring.keys))
+            prefix = f"v1:{kid}:"
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {pk_col}, {column} FROM {table} "  # noqa: S608
+                    f"WHERE substr({column}, 1, %s) = %s ORDER BY {pk_col} LIMIT %s",
+                    [len(prefix), prefix, int(sample)],
+                )
+                rows = cursor.fetchall()
+            for pk, raw in rows:
+                probe.tried += 1
+                try:
+                    decrypt(raw, aad=f.aad, ring=ring)
+                except DecryptionError:
+                    probe.failed.append(f"{f.key} pk={pk}")
+    return probes

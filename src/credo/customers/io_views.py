@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path, PurePath
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from credo.core import uploads
 from credo.customers import selectors
 from credo.customers.errors import CustomerError
 from credo.customers.exporting import export_xlsx
@@ -25,19 +25,20 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_SHOWN = 200
 
 
-def _import_dir() -> Path:
-    # Outside the web root (MEDIA_ROOT is never served directly).
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _stored(request: HttpRequest) -> tuple[Path, str] | None:
+    # The upload holds personal data in clear: a private 0600 file outside the web root,
+    # deleted after the import, on a new upload, and after CREDO_IMPORT_FILE_TTL_HOURS.
     info = request.session.get(SESSION_KEY)
     if not info:
         return None
-    path = _import_dir() / info["file"]
-    return (path, info["name"]) if path.exists() else None
+    path = uploads.private_path(str(info.get("file", "")))
+    if path is None or not path.exists():
+        return None
+    if uploads.is_expired(path):
+        path.unlink(missing_ok=True)
+        request.session.pop(SESSION_KEY, None)
+        return None
+    return path, info["name"]
 
 
 @login_required
@@ -55,10 +56,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         if upload.size > MAX_IMPORT_BYTES:
             messages.error(request, _("文件不能超过 20 MB。"))
             return redirect("customers:import")
-        name = f"{uuid.uuid4().hex}{suffix}"
-        with open(_import_dir() / name, "wb") as fh:
-            for chunk in upload.chunks():
-                fh.write(chunk)
+        previous = request.session.get(SESSION_KEY) or {}
+        if previous.get("file"):
+            uploads.discard(str(previous["file"]))  # a replaced upload is never imported
+        name = f"customer-import-{uuid.uuid4().hex}{suffix}"
+        uploads.write_private(name, upload.chunks())
         request.session[SESSION_KEY] = {"file": name, "name": upload.name[:120]}
         return redirect("customers:import_preview")
     return render(request, "customers/import.html")
@@ -137,7 +139,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("customers.export_customers", raise_exception=True)
 def export(request: HttpRequest) -> HttpResponse:
-    qs = selectors.customer_list(request.user, request.GET)
+    qs = selectors.customer_list(request.user, request.GET, purpose="export")
     data = export_xlsx(qs, request.user)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = HttpResponse(data, content_type=XLSX)

@@ -5,6 +5,11 @@ the API), written with ``bulk_create`` in one transaction (one audit entry per i
 as duplicates the same way as single creates (earlier lead with the same phone/USCC in 90 days,
 or an earlier row of the file), and then assigned with
 :func:`credo.leads.services.leads_assign_bulk` — the same owners as one-by-one assignment.
+
+Between preview and confirmation the parsed rows (names, phones) wait in the private import
+store (:mod:`credo.core.uploads`), AES-GCM encrypted with the field-encryption keys and bound to
+the uploading user; the session only holds a random token. The file is deleted on confirmation
+and by the hourly purge after ``CREDO_IMPORT_FILE_TTL_HOURS``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import re
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,8 +30,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import spreadsheet, uploads
 from credo.core.audit.services import audit_record
-from credo.core.crypto import blind_index
+from credo.core.crypto import DecryptionError, blind_index, decrypt, encrypt
 from credo.leads.cleaning import clean_lead
 from credo.leads.errors import LeadError
 from credo.leads.models import Lead
@@ -181,6 +190,53 @@ def preview(rows: Iterable[Mapping[str, Any]], *, default_source: str = "") -> I
     return ImportPreview(len(rows), valid, errors)
 
 
+_TOKEN_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _preview_name(token: str) -> str:
+    return f"lead-preview-{token}.enc"
+
+
+def _preview_aad(token: str, user_id: Any) -> str:
+    # Binds the ciphertext to its token and user: another user's token (or a renamed file)
+    # does not decrypt.
+    return f"leads.import_preview:{token}:{user_id}"
+
+
+def preview_save(rows: list[dict[str, Any]], *, source: str, filename: str, user_id: Any) -> str:
+    """Keep parsed rows until the user confirms; returns the token to put in the session."""
+    token = secrets.token_hex(16)
+    payload = json.dumps(
+        {"rows": rows, "source": source, "filename": filename}, ensure_ascii=False, default=str
+    )
+    data = encrypt(payload, aad=_preview_aad(token, user_id))
+    uploads.write_private(_preview_name(token), [data.encode()])
+    return token
+
+
+def preview_load(token: str, *, user_id: Any) -> dict[str, Any] | None:
+    """The stored preview (``rows``, ``source``, ``filename``), or None when gone, expired or
+    not this user's."""
+    if not _TOKEN_RE.match(token or ""):
+        return None
+    path = uploads.private_path(_preview_name(token))
+    if path is None or not path.exists():
+        return None
+    if uploads.is_expired(path):
+        path.unlink(missing_ok=True)
+        return None
+    try:
+        data = json.loads(decrypt(path.read_text(), aad=_preview_aad(token, user_id)))
+    except (DecryptionError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def preview_discard(token: str) -> None:
+    if _TOKEN_RE.match(token or ""):
+        uploads.discard(_preview_name(token))
+
+
 def run_import(
     checked: ImportPreview, *, actor: Any, filename: str = "", assign: bool = True
 ) -> list[Lead]:
@@ -258,8 +314,9 @@ def template_xlsx() -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "线索导入"
-    ws.append(list(COLUMN_LABELS.values()))
-    ws.append(
+    spreadsheet.append(ws, list(COLUMN_LABELS.values()))
+    spreadsheet.append(
+        ws,
         [
             "太原晋阳商贸有限公司",
             "王建国",
@@ -271,8 +328,6 @@ def template_xlsx() -> bytes:
             "经营贷",
             500000,
             "",
-        ]
+        ],
     )
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return spreadsheet.workbook_bytes(wb)

@@ -45,3 +45,27 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A keyed anchor of the chain tail: ``mac = HMAC(anchor key, seq|hash|count|at|source)``.
+
+    The anchor key never lives in the database, so a checkpoint cannot be forged by someone who
+    can only write SQL; every checkpoint is also appended to the anchor file (and optionally
+    syslog), so deleting the newest audit rows *and* these rows is still detected.
+    """
+
+    created_at = models.DateTimeField(_("时间"))
+    seq = models.BigIntegerField(_("序号"))
+    hash = models.CharField(_("哈希"), max_length=64)
+    count = models.BigIntegerField(_("记录数"))
+    source = models.CharField(_("来源"), max_length=20)
+    mac = models.CharField(_("校验码"), max_length=64)
+
+    class Meta:
+        verbose_name = _("审计检查点")
+        verbose_name_plural = _("审计检查点")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.pk} seq={self.seq}"

@@ -3,7 +3,13 @@
 Every row stores ``hash = HMAC(key, prev_hash || canonical(row))``. Editing a row changes its
 hash; deleting or reordering rows breaks either the ``seq`` sequence or the ``prev_hash`` link.
 Writers serialise on ``AuditChainHead`` (one locked row) so concurrent writers cannot fork the
-chain.
+chain. Deleting the newest rows (and moving the head back) is caught by keyed checkpoints of the
+tail kept outside the database's control (``credo.core.audit.anchor``).
+
+Personal data never enters the log in clear: values of sensitive fields (phone, ID number, bank
+account, secrets — by field name anywhere in ``changes``/``metadata``, and every registered
+sensitive field of the audited object) are masked by ``audit_record`` itself, so every app is
+covered without each service remembering to do it.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from django.utils import timezone
 
 from credo.core.audit.models import AuditChainHead, AuditEntry
 from credo.core.context import current_request_info
+from credo.core.masking import mask
+from credo.core.sensitive import sensitive_fields
 
 GENESIS = "0" * 64
 SENSITIVE_MARK = "***"
@@ -75,6 +83,63 @@ def diff_fields(
     return out
 
 
+# Field names that hold personal data or secrets wherever they appear (any app, nested too),
+# with the mask to apply. Registered sensitive fields add their own names and kinds below.
+SENSITIVE_NAMES: dict[str, str] = {
+    "phone": "phone",
+    "mobile": "phone",
+    "contact_phone": "phone",
+    "phone_number": "phone",
+    "telephone": "phone",
+    "id_number": "id_number",
+    "id_card": "id_number",
+    "id_card_number": "id_number",
+    "bank_account": "bank_account",
+    "account_number": "bank_account",
+    "card_number": "bank_account",
+    "password": "all",
+    "secret": "all",
+    "smtp_password": "all",
+    "auth_value": "all",
+    "api_key": "all",
+    "token": "all",
+}
+
+
+def mask_kinds_for(object_type: str) -> dict[str, str]:
+    kinds = dict(SENSITIVE_NAMES)
+    prefix = f"{object_type}." if object_type else None
+    for entry in sensitive_fields():
+        name = entry.key.rsplit(".", 1)[-1]
+        if prefix and entry.key == prefix + name:
+            kinds[name] = entry.mask_kind  # this object's own encrypted fields, whatever kind
+        elif entry.mask_kind != "all":
+            kinds.setdefault(name, entry.mask_kind)  # phone-like names of other models
+    return kinds
+
+
+def _mask_value(kind: str, value: Any) -> Any:
+    if value is None or isinstance(value, bool) or value == SENSITIVE_MARK:
+        return value
+    if isinstance(value, list | tuple):
+        return [_mask_value(kind, v) for v in value]  # [before, after]
+    if isinstance(value, dict):
+        return {k: _mask_value(kind, v) for k, v in value.items()}  # {"before":…, "after":…}
+    return mask(kind, str(value))
+
+
+def mask_sensitive(value: Any, kinds: Mapping[str, str]) -> Any:
+    """Mask the values of sensitive keys anywhere in a JSON-like structure."""
+    if isinstance(value, dict):
+        return {
+            k: _mask_value(kinds[k], v) if k in kinds else mask_sensitive(v, kinds)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_sensitive(v, kinds) for v in value]
+    return value
+
+
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -114,6 +179,9 @@ def audit_record(
         if getattr(actor, "is_authenticated", True)
         else ""
     )
+    kinds = mask_kinds_for(object_type)
+    clean_changes = mask_sensitive(_jsonable(dict(changes or {})), kinds)
+    clean_metadata = mask_sensitive(_jsonable(dict(metadata or {})), kinds)
     with transaction.atomic():
         head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         entry = AuditEntry(
@@ -125,8 +193,8 @@ def audit_record(
             object_type=object_type,
             object_id=str(object_id) if object_id != "" else "",
             object_repr=object_repr[:200],
-            changes=_jsonable(dict(changes or {})),
-            metadata=_jsonable(dict(metadata or {})),
+            changes=clean_changes,
+            metadata=clean_metadata,
             ip=info.ip,
             request_id=info.request_id,
             prev_hash=head.hash,
@@ -144,10 +212,28 @@ class VerifyResult:
     checked: int
     bad_seq: int | None = None
     reason: str = ""
+    anchor: str = ""  # the checkpoint that proves a problem (truncation, bad MAC)
+    problems: tuple[str, ...] = ()  # every problem found, ``reason`` is the first
+    anchors: int = 0  # checkpoints the chain was checked against
 
 
-def audit_verify(*, chunk: int = 2000) -> VerifyResult:
-    """Walk the chain in order; report the first row that is edited, missing or out of order."""
+def audit_checkpoint(*, source: str = "schedule") -> Any:
+    """Anchor the current chain tail (see ``credo.core.audit.anchor``)."""
+    from credo.core.audit.anchor import checkpoint_tail
+
+    return checkpoint_tail(source=source)
+
+
+def audit_verify(*, chunk: int = 2000, checkpoint: bool = True) -> VerifyResult:
+    """Walk the chain in order; report the first row that is edited, missing or out of order,
+    then check the chain against every keyed checkpoint (database and anchor file): a chain that
+    ends before an anchored row, or differs from it, was truncated. A clean chain is anchored
+    again (``checkpoint``), so the next verify can detect truncation of what was seen today."""
+    from credo.core.audit.anchor import collect_anchors, write_checkpoint
+
+    anchors, read_problems = collect_anchors()
+    anchored_seqs = {a.seq for a in anchors}
+    seen: dict[int, str] = {}
     expected_seq = 1
     prev = GENESIS
     checked = 0
@@ -167,6 +253,8 @@ def audit_verify(*, chunk: int = 2000) -> VerifyResult:
                 )
             if compute_hash(entry) != entry.hash:
                 return VerifyResult(False, checked, entry.seq, "记录内容与哈希不符（被篡改）")
+            if entry.seq in anchored_seqs:
+                seen[entry.seq] = entry.hash
             prev = entry.hash
             expected_seq += 1
             checked += 1
@@ -178,4 +266,51 @@ def audit_verify(*, chunk: int = 2000) -> VerifyResult:
             checked + 1,
             f"链头记录 {head.seq} 条，实际 {checked} 条（尾部记录被删除）",
         )
-    return VerifyResult(True, checked)
+    problems: list[tuple[str, int | None, str]] = []  # (message, bad seq, anchor)
+    # Truncation first: the newest valid anchor beyond the tail says most about what is missing.
+    for anchor in sorted((a for a in anchors if a.mac_ok), key=lambda a: -a.seq):
+        if anchor.seq > checked:
+            problems.append(
+                (
+                    f"审计链在第 {checked} 条结束，早于检查点记录的第 {anchor.seq} 条"
+                    f"（共 {anchor.count} 条，哈希 {anchor.hash[:16]}…）：尾部记录被删除 "
+                    f"(chain truncated: ends at seq={checked} before anchored seq={anchor.seq}; "
+                    f"anchor: {anchor.origin})",
+                    checked + 1,
+                    anchor.origin,
+                )
+            )
+        elif seen.get(anchor.seq) != anchor.hash:
+            problems.append(
+                (
+                    f"第 {anchor.seq} 条记录的哈希与检查点不符：尾部被删除后重写 "
+                    f"(row seq={anchor.seq} differs from anchor: {anchor.origin})",
+                    anchor.seq,
+                    anchor.origin,
+                )
+            )
+    for anchor in anchors:
+        if not anchor.mac_ok:
+            problems.append(
+                (
+                    f"检查点校验码（MAC）错误：被伪造或锚点密钥已更换 "
+                    f"(checkpoint MAC wrong: {anchor.origin}, seq={anchor.seq})",
+                    None,
+                    anchor.origin,
+                )
+            )
+    problems.extend((text, None, "") for text in read_problems)
+    if problems:
+        message, bad_seq, origin = problems[0]
+        return VerifyResult(
+            False,
+            checked,
+            bad_seq,
+            message,
+            anchor=origin,
+            problems=tuple(p[0] for p in problems),
+            anchors=len(anchors),
+        )
+    if checkpoint and checked:
+        write_checkpoint(seq=checked, row_hash=prev, count=checked, source="verify")
+    return VerifyResult(True, checked, anchors=len(anchors))

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from credo.core.audit.services import audit_record
 from credo.core.crypto import DecryptionError, generate_key_entry, key_id_of, keyring
-from credo.core.keys import rotate_field, stored_key_ids
+from credo.core.keys import probe_stored_keys, rotate_field, stored_key_ids
 
 
 class Command(BaseCommand):
@@ -25,7 +25,12 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         gen = sub.add_parser("generate", help="print a new 'kid:base64key' entry")
         gen.add_argument("--kid", required=True, help="key id, e.g. 2026a")
-        sub.add_parser("status", help="count stored values per field and key id")
+        status = sub.add_parser(
+            "status",
+            help="count stored values per field and key id; decrypt a sample per key id "
+            "(exit 1 when a key does not decrypt its values)",
+        )
+        status.add_argument("--sample", type=int, default=5, help="values tried per field+key")
         rot = sub.add_parser("rotate", help="re-encrypt every value with the first key")
         rot.add_argument("--batch", type=int, default=500)
         rot.add_argument("--dry-run", action="store_true")
@@ -45,9 +50,27 @@ class Command(BaseCommand):
         ring = keyring()
         if action == "status":
             self.stdout.write(f"primary key: {ring.primary}; configured: {', '.join(ring.keys)}")
-            for key, counts in stored_key_ids().items():
+            stored = stored_key_ids()
+            for key, counts in stored.items():
                 summary = ", ".join(f"{kid}: {n}" for kid, n in sorted(counts.items())) or "-"
                 self.stdout.write(f"  {key}: {summary}")
+            bad: list[str] = []
+            for kid, probe in sorted(probe_stored_keys(stored, sample=options["sample"]).items()):
+                if not probe.configured:
+                    bad.append(
+                        f"key id '{kid}' is not configured in CREDO_ENCRYPTION_KEYS but protects "
+                        f"stored values (e.g. {', '.join(probe.failed[:3])})"
+                    )
+                elif probe.failed:
+                    bad.append(
+                        f"key '{kid}' does not decrypt {len(probe.failed)} of {probe.tried} "
+                        f"sampled value(s) (e.g. {', '.join(probe.failed[:3])}): the key "
+                        f"material configured for '{kid}' is not the key they were written with"
+                    )
+                else:
+                    self.stdout.write(f"  key '{kid}': {probe.tried} sampled value(s) decrypt")
+            if bad:
+                raise CommandError("; ".join(bad))
             return
         totals: Counter[str] = Counter()
         failures: list[str] = []
