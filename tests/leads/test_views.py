@@ -189,9 +189,15 @@ def test_import_preview_errors_then_confirm(client, team_lead, owner, colleague)
     assert lead.name == "甲公司" and lead.source == "event" and lead.owner is not None
 
 
-def test_global_search_scoped(lead, owner, outsider):
+def test_global_search_scoped(lead, owner, manager_role, outsider):
+    from credo.accounts.fieldperms import clear_cache
+    from credo.accounts.models import FieldPermission
     from credo.leads.selectors import search_leads
 
+    # By phone only with the clear-read field permission (issue 16 #3).
+    assert search_leads(owner, "13800000001", 10) == []
+    FieldPermission.objects.create(role=manager_role, field_key="leads.lead.phone", can_view=True)
+    clear_cache(owner)
     assert [h.title for h in search_leads(owner, "13800000001", 10)] == [lead.name]
     assert [h.title for h in search_leads(owner, "太原线索", 10)] == [lead.name]
     assert search_leads(outsider, "太原线索", 10) == []

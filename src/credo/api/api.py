@@ -6,12 +6,16 @@ every error has the body ``{"code", "message", "details"}`` (see ``credo.api.err
 
 from __future__ import annotations
 
+import json
+from typing import Any, cast
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from ninja import NinjaAPI
+from ninja.parser import Parser
 
 from credo.api.auth import default_auth
-from credo.api.errors import install_error_handlers
+from credo.api.errors import BodyNotAnObject, install_error_handlers
 from credo.api.routers.approvals import router as approvals_router
 from credo.api.routers.collections import router as collections_router
 from credo.api.routers.contracts import router as contracts_router
@@ -26,11 +30,24 @@ from credo.api.routers.reports import router as reports_router
 from credo.api.routers.rules import router as rules_router
 from credo.api.routers.scorecard import router as scorecard_router
 
+
+class ObjectBodyParser(Parser):
+    """Every JSON body of this API is an object; anything else is refused (422, see
+    ``credo.api.errors.BodyNotAnObject``) before a schema could read defaults off it."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = json.loads(request.body)
+        if not isinstance(data, dict):
+            raise BodyNotAnObject(type(data).__name__)
+        return cast(dict[str, Any], data)
+
+
 api = NinjaAPI(
     title="Credo API",
     version="1",
     urls_namespace="api",
     auth=default_auth,
+    parser=ObjectBodyParser(),
     docs_url=None,  # ninja's docs page loads from a CDN; ours is self-hosted (apiui:docs)
     description="Credo 信贷客户管理系统开放接口。认证：`Authorization: Bearer credo_<前缀>_<密钥>`。",
 )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -24,6 +25,14 @@ _STATUS_CODES: dict[int, tuple[str, str]] = {
     429: ("throttled", "请求过于频繁，请稍后再试"),
     500: ("server_error", "服务器内部错误"),
 }
+
+
+class BodyNotAnObject(ValueError):
+    """A JSON request body that is a list, string, number or null where an object is expected.
+
+    ninja reads a body schema from any value's attributes, so ``[null, null]`` used to pass as
+    an object with every field defaulted; the API's parser refuses it and the refusal is
+    reported as the 422 it is (a schema violation), not as unparsable JSON."""
 
 
 class ApiError(Exception):
@@ -75,6 +84,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(request, 422, code, message, validation_details(exc.errors))
 
     def on_http_error(request: HttpRequest, exc: Any) -> HttpResponse:
+        if isinstance(exc.__cause__, BodyNotAnObject):
+            code, message = default_error(422)
+            return respond(request, 422, code, message, {"body": [_("请求体必须是 JSON 对象")]})
         code, message = default_error(exc.status_code)
         if exc.status_code == 403 and "CSRF" in str(exc):
             code, message = "csrf_failed", _("CSRF 校验失败，请刷新页面后重试")
@@ -94,6 +106,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
         code, message = default_error(404)
         return respond(request, 404, code, message)
 
+    def on_malformed(request: HttpRequest, exc: Any) -> HttpResponse:
+        # a multipart body without (or with a broken) boundary, a body cut short, too many
+        # fields: the client's fault, never a 500
+        logger.warning("API request %s %s malformed: %s", request.method, request.path, exc)
+        code, message = default_error(400)
+        return respond(request, 400, code, message)
+
     def on_exception(request: HttpRequest, exc: Any) -> HttpResponse:
         logger.exception("API request %s %s failed", request.method, request.path, exc_info=exc)
         code, message = default_error(500)
@@ -106,4 +125,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(AuthorizationError, on_forbidden)
     api.add_exception_handler(PermissionDenied, on_forbidden)
     api.add_exception_handler(Http404, on_404)
+    api.add_exception_handler(MultiPartParserError, on_malformed)
+    api.add_exception_handler(UnreadablePostError, on_malformed)
+    api.add_exception_handler(SuspiciousOperation, on_malformed)
     api.add_exception_handler(Exception, on_exception)

@@ -79,7 +79,7 @@ def lead_list(
     owner = str(params.get("owner") or "").strip()
     if owner == "none":
         qs = qs.filter(owner__isnull=True)
-    elif owner.isdigit():
+    elif owner.isdecimal():
         qs = qs.filter(owner_id=int(owner))
     if params.get("overdue") in ("1", "on", "true", True):
         qs = qs.filter(overdue_q())
@@ -243,11 +243,16 @@ def search_leads(user: Any, q: str, limit: int) -> list[Any]:
 
     from credo.core.crypto import blind_index
     from credo.core.ui.search import SearchHit
+    from credo.customers.selectors import exact_lookup_allowed
 
     q = (q or "").strip()
     cond = Q(name__icontains=q) | Q(contact_name__icontains=q) | Q(uscc=q.upper())
     digits = "".join(ch for ch in q if ch.isdigit())
-    if len(digits) >= 7:
+    # A phone match is an existence oracle on a masked value: only where the field permission
+    # (or the audited lookup budget) allows it, as for customers.
+    if len(digits) >= 7 and exact_lookup_allowed(
+        user, "leads.lead.phone", digits, purpose="global_search"
+    ):
         cond |= Q(phone_bidx=blind_index(digits, kind="phone"))
     return [
         SearchHit(

@@ -267,7 +267,7 @@ def loan_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(exc.message) from None
     customers = customers_for(request.user).order_by("name")
     preselect = request.GET.get("customer")
-    if preselect and preselect.isdigit():
+    if preselect and preselect.isdecimal():
         limited = customers.filter(pk=int(preselect)) | customers.filter(
             pk__in=list(customers.values_list("pk", flat=True)[:CUSTOMER_CHOICES])
         )

@@ -161,14 +161,43 @@ def check_upload(*, item: str, name: str, data: bytes) -> CheckedFile:
     )
 
 
+DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
+
+
+def max_image_pixels() -> int:
+    """The largest image (width × height) accepted; a 40-megapixel photo or scan is plenty."""
+    return int(getattr(settings, "CREDO_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS))
+
+
 def _check_image(data: bytes) -> None:
+    """A few hundred KB of PNG can declare 13000×13000 pixels and take hundreds of MB to decode
+    (a decompression bomb, reachable by anyone holding a portal link). The size is read from the
+    header first and an oversize image is refused before any pixel is decoded; Pillow's own
+    bomb guard is set to the same cap and its warning is treated as a refusal too."""
+    import warnings
+
     from PIL import Image
 
+    cap = max_image_pixels()
+    Image.MAX_IMAGE_PIXELS = cap
+    too_large = InvalidDocument(
+        _("图片像素过大（超过 %(max)s 万像素），请压缩或降低分辨率后重新上传。")
+        % {"max": cap // 10_000}
+    )
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.verify()
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:  # reads the header only
+                width, height = img.size
+                if width * height > cap:
+                    raise too_large
+                img.verify()
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+    except InvalidDocument:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large from None
     except Exception:  # Pillow raises many types for broken files
         raise InvalidDocument(
             _("图片无法读取（文件损坏或不完整），请重新拍摄或扫描后上传。")

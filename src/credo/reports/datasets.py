@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
 from django.db.models import Expression, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -127,7 +128,48 @@ class Result:
         return not self.rows
 
 
-def _filter_q(dim: Dimension, op: str, value: Any) -> Q:
+def _filter_field(qs: QuerySet[Any], dim: Dimension) -> Any:
+    """The model field (or annotation output field) a filter on ``dim`` compares against; None
+    when it cannot be told (a transform such as ``__year``, a JSON key)."""
+    if not isinstance(dim.expr, str):
+        annotation = qs.query.annotations.get(f"_f_{dim.key}")
+        try:
+            return annotation.output_field if annotation is not None else None
+        except FieldError:
+            return None
+    model: Any = qs.model
+    found = None
+    for part in dim.expr.split("__"):
+        if model is None:
+            return None
+        try:
+            found = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        model = found.related_model if found.is_relation else None
+    return found
+
+
+def _clean_scalar(dim: Dimension, field: Any, value: Any) -> Any:
+    """``value`` as the field's Python type; a wrong type is the user's error (QueryError), not
+    a database error: ``owner = "abc"``, a date given as a number, an object."""
+    invalid = QueryError(
+        _("筛选条件“%(dim)s”的值无效：%(v)s") % {"dim": dim.label, "v": str(value)[:50]}
+    )
+    if isinstance(value, dict | list | tuple):
+        raise invalid
+    if isinstance(value, str) and "\x00" in value:
+        raise invalid
+    if value is None or field is None:
+        return value
+    target = getattr(field, "target_field", None) if field.is_relation else field
+    try:
+        return (target or field).to_python(value)
+    except (ValidationError, TypeError, ValueError, ArithmeticError):
+        raise invalid from None
+
+
+def _filter_q(dim: Dimension, op: str, value: Any, field: Any = None) -> Q:
     if op not in FILTER_OPS:
         raise QueryError(_("不支持的筛选条件：%(op)s") % {"op": op})
     expr = dim.expr if isinstance(dim.expr, str) else None
@@ -138,17 +180,21 @@ def _filter_q(dim: Dimension, op: str, value: Any) -> Q:
             value = dt.date.fromisoformat(value)
         except ValueError:
             raise QueryError(_("日期格式应为 YYYY-MM-DD：%(v)s") % {"v": value}) from None
+    if op == "isnull":
+        return Q(**{f"{expr}__isnull": bool(value)})
+    if op == "in":
+        if not isinstance(value, list | tuple):
+            raise QueryError(_("“在…之中”条件需要一个列表。"))
+        return Q(**{f"{expr}__in": [_clean_scalar(dim, field, v) for v in value]})
+    if op == "contains":
+        # a substring, whatever the column's type
+        return Q(**{f"{expr}__icontains": str(_clean_scalar(dim, None, value))})
+    value = _clean_scalar(dim, field, value)
     if op == "eq":
         return Q(**{expr: value})
     if op == "ne":
         return ~Q(**{expr: value})
-    if op == "in":
-        if not isinstance(value, list | tuple):
-            raise QueryError(_("“在…之中”条件需要一个列表。"))
-        return Q(**{f"{expr}__in": list(value)})
-    if op == "isnull":
-        return Q(**{f"{expr}__isnull": bool(value)})
-    return Q(**{f"{expr}__{'icontains' if op == 'contains' else op}": value})
+    return Q(**{f"{expr}__{op}": value})
 
 
 def run_query(user: Any, spec: Mapping[str, Any]) -> Result:
@@ -158,6 +204,8 @@ def run_query(user: Any, spec: Mapping[str, Any]) -> Result:
     measures_allowed = ds.measure_map()
     dim_keys = list(spec.get("dimensions") or [])
     measure_keys = list(spec.get("measures") or [])
+    if not all(isinstance(k, str) for k in dim_keys + measure_keys):
+        raise QueryError(_("维度和指标须为字段名。"))
     if not measure_keys:
         raise QueryError(_("请至少选择一个指标。"))
     for key in dim_keys:
@@ -171,15 +219,18 @@ def run_query(user: Any, spec: Mapping[str, Any]) -> Result:
 
     qs = ds.base(user)
     # computed dimensions used in filters are annotated first
-    filters = list(spec.get("filters") or [])
+    filters = spec.get("filters") or []
+    if not isinstance(filters, list | tuple) or not all(isinstance(f, Mapping) for f in filters):
+        raise QueryError(_("筛选条件格式不正确。"))
     for f in filters:
         key = f.get("dimension")
-        if key not in dims_allowed:
+        if not isinstance(key, str) or key not in dims_allowed:
             raise QueryError(_("筛选字段不存在或无权查看：%(k)s") % {"k": key})
         dim = dims_allowed[key]
         if not isinstance(dim.expr, str):
             qs = qs.annotate(**{f"_f_{dim.key}": dim.expression()})
-        qs = qs.filter(_filter_q(dim, str(f.get("op", "eq")), f.get("value")))
+        field = _filter_field(qs, dim)
+        qs = qs.filter(_filter_q(dim, str(f.get("op", "eq")), f.get("value"), field))
 
     # every needed measure incl. the parts of ratios
     needed: list[str] = []
@@ -195,7 +246,12 @@ def run_query(user: Any, spec: Mapping[str, Any]) -> Result:
             raise QueryError(_("指标定义错误：%(k)s") % {"k": key})
         aggregates[f"m_{key}"] = part_measure.aggregate()
 
-    limit = min(int(spec.get("limit") or MAX_ROWS), MAX_ROWS)
+    try:
+        limit = min(int(spec.get("limit") or MAX_ROWS), MAX_ROWS)
+    except (TypeError, ValueError):
+        raise QueryError(_("行数上限须为正整数。")) from None
+    if limit < 1:
+        raise QueryError(_("行数上限须为正整数。"))
     if dim_keys:
         annotations = {f"d_{k}": dims_allowed[k].expression() for k in dim_keys}
         grouped = qs.annotate(**annotations).values(*annotations).annotate(**aggregates)

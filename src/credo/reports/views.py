@@ -325,7 +325,7 @@ def report_schedule(request: HttpRequest, pk: int) -> HttpResponse:
 
     def _int(name: str) -> int | None:
         raw = request.POST.get(name) or ""
-        return int(raw) if raw.isdigit() else None
+        return int(raw) if raw.isdecimal() else None
 
     try:
         services.schedule_create(
@@ -366,7 +366,7 @@ def _export(request: HttpRequest, result: Result, title: str, fmt: str) -> HttpR
     from urllib.parse import quote
 
     response["Content-Disposition"] = (
-        f"attachment; filename*=UTF-8''{quote(title)}-{stamp}.{'pdf' if fmt == 'pdf' else 'xlsx'}"
+        f"attachment; filename*=UTF-8''{quote(title, safe='')}-{stamp}.{'pdf' if fmt == 'pdf' else 'xlsx'}"
     )
     return response
 

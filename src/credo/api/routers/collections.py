@@ -14,7 +14,7 @@ from ninja import Query, Router, Schema, Status
 from credo.api.auth import require_perm, require_scope
 from credo.api.errors import ApiError
 from credo.api.idempotency import idempotent
-from credo.api.pagination import Page, paginate
+from credo.api.pagination import Page, PageQuery, paginate
 from credo.api.schemas import ErrorOut
 from credo.collections import selectors, services
 from credo.collections.errors import CollectionsError, GuardrailViolation
@@ -23,6 +23,7 @@ from credo.core.money import Money
 
 router = Router(tags=["collections"])
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
@@ -76,13 +77,11 @@ class CaseDetailOut(CaseOut):
     targets: list[dict[str, Any]]
 
 
-class CaseFilter(Schema):
+class CaseFilter(PageQuery):
     view: str = "mine"
     status: str = ""
     tier: str = ""
     q: str = ""
-    page: int = 1
-    page_size: int | None = None
 
 
 class ContactIn(Schema):

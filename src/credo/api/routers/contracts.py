@@ -20,6 +20,7 @@ from credo.core.audit.services import audit_record
 
 router = Router(tags=["contracts"])
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,

@@ -18,7 +18,7 @@ from credo.accounts.fieldperms import display_value, field_access, masked_value
 from credo.api.auth import require_perm, require_scope
 from credo.api.errors import ApiError
 from credo.api.idempotency import idempotent
-from credo.api.pagination import Page, paginate
+from credo.api.pagination import Page, PageQuery, paginate
 from credo.api.schemas import ErrorOut
 from credo.core.customfields import engine as cf
 from credo.customers import selectors, services
@@ -28,6 +28,7 @@ from credo.customers.models import Customer, CustomerEvent, DataKind
 
 router = Router(tags=["customers"])
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
@@ -92,14 +93,12 @@ class CustomerPatch(Schema):
     custom: dict[str, Any] | None = None
 
 
-class CustomerFilter(Schema):
+class CustomerFilter(PageQuery):
     q: str = ""
     kind: str = ""
     region: str = ""
     industry: str = ""
     risk_grade: str = ""
-    page: int = 1
-    page_size: int | None = None
 
 
 class EventOut(Schema):
@@ -203,7 +202,7 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilter]) -> dict
     require_scope(request, "read")
     require_perm(request, "customers.view_customer")
     params = filters.model_dump()
-    qs = selectors.customer_list(request.user, {**params, **request.GET.dict()})
+    qs = selectors.customer_list(request.user, {**params, **request.GET.dict()}, purpose="api")
     data = paginate(qs, filters.page, filters.page_size)
     data["items"] = [customer_out(request.user, c) for c in data["items"]]
     return data
@@ -292,10 +291,8 @@ def patch_customer(
     return customer_out(request.user, customer)
 
 
-class TimelineFilter(Schema):
+class TimelineFilter(PageQuery):
     kind: list[str] = []
-    page: int = 1
-    page_size: int | None = None
 
 
 @router.get(

@@ -23,6 +23,7 @@ from credo.leads.models import Lead
 
 router = Router(tags=["leads"])
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,

@@ -20,7 +20,7 @@ from ninja import Query, Router, Schema, Status
 from credo.api.auth import require_perm, require_scope
 from credo.api.errors import ApiError
 from credo.api.idempotency import HEADER, idempotent
-from credo.api.pagination import Page, paginate
+from credo.api.pagination import Page, PageQuery, paginate
 from credo.api.schemas import ErrorOut
 from credo.core import clock
 from credo.core.money import Money
@@ -32,6 +32,7 @@ from credo.lending.schedule import METHODS, ScheduleError, fen_to_str, generate
 
 router = Router(tags=["lending"])
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
@@ -181,13 +182,11 @@ class ScheduleQuoteIn(Schema):
     days_in_year: int = 360
 
 
-class LoanFilter(Schema):
+class LoanFilter(PageQuery):
     q: str = ""
     status: str = ""
     classification: str = ""
     overdue: str = ""
-    page: int = 1
-    page_size: int | None = None
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema
 from credo.api.auth import require_perm, require_scope
 from credo.api.errors import ApiError
 from credo.api.idempotency import idempotent
-from credo.api.pagination import Page, paginate
+from credo.api.pagination import Page, PageQuery, paginate
 from credo.api.schemas import ErrorOut
 from credo.monitoring import selectors, services
 from credo.monitoring.errors import InvalidAction, MonitoringError
@@ -19,6 +19,7 @@ from credo.monitoring.models import Alert
 
 router = Router(tags=["monitoring"])
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
@@ -61,7 +62,7 @@ class AlertDetailOut(AlertOut):
     actions: list[ActionOut]
 
 
-class AlertFilter(Schema):
+class AlertFilter(PageQuery):
     status: str = ""
     severity: str = ""
     rule: str = ""
@@ -69,8 +70,6 @@ class AlertFilter(Schema):
     branch: str = ""
     overdue: str = ""
     q: str = ""
-    page: int = 1
-    page_size: int | None = None
 
 
 class ActionIn(Schema):

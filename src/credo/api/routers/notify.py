@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema
 from credo.api.auth import require_perm, require_scope
 from credo.api.errors import ApiError
 from credo.api.idempotency import idempotent
-from credo.api.pagination import Page, paginate
+from credo.api.pagination import Page, PageQuery, paginate
 from credo.api.schemas import ErrorOut
 from credo.notify import selectors, services
 from credo.notify.errors import NotifyError
@@ -19,6 +19,7 @@ from credo.notify.models import Message
 
 router = Router(tags=["notify"])
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
@@ -66,21 +67,17 @@ class InboxPage(Schema):
     unread: int
 
 
-class MessageFilter(Schema):
+class MessageFilter(PageQuery):
     status: str | None = None
     kind: str | None = None
     category: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     q: str | None = None
-    page: int = 1
-    page_size: int | None = None
 
 
-class InboxFilter(Schema):
+class InboxFilter(PageQuery):
     unread: bool = False
-    page: int = 1
-    page_size: int | None = None
 
 
 def message_out(m: Message) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from ninja.files import UploadedFile
 from credo.api.auth import require_perm, require_scope
 from credo.api.errors import ApiError
 from credo.api.idempotency import idempotent
-from credo.api.pagination import Page, paginate
+from credo.api.pagination import Page, PageQuery, paginate
 from credo.api.schemas import ErrorOut
 from credo.core.money import Money
 from credo.customers.selectors import customers_for
@@ -29,6 +29,7 @@ from credo.origination.models import Application, Document, PortalLink
 
 router = Router(tags=["origination"])
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,
@@ -163,12 +164,10 @@ class PortalInviteStateOut(Schema):
     revoked_at: str | None
 
 
-class ApplicationFilter(Schema):
+class ApplicationFilter(PageQuery):
     q: str = ""
     status: str = ""
     product: str = ""
-    page: int = 1
-    page_size: int | None = None
 
 
 def _err(exc: OriginationError) -> ApiError:

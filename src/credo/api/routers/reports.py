@@ -6,14 +6,22 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from credo.api.auth import require_scope
 from credo.api.errors import ApiError
-from credo.reports.datasets import QueryError, Result, datasets_for, run_query
+from credo.api.schemas import ErrorOut
+from credo.reports.datasets import MAX_ROWS, QueryError, Result, datasets_for, run_query
 from credo.reports.models import SavedReport
 
 router = Router(tags=["reports"])
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    422: ErrorOut,
+}
 
 
 class FilterIn(Schema):
@@ -28,7 +36,7 @@ class QueryIn(Schema):
     measures: list[str]
     filters: list[FilterIn] = []
     order: str = ""
-    limit: int | None = None
+    limit: int | None = Field(None, ge=1, le=MAX_ROWS)
 
 
 def _out(result: Result) -> dict[str, Any]:
@@ -55,7 +63,9 @@ def _run(request: HttpRequest, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get(
-    "/datasets", response=list[dict[str, Any]], summary="可用数据集及字段（按字段权限过滤）"
+    "/datasets",
+    response={200: list[dict[str, Any]], **ERRORS},
+    summary="可用数据集及字段（按字段权限过滤）",
 )
 def list_datasets(request: HttpRequest) -> list[dict[str, Any]]:
     require_scope(request, "read")
@@ -73,7 +83,9 @@ def list_datasets(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/query", response=dict[str, Any], summary="即席查询（在数据库中聚合）")
+@router.post(
+    "/query", response={200: dict[str, Any], **ERRORS}, summary="即席查询（在数据库中聚合）"
+)
 def query(request: HttpRequest, payload: QueryIn) -> dict[str, Any]:
     require_scope(request, "read")
     spec = payload.dict()
@@ -81,7 +93,7 @@ def query(request: HttpRequest, payload: QueryIn) -> dict[str, Any]:
     return _run(request, spec)
 
 
-@router.get("/saved", response=list[dict[str, Any]], summary="我的与共享的报表")
+@router.get("/saved", response={200: list[dict[str, Any]], **ERRORS}, summary="我的与共享的报表")
 def saved(request: HttpRequest) -> list[dict[str, Any]]:
     require_scope(request, "read")
     return [
@@ -90,7 +102,9 @@ def saved(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/saved/{report_id}/run", response=dict[str, Any], summary="运行已保存的报表")
+@router.get(
+    "/saved/{report_id}/run", response={200: dict[str, Any], **ERRORS}, summary="运行已保存的报表"
+)
 def run_saved(request: HttpRequest, report_id: int) -> dict[str, Any]:
     require_scope(request, "read")
     report = SavedReport.objects.filter(

@@ -20,6 +20,7 @@ from credo.rules.models import DecisionModel, DecisionTestCase, DecisionVersion
 
 router = Router(tags=["rules"])
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,

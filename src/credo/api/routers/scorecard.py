@@ -12,11 +12,20 @@ from ninja.files import UploadedFile
 from credo.api.auth import require_perm, require_scope
 from credo.api.errors import ApiError
 from credo.api.idempotency import idempotent
+from credo.api.schemas import ErrorOut
 from credo.scorecard import services
 from credo.scorecard.errors import InvalidInput, NotAllowed, ScorecardError, StaleVersion
 from credo.scorecard.models import Scorecard
 
 router = Router(tags=["scorecard"])
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
 
 
 class VersionOut(Schema):
@@ -85,7 +94,7 @@ def _get(number: int) -> Scorecard:
     return card
 
 
-@router.get("/versions", response=list[VersionOut], summary="评分卡版本列表")
+@router.get("/versions", response={200: list[VersionOut], **ERRORS}, summary="评分卡版本列表")
 def list_versions(request: HttpRequest) -> list[dict[str, Any]]:
     require_scope(request, "read")
     require_perm(request, "scorecard.view_scorecard")
@@ -93,7 +102,9 @@ def list_versions(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get(
-    "/versions/{number}", response=dict[str, Any], summary="模型卡（分箱、WOE、系数、指标）"
+    "/versions/{number}",
+    response={200: dict[str, Any], **ERRORS},
+    summary="模型卡（分箱、WOE、系数、指标）",
 )
 def get_version(request: HttpRequest, number: int) -> dict[str, Any]:
     require_scope(request, "read")
@@ -104,7 +115,7 @@ def get_version(request: HttpRequest, number: int) -> dict[str, Any]:
 
 @router.post(
     "/versions",
-    response={202: VersionOut},
+    response={202: VersionOut, **ERRORS},
     summary="训练新版本（multipart：source=csv 附 file/target/bad_value，或 source=book）",
 )
 @idempotent
@@ -171,7 +182,9 @@ def train_version(
 
 
 @router.post(
-    "/versions/{number}/publish", response=VersionOut, summary="发布（替换当前已发布版本）"
+    "/versions/{number}/publish",
+    response={200: VersionOut, **ERRORS},
+    summary="发布（替换当前已发布版本）",
 )
 @idempotent
 def publish_version(request: HttpRequest, number: int, body: ChangeIn) -> dict[str, Any]:
@@ -186,7 +199,7 @@ def publish_version(request: HttpRequest, number: int, body: ChangeIn) -> dict[s
     return _version_out(card)
 
 
-@router.post("/versions/{number}/retire", response=VersionOut, summary="停用")
+@router.post("/versions/{number}/retire", response={200: VersionOut, **ERRORS}, summary="停用")
 @idempotent
 def retire_version(request: HttpRequest, number: int) -> dict[str, Any]:
     require_scope(request, "write")
@@ -198,7 +211,9 @@ def retire_version(request: HttpRequest, number: int) -> dict[str, Any]:
     return _version_out(card)
 
 
-@router.post("/score", response=dict[str, Any], summary="按特征值试算评分（不保存）")
+@router.post(
+    "/score", response={200: dict[str, Any], **ERRORS}, summary="按特征值试算评分（不保存）"
+)
 def score(request: HttpRequest, body: ScoreIn) -> dict[str, Any]:
     require_scope(request, "read")
     require_perm(request, "scorecard.view_scorecard")
@@ -218,7 +233,9 @@ def score(request: HttpRequest, body: ScoreIn) -> dict[str, Any]:
 
 
 @router.get(
-    "/applications/{application_id}", response=dict[str, Any], summary="申请的评分与主要扣分原因"
+    "/applications/{application_id}",
+    response={200: dict[str, Any], **ERRORS},
+    summary="申请的评分与主要扣分原因",
 )
 def application_score(request: HttpRequest, application_id: int) -> dict[str, Any]:
     from credo.origination import selectors as origination_selectors
