@@ -12,7 +12,17 @@ from credo.core.sensitive import register_sensitive_field
 pytestmark = pytest.mark.django_db
 
 KEY = "testapp.scopedrecord.name"
-register_sensitive_field(KEY, "名称", "phone")
+
+
+@pytest.fixture(autouse=True)
+def _name_is_sensitive():
+    """Registered for these tests only: a global registration would make every "name" look
+    like a phone number to the audit log's masking in the rest of the suite."""
+    from credo.core.sensitive import _REGISTRY
+
+    register_sensitive_field(KEY, "名称", "phone")
+    yield
+    _REGISTRY.pop(KEY, None)
 
 
 def test_user_create_generates_strong_password_and_audits(org, admin_user, system_roles):
