@@ -107,8 +107,16 @@ def test_xlsx_parse_and_import_all(owner):
     entry = AuditEntry.objects.get(action="customer.import")
     assert entry.metadata["count"] == 3 and entry.metadata["mode"] == "all_or_nothing"
     assert entry.metadata["file"] == "客户.xlsx"
-    # Searchable like a single create.
+    # Searchable like a single create (by ID number: for users who may see it in clear).
+    from credo.accounts.fieldperms import clear_cache
+    from credo.accounts.models import FieldPermission
     from credo.customers.selectors import customer_list
+
+    for role in owner.roles.all():
+        FieldPermission.objects.create(
+            role=role, field_key="customers.customer.id_number", can_view=True
+        )
+    clear_cache(owner)
 
     assert list(customer_list(owner, {"q": make_id(7)})) == [person]
 

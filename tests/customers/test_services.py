@@ -54,8 +54,17 @@ def test_duplicate_id_number_found_through_blind_index(owner, individual_data):
         services.customer_create(actor=owner, data=again)
 
 
-def test_individual_sensitive_fields_encrypted_and_searchable(owner, individual_data):
+def test_individual_sensitive_fields_encrypted_and_searchable(owner, manager_role, individual_data):
+    from credo.accounts.fieldperms import clear_cache
+    from credo.accounts.models import FieldPermission
+
     c = services.customer_create(actor=owner, data=individual_data)
+    # Exact search by ID number / phone needs the clear-read field permission (issue 16 #3).
+    for field in ("id_number", "phone"):
+        FieldPermission.objects.create(
+            role=manager_role, field_key=f"customers.customer.{field}", can_view=True
+        )
+    clear_cache(owner)
     assert Customer.objects.get(pk=c.pk).bank_account == "6222020512345678901"
     for q in (individual_data["id_number"], "138 3511 2345", "小明"):
         assert list(selectors.customer_list(owner, {"q": q})) == [c], q

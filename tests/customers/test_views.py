@@ -110,8 +110,12 @@ def test_edit_keeps_sensitive_values_when_left_blank(
 
 
 def test_relation_authorization_pull_and_timeline(
-    owner_client, owner, enterprise_data, individual_data
+    owner_client, owner, manager_role, enterprise_data, individual_data
 ):
+    # Finding the other party by ID number needs the clear-read field permission.
+    FieldPermission.objects.create(
+        role=manager_role, field_key="customers.customer.id_number", can_view=True
+    )
     company = services.customer_create(actor=owner, data=enterprise_data)
     services.customer_create(actor=owner, data=individual_data)
     resp = owner_client.post(
@@ -146,7 +150,10 @@ def test_relation_authorization_pull_and_timeline(
     assert "建立客户档案" not in only.content.decode()
 
 
-def test_list_search_filters_and_pagination(owner_client, owner, individual_data):
+def test_list_search_filters_and_pagination(owner_client, owner, manager_role, individual_data):
+    FieldPermission.objects.create(
+        role=manager_role, field_key="customers.customer.id_number", can_view=True
+    )
     for i in range(25):
         services.customer_create(
             actor=owner,
@@ -168,6 +175,9 @@ def test_list_search_filters_and_pagination(owner_client, owner, individual_data
 def test_global_search_finds_customers_in_scope_only(
     client, owner, outsider, customer_perms, individual_data
 ):
+    FieldPermission.objects.create(
+        role=customer_perms, field_key="customers.customer.id_number", can_view=True
+    )
     c = services.customer_create(actor=owner, data=individual_data)
     client.force_login(owner)
     body = client.get(reverse("core:search") + "?q=" + individual_data["id_number"]).content

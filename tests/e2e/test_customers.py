@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Permission
 
+from credo.accounts.models import FieldPermission
 from credo.core.customfields.models import CustomField
 from credo.customers import services
 from tests.customers.conftest import make_id, make_uscc
@@ -58,6 +59,11 @@ def test_customer_360_flow(page, login, manager):
     page.click("a[href='#relations']")
     page.select_option("#relation-form select[name=direction]", "in")
     page.select_option("#relation-form select[name=kind]", "guarantor")
+    # Finding the other party by its ID number is an exact sensitive lookup: it needs the
+    # clear-read field permission (issue 16 #3).
+    FieldPermission.objects.create(
+        role=manager.roles.get(), field_key="customers.customer.id_number", can_view=True
+    )
     page.fill("#relation-form input[name=other]", guarantor.id_number)
     page.click("#relation-form button[type=submit]")
     page.wait_for_load_state("networkidle")

@@ -9,7 +9,6 @@ unless the user's field permission allows the clear value; the export is audited
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credo.accounts.fieldperms import MASKED, field_access, masked_value
+from credo.core import spreadsheet
 from credo.core.audit.services import audit_record
 from credo.core.customfields import engine as cf
 from credo.core.regions import get_region
@@ -124,7 +124,6 @@ def columns_for(user: Any) -> tuple[list[Column], list[str]]:
 def export_xlsx(queryset: QuerySet[Customer], user: Any, *, chunk_size: int = 2000) -> bytes:
     """The customers of ``queryset`` as an .xlsx file (bytes). Audited as ``customer.export``."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -139,23 +138,18 @@ def export_xlsx(queryset: QuerySet[Customer], user: Any, *, chunk_size: int = 20
     center = Alignment(horizontal="center", vertical="center")
     header = []
     for col in cols:
-        cell = WriteOnlyCell(ws, value=col.label)
+        cell = spreadsheet.cell(ws, col.label)
         cell.font, cell.fill, cell.alignment = bold, fill, center
         header.append(cell)
-    ws.append(header)
-    formatted = [i for i, col in enumerate(cols) if col.number_format]
+    spreadsheet.append(ws, header)
+    formats = [col.number_format for col in cols]
     count = 0
     for customer in queryset.select_related("owner").iterator(chunk_size=chunk_size):
-        values: list[Any] = [col.value(customer) for col in cols]
-        for i in formatted:
-            if values[i] is not None:
-                cell = WriteOnlyCell(ws, value=values[i])
-                cell.number_format = cols[i].number_format
-                values[i] = cell
-        ws.append(values)
+        # Names, addresses, employers and custom fields are free text (also from imports and
+        # the API): the shared writer keeps "=HYPERLINK(...)" a text cell, never a formula.
+        spreadsheet.append(ws, [col.value(customer) for col in cols], number_formats=formats)
         count += 1
-    out = io.BytesIO()
-    wb.save(out)
+    data = spreadsheet.workbook_bytes(wb)
     with transaction.atomic():
         audit_record(
             action="customer.export",
@@ -168,4 +162,4 @@ def export_xlsx(queryset: QuerySet[Customer], user: Any, *, chunk_size: int = 20
                 "format": "xlsx",
             },
         )
-    return out.getvalue()
+    return data

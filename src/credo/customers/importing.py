@@ -38,6 +38,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import spreadsheet
 from credo.core.audit.services import audit_record
 from credo.core.crypto import blind_index
 from credo.core.customfields import engine as cf
@@ -661,10 +662,11 @@ def template_xlsx(user: Any = None) -> bytes:
         for f in cf.active_fields(ENTITY)
         if f.field_type != "file" and (user is None or cf.can_edit(f, user))
     ]
-    ws.append(labels)
+    spreadsheet.append(ws, labels)  # custom field labels are admin text
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    ws.append(
+    spreadsheet.append(
+        ws,
         [
             "企业",
             "太原晋阳商贸有限公司",
@@ -680,11 +682,9 @@ def template_xlsx(user: Any = None) -> bytes:
             "",
             "",
             "",
-        ]
+        ],
     )
     ws.freeze_panes = "A2"
     for idx in range(1, len(labels) + 1):
         ws.column_dimensions[ws.cell(row=1, column=idx).column_letter].width = 18
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return spreadsheet.workbook_bytes(wb)

@@ -7,15 +7,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from credo.accounts.fieldperms import can_view_clear
 from credo.accounts.scope import can_access, scope_queryset
 from credo.core.audit.services import audit_record
 from credo.core.crypto import blind_index
 from credo.core.customfields import engine as cf
+from credo.core.masking import mask
+from credo.core.ratelimit import Rate, rate_hit, rate_limited
+from credo.core.sensitive import get_sensitive_field
 from credo.core.validators import is_valid_id_number, is_valid_mobile, normalize_uscc
 from credo.customers.models import Customer, CustomerEvent, Relation
 
@@ -34,25 +39,98 @@ def customers_for(user: Any) -> QuerySet[Customer]:
     return scope_queryset(Customer.objects.all(), user)
 
 
-def search_q(q: str) -> Q:
-    """Exact identifier matches go through blind indexes; other text matches the name."""
+# --- search -------------------------------------------------------------------------------------
+# An exact match on an encrypted field (via its blind index) answers "does this value exist?".
+# A user who sees only 154****7636 could otherwise try the ~10,000 candidate phones one search
+# at a time and read the true one off the result count. So an exact lookup of a sensitive value
+# is made only for users who may see that field in clear (their field permission; the lookup is
+# then audited as ``sensitive.lookup`` with the value masked). Everybody else searches it as
+# plain text against the name, i.e. finds nothing by the number — unless the lender opts into a
+# small per-user budget (CREDO_SENSITIVE_LOOKUPS_PER_HOUR, default 0 = off) for staff who must
+# find customers by phone without seeing phones; every lookup in that budget is audited too.
+SENSITIVE_LOOKUP_BUCKET = "sensitive_lookup"
+
+
+def _lookup_rate() -> Rate:
+    return Rate(settings.CREDO_SENSITIVE_LOOKUPS_PER_HOUR, 3600)
+
+
+def exact_lookup_allowed(user: Any, field_key: str, value: str, *, purpose: str) -> bool:
+    """May ``user`` find records by the exact value of the sensitive field ``field_key``
+    ("app.model.field")? True when the field permission allows the clear value, or (if
+    configured) within the user's hourly budget; each allowed lookup is audited with the value
+    masked. Used by every search that matches a blind index: the customer list page, the API
+    ``q``, exports, relation lookup and the global search providers (customers, leads)."""
+    sensitive = get_sensitive_field(field_key)
+    if sensitive is None:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if can_view_clear(user, field_key):
+        mode = "field_permission"
+    else:
+        rate = _lookup_rate()
+        if rate.limit <= 0:
+            return False
+        if rate_limited(SENSITIVE_LOOKUP_BUCKET, str(user.pk), rate):
+            # Once per window, so a probing run shows up without flooding the audit log.
+            if rate_hit(f"{SENSITIVE_LOOKUP_BUCKET}:audited", str(user.pk), rate) == 1:
+                with transaction.atomic():
+                    audit_record(
+                        action="sensitive.lookup_throttled",
+                        actor=user,
+                        object_type=field_key.rsplit(".", 1)[0],
+                        metadata={
+                            "field": field_key,
+                            "purpose": purpose,
+                            "limit": rate.limit,
+                            "window_seconds": rate.seconds,
+                        },
+                    )
+            return False
+        mode = "rate_limited"
+    with transaction.atomic():
+        audit_record(
+            action="sensitive.lookup",
+            actor=user,
+            object_type=field_key.rsplit(".", 1)[0],
+            # Never the searched value in clear: the audit log is read by more people.
+            metadata={
+                "field": field_key,
+                "value": mask(sensitive.mask_kind, value),
+                "purpose": purpose,
+                "mode": mode,
+            },
+        )
+    return True
+
+
+def search_q(q: str, user: Any, *, purpose: str = "search") -> Q:
+    """Exact identifier matches go through blind indexes (only where
+    :func:`exact_lookup_allowed`); other text matches the name."""
     text = (q or "").strip()
     compact = re.sub(r"[\s-]", "", text).upper()
     if is_valid_id_number(compact):
-        return Q(id_number_bidx=blind_index(compact, kind="id_number"))
+        if exact_lookup_allowed(user, "customers.customer.id_number", compact, purpose=purpose):
+            return Q(id_number_bidx=blind_index(compact, kind="id_number"))
+        return Q(name__icontains=text)
     if _USCC_LIKE.match(compact) and not compact.isdigit():
         return Q(uscc=normalize_uscc(compact))
     if is_valid_mobile(compact):
-        return Q(phone_bidx=blind_index(compact, kind="phone"))
+        if exact_lookup_allowed(user, "customers.customer.phone", compact, purpose=purpose):
+            return Q(phone_bidx=blind_index(compact, kind="phone"))
+        return Q(name__icontains=text)
     return Q(name__icontains=text)
 
 
-def customer_list(user: Any, params: Mapping[str, Any] | None = None) -> QuerySet[Customer]:
+def customer_list(
+    user: Any, params: Mapping[str, Any] | None = None, *, purpose: str = "list"
+) -> QuerySet[Customer]:
     params = params or {}
     qs = customers_for(user).select_related("owner")
     q = str(params.get("q") or "").strip()
     if q:
-        qs = qs.filter(search_q(q))
+        qs = qs.filter(search_q(q, user, purpose=purpose))
     kind = params.get("kind")
     if kind in Customer.Kind.values:
         qs = qs.filter(kind=kind)
@@ -74,7 +152,7 @@ def customer_list(user: Any, params: Mapping[str, Any] | None = None) -> QuerySe
     if grade:
         qs = qs.filter(risk_grade=grade)
     owner = params.get("owner")
-    if owner and str(owner).isdigit():
+    if owner and str(owner).isdecimal():
         qs = qs.filter(owner_id=int(owner))
     qs = cf.apply_filters(qs, "customer", user, params)
     sort = SORTS.get(str(params.get("sort") or "-id"), "-id")
@@ -211,11 +289,14 @@ def search_customers(user: Any, q: str, limit: int) -> list[Any]:
     """Global search provider: name, ID number, USCC or mobile; scoped; identifiers masked."""
     from django.urls import reverse
 
-    from credo.core.masking import mask
     from credo.core.ui.search import SearchHit
 
     hits = []
-    for c in customers_for(user).filter(search_q(q)).order_by("-id")[:limit]:
+    for c in (
+        customers_for(user)
+        .filter(search_q(q, user, purpose="global_search"))
+        .order_by("-id")[:limit]
+    ):
         ident = c.uscc if c.kind == Customer.Kind.ENTERPRISE else mask("id_number", c.id_number)
         hits.append(
             SearchHit(

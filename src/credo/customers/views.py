@@ -243,7 +243,9 @@ def customer_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
 
 
 def _find_other(request: HttpRequest, text: str) -> Customer | None:
-    qs = selectors.customers_for(request.user).filter(selectors.search_q(text))
+    qs = selectors.customers_for(request.user).filter(
+        selectors.search_q(text, request.user, purpose="relation")
+    )
     matches = list(qs[:2])
     return matches[0] if len(matches) == 1 else None
 

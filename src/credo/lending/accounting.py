@@ -8,15 +8,13 @@ import wizards read the Chinese headers; CRLF line ends.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
+from credo.core.spreadsheet import csv_text
 from credo.lending.models import JournalLine
 from credo.lending.schedule import fen_to_str
 
 HEADER = ["凭证日期", "凭证号", "摘要", "科目代码", "科目名称", "借方金额", "贷方金额", "贷款编号"]
-BOM = "\ufeff"
 
 
 def voucher_rows(date_from: dt.date, date_to: dt.date) -> list[list[str]]:
@@ -49,8 +47,6 @@ def voucher_csv(date_from: dt.date, date_to: dt.date) -> str:
     """The voucher lines of ``date_from``–``date_to`` (business dates, inclusive)."""
     if date_from > date_to:
         raise ValueError("date_from after date_to")
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(voucher_rows(date_from, date_to))
-    return BOM + buf.getvalue()
+    # 摘要 is the entry memo (free text): the shared writer prefixes "=..." with an apostrophe;
+    # amounts are plain numbers and stay as they are for the GL import.
+    return csv_text(voucher_rows(date_from, date_to), header=HEADER, bom=True)

@@ -4,11 +4,12 @@ a server-drawn SVG bar chart) exports of a query result."""
 from __future__ import annotations
 
 import datetime as dt
-import io
+import re
 from decimal import Decimal
 from html import escape
 from typing import Any
 
+from credo.core import spreadsheet
 from credo.reports.datasets import Result, display_value
 
 MONEY_FORMAT = "#,##0.00"
@@ -34,6 +35,16 @@ def _cell_value(column: dict[str, Any], row: dict[str, Any]) -> Any:
     return value
 
 
+_SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:\x00-\x1f\x7f]")
+
+
+def sheet_title(title: str) -> str:
+    """A report name as an Excel sheet name: none of \\ / ? * [ ] : (Excel and openpyxl refuse
+    them), no control characters, at most 31 characters, not wrapped in apostrophes."""
+    clean = _SHEET_FORBIDDEN.sub("-", title or "")[:31].strip().strip("'").strip()
+    return clean or "报表"
+
+
 def to_xlsx(result: Result, title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -41,14 +52,16 @@ def to_xlsx(result: Result, title: str) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = (title or "报表")[:31].replace("/", "-")
-    ws.append([c["label"] for c in result.columns])
+    ws.title = sheet_title(title)
+    spreadsheet.append(ws, [c["label"] for c in result.columns])
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="206BC4")
         cell.alignment = Alignment(horizontal="center")
     for row in result.rows:
-        ws.append([_cell_value(c, row) for c in result.columns])
+        # Dimension labels are data (a lead's campaign comes from the anonymous web form): the
+        # shared writer keeps "=..." text; measures stay numbers.
+        spreadsheet.append(ws, [_cell_value(c, row) for c in result.columns])
     for idx, column in enumerate(result.columns, 1):
         letter = get_column_letter(idx)
         fmt = {"money": MONEY_FORMAT, "pct": PCT_FORMAT}.get(column["fmt"])
@@ -57,9 +70,7 @@ def to_xlsx(result: Result, title: str) -> bytes:
                 cell.number_format = fmt
         ws.column_dimensions[letter].width = max(12, len(str(column["label"])) * 2 + 4)
     ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return spreadsheet.workbook_bytes(wb)
 
 
 def svg_bars(result: Result, width: int = 640, height: int = 260) -> str:

@@ -16,9 +16,16 @@
     if (!el || !dataEl || !window.echarts || el.offsetWidth === 0) return;
     var data = JSON.parse(dataEl.textContent);
     if (chart) { chart.resize(); return; }
+    var esc = window.echarts.format.encodeHTML;
     chart = window.echarts.init(el);
     chart.setOption({
-      tooltip: { formatter: function (p) { return p.dataType === "edge" ? p.data.label : p.data.name; } },
+      // A tooltip formatter's string is inserted as HTML: customer names are data (markup in a
+      // name must show as text), so encode them. Labels drawn on the canvas need no escaping.
+      tooltip: {
+        formatter: function (p) {
+          return esc(p.dataType === "edge" ? p.data.label : p.data.name);
+        }
+      },
       legend: [{ data: ["本客户", "关联方", "有风险的关联方"], bottom: 0 }],
       series: [{
         type: "graph", layout: "force", roam: true, draggable: true,
