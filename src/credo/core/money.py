@@ -165,6 +165,48 @@ class Money:
         return f"¥{text}" if symbol else text
 
 
+def fen_of(value: Any) -> int:
+    """Integer fen of a Money, an int of fen, or None (0) — for values read from the database,
+    annotations and JSON where either form may arrive."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, Money):
+        return value.fen
+    if isinstance(value, bool):
+        raise TypeError("fen must not be a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    raise TypeError(f"not an amount of fen: {value!r}")
+
+
+def format_fen(value: Any, *, grouping: bool = True, symbol: bool = False) -> str:
+    """Integer fen (or Money) as yuan text: ``123456`` → ``1,234.56`` (``1234.56`` without
+    grouping). The one display rule for amounts in pages, messages, exports and the API;
+    ``None``/"" → "" (nothing to show)."""
+    if value is None or value == "":
+        return ""
+    fen = fen_of(value)
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    whole = f"{fen // FEN_PER_YUAN:,}" if grouping else str(fen // FEN_PER_YUAN)
+    return f"{sign}{'¥' if symbol else ''}{whole}.{fen % FEN_PER_YUAN:02d}"
+
+
+def fen_to_yuan(value: Any) -> Decimal:
+    """Integer fen (or Money) → exact Decimal yuan with two places (for spreadsheets, charts)."""
+    return (Decimal(fen_of(value)) / FEN_PER_YUAN).quantize(FEN)
+
+
+def whole_yuan(value: Any) -> int:
+    """Integer fen (or Money) → whole yuan, truncated toward zero (rule/score inputs in 元)."""
+    fen = fen_of(value)
+    return fen // FEN_PER_YUAN if fen >= 0 else -((-fen) // FEN_PER_YUAN)
+
+
 def parse_money(value: Any, *, allow_negative: bool = False) -> Money:
     """User input → Money, with a Chinese error for bad input (used by forms and the API)."""
     try:

@@ -203,6 +203,51 @@ class Loan(models.Model):
         return self.number
 
 
+COMPONENTS = ("penalty", "fee", "interest", "principal")
+
+
+def owed_expression(
+    *, penalty: bool = True, fee: bool = True, interest: bool = True, principal: bool = True
+) -> models.Expression:
+    """The ONE definition of "amount owed" on an installment: ``due − paid`` summed over the
+    components asked for. Named variants, not copies: ``owed_expression()`` (everything the
+    borrower owes), ``owed_expression(penalty=False)`` (owed before 罚息, e.g. the 应还 of a due
+    reminder), ``owed_expression(penalty=False, fee=False, interest=False)`` (principal only)."""
+    wanted = [
+        c
+        for c, on in (
+            ("principal", principal),
+            ("interest", interest),
+            ("fee", fee),
+            ("penalty", penalty),
+        )
+        if on
+    ]
+    if not wanted:
+        raise ValueError("owed_expression needs at least one component")
+    expr: models.Expression = models.F(f"{wanted[0]}_due") - models.F(f"{wanted[0]}_paid")
+    for c in wanted[1:]:
+        expr = expr + models.F(f"{c}_due") - models.F(f"{c}_paid")
+    return models.ExpressionWrapper(expr, output_field=models.BigIntegerField())
+
+
+class InstallmentQuerySet(models.QuerySet["Installment"]):
+    def unpaid(self) -> InstallmentQuerySet:
+        """Installments the borrower still owes on (not 已还清 / 已核销)."""
+        return self.exclude(status__in=("paid", "written_off"))
+
+    def outstanding(self, *, penalty: bool = True, fee: bool = True) -> InstallmentQuerySet:
+        """Unpaid installments annotated with ``owed`` (integer fen, see :func:`owed_expression`)."""
+        return self.unpaid().annotate(owed=owed_expression(penalty=penalty, fee=fee))
+
+    def owed_total(self, *, penalty: bool = True, fee: bool = True, **parts: bool) -> int:
+        """Sum of the amount owed over this queryset, in integer fen (0 for none)."""
+        total = self.aggregate(t=models.Sum(owed_expression(penalty=penalty, fee=fee, **parts)))[
+            "t"
+        ]
+        return int(total or 0)
+
+
 class Installment(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("未到期")
@@ -225,6 +270,8 @@ class Installment(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     paid_on = models.DateField(null=True, blank=True)
 
+    objects = InstallmentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("还款计划")
         verbose_name_plural = _("还款计划")
@@ -243,6 +290,13 @@ class Installment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan} #{self.period}"
+
+    def amount_owed(self, *, penalty: bool = True, fee: bool = True) -> int:
+        """Amount still owed on this installment in fen (same rule as :func:`owed_expression`)."""
+        parts = (
+            ["principal", "interest"] + (["fee"] if fee else []) + (["penalty"] if penalty else [])
+        )
+        return sum(getattr(self, f"{c}_due").fen - getattr(self, f"{c}_paid").fen for c in parts)
 
 
 class LedgerAccount(models.Model):
