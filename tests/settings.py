@@ -13,7 +13,13 @@ os.environ.setdefault(
     "CREDO_ENCRYPTION_KEYS",
     "k2:Vm1lMHFhcWhQd2JtT3JmRTN1b2ZnV3Bwd2c1b0l4eE0=,k1:dGVzdC1rZXktMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY=",
 )
-os.environ.setdefault("CREDO_DATA_DIR", os.path.join(tempfile.gettempdir(), "credo-test-data"))
+# One data directory per pytest-xdist worker: the demo clock, uploads and documents are files.
+os.environ.setdefault(
+    "CREDO_DATA_DIR",
+    os.path.join(
+        tempfile.gettempdir(), f"credo-test-data-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    ),
+)
 os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
 
 from credo.settings import *  # noqa: E402,F403
