@@ -14,6 +14,7 @@ from credo.collections.models import (
     ReminderLog,
     ReminderPolicy,
 )
+from credo.collections.services import cases as cases_module
 from credo.core.audit.models import AuditEntry
 from credo.core.money import Money
 from credo.core.todo.models import Todo
@@ -223,7 +224,7 @@ def test_overdue_sms_uses_collection_category(loan, junior):
 def test_many_new_call_cases_give_one_digest_todo(make_loan, finance, junior, monkeypatch):
     from credo.lending import services as ls
 
-    monkeypatch.setattr(services, "TODO_DIGEST_OVER", 1)
+    monkeypatch.setattr(cases_module, "TODO_DIGEST_OVER", 1)
     for _ in range(2):
         ls.loan_disburse(loan=make_loan(), actor=finance, value_date=D(2026, 1, 15))
     eod.run_eod(D(2026, 2, 20))  # both 5 days overdue, both assigned to the only junior

@@ -22,9 +22,9 @@ class ContactForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args: Any, targets: list[dict[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = [
-            (t["key"], f"{t['name']}（{t['title']}）") for t in targets
-        ]
+        target = self.fields["target"]
+        assert isinstance(target, forms.ChoiceField)
+        target.choices = [(t["key"], f"{t['name']}（{t['title']}）") for t in targets]
 
 
 class PromiseForm(StyledFormMixin, forms.Form):
@@ -43,13 +43,15 @@ class DoNotContactForm(StyledFormMixin, forms.Form):
         # Own ids: the dial-log form on the same page also has a "target" field.
         kwargs.setdefault("auto_id", "id_dnc_%s")
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = [("all", _("该客户全部号码"))] + [
+        target = self.fields["target"]
+        assert isinstance(target, forms.ChoiceField)
+        target.choices = [("all", _("该客户全部号码"))] + [
             (t["key"], f"{t['name']}（{t['title']}）") for t in targets
         ]
 
 
 class ReassignForm(StyledFormMixin, forms.Form):
-    assignee = forms.ModelChoiceField(
+    assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
         label=_("改派给"),
         queryset=None,  # type: ignore[arg-type]
         empty_label=_("请选择催收员"),
@@ -59,7 +61,9 @@ class ReassignForm(StyledFormMixin, forms.Form):
         from credo.accounts.models import User
 
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = User.objects.filter(
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, forms.ModelChoiceField)
+        assignee.queryset = User.objects.filter(
             is_active=True, roles__code__in=["collector_junior", "collector_senior"]
         ).distinct()
 

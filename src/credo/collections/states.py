@@ -8,6 +8,10 @@ tier (the tier column records the escalation). When the last pending promise is 
 or broken) the case returns to the state its *current* tier gives — the state before the
 promise, or the one it escalated to meanwhile. 已结案 is final: a loan that falls overdue again
 gets a new case (one non-closed case per loan), so there is no reopen.
+
+The event table below is the business view (which event may happen in which state); the
+status machine registered with :mod:`credo.core.fsm` (:data:`CASE_MACHINE`) is derived from it
+(every status an event can lead to, minus staying put) and guards every write of the column.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from credo.collections.errors import InvalidState
-from credo.collections.models import CollectionCase, Tier
+from credo.collections.models import CollectionCase, PromiseToPay, Tier
+from credo.core import fsm
 
 Status = CollectionCase.Status
 
@@ -122,3 +127,34 @@ def next_status(status: str, event: str, *, tier: str = "", promises_pending: in
     if target not in targets:  # pragma: no cover - the table and this rule disagree
         raise InvalidState(gettext("案件状态变更不被允许。"))
     return target
+
+
+def _derived_table() -> dict[str, frozenset[str]]:
+    """source → targets of the status column: every status any event leads to, minus itself."""
+    return {
+        source: frozenset(t for targets in events.values() for t in targets if t != source)
+        for source, events in TRANSITIONS.items()
+    }
+
+
+CASE_MACHINE = fsm.machine(
+    CollectionCase,
+    _derived_table(),
+    initial=_TIER_STATES,
+    choices=Status,
+    note="collections: derived from the event table TRANSITIONS (states.py)",
+)
+
+PromiseStatus = PromiseToPay.Status
+
+PROMISE_MACHINE = fsm.machine(
+    PromiseToPay,
+    {
+        PromiseStatus.PENDING: {PromiseStatus.KEPT, PromiseStatus.BROKEN},
+        PromiseStatus.KEPT: set(),
+        PromiseStatus.BROKEN: set(),
+    },
+    initial={PromiseStatus.PENDING},
+    choices=PromiseStatus,
+    note="collections: a promise to pay is resolved once (kept / broken) by the nightly check",
+)

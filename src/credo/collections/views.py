@@ -27,6 +27,7 @@ from credo.collections.models import (
     LawyerLetter,
     Tier,
 )
+from credo.core.money import format_fen
 from credo.lending.models import Installment
 
 
@@ -122,7 +123,7 @@ def _detail_context(request: HttpRequest, case: CollectionCase, **forms: Any) ->
         "loan": case.loan,
         "targets": targets,
         "overdue_installments": overdue,
-        "overdue_total": services._y(services.overdue_amount(case.loan)),
+        "overdue_total": format_fen(services.overdue_amount(case.loan)),
         "attempts": case.attempts.select_related("actor")[:50],
         "promises": case.promises.all()[:20],
         "letters": case.letters.all(),

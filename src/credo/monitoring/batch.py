@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credo.accounts.models import User
+from credo.core import fsm
 from credo.core.audit.services import audit_record
 from credo.customers.models import Customer, CustomerEvent
-from credo.monitoring import indicators
+from credo.monitoring import indicators, states  # noqa: F401 — registers the machines
 from credo.monitoring.models import Alert, AlertAction, LoanIndicator
 from credo.rules.services import published_version, run_version
 
@@ -233,10 +234,12 @@ def _auto_close(alert_ids: list[int]) -> int:
     note = _("条件已消除，系统自动关闭。")
     now = timezone.now()
     with transaction.atomic():
-        n = (
-            Alert.objects.filter(pk__in=alert_ids)
-            .exclude(status=Alert.Status.CLOSED)
-            .update(status=Alert.Status.CLOSED, conclusion=note, closed_at=now)
+        # every open state may close (states.ALERT_MACHINE): the UPDATE skips closed rows
+        n = fsm.transition_queryset(
+            Alert.objects.filter(pk__in=alert_ids),
+            Alert.Status.CLOSED,
+            conclusion=note,
+            closed_at=now,
         )
         AlertAction.objects.bulk_create(
             [

@@ -16,12 +16,13 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
+from credo.core.money import fen_of
 from credo.customers.models import Customer, DataKind, ExternalPull, Relation
-from credo.lending.ledger import fen
 from credo.lending.models import Installment, Loan, Posting, StatementLine
+from credo.lending.states import LOAN_OPEN_STATES
 from credo.monitoring.models import LoanIndicator
 
-OPEN = (Loan.Status.ACTIVE, Loan.Status.OVERDUE, Loan.Status.RESTRUCTURED)
+OPEN = LOAN_OPEN_STATES
 PAID_OFF_WINDOW_DAYS = 30  # a loan paid off this recently still gets indicators (retention)
 CHUNK = 2000
 UPDATE_FIELDS = [
@@ -108,8 +109,8 @@ def compute(day: dt.date, loan_ids: Iterable[int] | None = None) -> int:
         p = pays.get(loan_id)
         last_dates = [x for x in (i.get("last_paid_on"), p and p["last_on"]) if x]
         last_date = max(last_dates) if last_dates else start
-        last_amount_fen = fen(p["last_amount"]) if p else 0
-        avg_prev = (fen(p["total"]) - last_amount_fen) // (p["n"] - 1) if p and p["n"] > 1 else 0
+        last_amount_fen = fen_of(p["last_amount"]) if p else 0
+        avg_prev = (fen_of(p["total"]) - last_amount_fen) // (p["n"] - 1) if p and p["n"] > 1 else 0
         unpaid_30 = i.get("unpaid_30")
         due_12m = i.get("due_12m") or 0
         inflow_30, inflow_avg = flows.get(customer_id, (0, 0))
@@ -201,7 +202,7 @@ def _inflows(day: dt.date, customer_ids: set[int]) -> dict[int, tuple[int, int]]
     for r in qs:
         cid = r["loan__customer_id"]
         if cid in customer_ids:
-            out[cid] = (fen(r["last30"]), fen(r["prev"]) // 3)
+            out[cid] = (fen_of(r["last30"]), fen_of(r["prev"]) // 3)
     return out
 
 

@@ -16,11 +16,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credo.core import clock
+from credo.core import clock, fsm
 from credo.core.audit.services import audit_record
-from credo.core.money import Money
-from credo.lending.ledger import fen
+from credo.core.money import Money, fen_of
 from credo.lending.models import CreditLimit, Loan
+from credo.monitoring import states  # noqa: F401 — registers the machines
 from credo.monitoring.errors import InvalidState
 from credo.monitoring.models import LoanIndicator, RetentionSuggestion, RetentionTrigger
 
@@ -165,14 +165,14 @@ def _fire(day: dt.date, new: dict[str, tuple[int, int, str, dict[str, Any]]]) ->
             pct = int(hit.get("increase_pct") or 0)
             if pct > 0:
                 limit = limits.get(loan["customer_id"])
-                base = fen(limit) if limit is not None else fen(loan["principal"])
+                base = fen_of(limit) if limit is not None else fen_of(loan["principal"])
                 suggestions.append(
                     RetentionSuggestion(  # type: ignore[misc]  # MoneyField stores Money
                         customer_id=loan["customer_id"],
                         loan_id=loan_id,
                         trigger=trigger,
                         reason=(_("%(n)s：建议提额 %(p)s%%") % {"n": name, "p": pct})[:200],
-                        current_amount=Money.from_fen(fen(limit)),
+                        current_amount=Money.from_fen(fen_of(limit)),
                         suggested_amount=Money.from_fen(base * (100 + pct) // 100),
                         owner_id=loan["customer__owner_id"],
                         team_id=loan["customer__team_id"],
@@ -190,10 +190,8 @@ def _fire(day: dt.date, new: dict[str, tuple[int, int, str, dict[str, Any]]]) ->
 
 
 def _invite(loan: Loan) -> None:
-    try:
-        from credo.notify.services import notify
-    except ImportError:  # notification app not installed
-        return
+    from credo.notify.services import notify
+
     try:
         notify(
             template=RENEWAL_TEMPLATE,
@@ -226,11 +224,12 @@ def suggestion_decide(
             actor=actor,
             reason=(reason or s.reason or _("客户维护提额"))[:200],
         )
-    s.status = (
-        RetentionSuggestion.Status.APPROVED if approve else RetentionSuggestion.Status.REJECTED
-    )
     s.decided_by, s.decided_at = actor, timezone.now()
-    s.save(update_fields=["status", "decided_by", "decided_at"])
+    fsm.transition(
+        s,
+        RetentionSuggestion.Status.APPROVED if approve else RetentionSuggestion.Status.REJECTED,
+        update_fields=("decided_by", "decided_at"),
+    )
     audit_record(
         action="monitoring.retention_approved" if approve else "monitoring.retention_rejected",
         actor=actor,

@@ -11,10 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credo.core import clock
+from credo.core import clock, fsm
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.customers.events import record_event
+from credo.monitoring import states
 from credo.monitoring.errors import InvalidAction, InvalidState
 from credo.monitoring.models import Alert, AlertAction
 
@@ -75,8 +76,7 @@ def _log(alert: Alert, kind: str, actor: Any, note: str = "", **detail: Any) -> 
 
 
 def _advance(alert: Alert, status: str) -> None:
-    alert.status = status
-    alert.save(update_fields=["status"])
+    fsm.transition(alert, status)
 
 
 @transaction.atomic
@@ -97,7 +97,7 @@ def alert_contact(*, alert: Alert, channel: str, summary: str, actor: Any) -> Al
     if not summary:
         raise InvalidAction(_("请填写联系情况。"))
     alert = _lock(alert)
-    if alert.status in (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED):
+    if alert.status in states.ADVANCE_FROM:
         _advance(alert, Alert.Status.IN_PROGRESS)
     _log(alert, AlertAction.Kind.CONTACT, actor, summary, channel=channel)
     return alert
@@ -121,7 +121,7 @@ def alert_request_guarantee(*, alert: Alert, note: str, actor: Any) -> Alert:
         dedupe_key=f"alert:{alert.pk}:guarantee",
         actor=actor,
     )
-    if alert.status in (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED):
+    if alert.status in states.ADVANCE_FROM:
         _advance(alert, Alert.Status.IN_PROGRESS)
     _log(alert, AlertAction.Kind.REQUEST_GUARANTEE, actor, note)
     return alert
@@ -145,7 +145,7 @@ def alert_freeze_limit(*, alert: Alert, reason: str, actor: Any) -> Alert:
         limit_freeze(customer=alert.customer, frozen=True, actor=actor, reason=reason)
     except LendingError as exc:
         raise InvalidState(exc.message) from exc
-    if alert.status in (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED):
+    if alert.status in states.ADVANCE_FROM:
         _advance(alert, Alert.Status.IN_PROGRESS)
     _log(alert, AlertAction.Kind.FREEZE_LIMIT, actor, reason)
     return alert
@@ -176,7 +176,7 @@ def alert_adjust_limit(*, alert: Alert, amount: Any, reason: str, actor: Any) ->
         )
     except LendingError as exc:
         raise InvalidState(exc.message) from exc
-    if alert.status in (Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED):
+    if alert.status in states.ADVANCE_FROM:
         _advance(alert, Alert.Status.IN_PROGRESS)
     _log(alert, AlertAction.Kind.ADJUST_LIMIT, actor, reason, amount=money.fen)
     return alert
@@ -196,8 +196,8 @@ def alert_escalate(*, alert: Alert, note: str, actor: Any) -> Alert:
     if head is None:
         raise InvalidState(_("没有可升级的管理层人员。"))
     before = alert.assignee_id
-    alert.status, alert.assignee = Alert.Status.ESCALATED, head
-    alert.save(update_fields=["status", "assignee"])
+    alert.assignee = head
+    fsm.transition(alert, Alert.Status.ESCALATED, update_fields=("assignee",), allow_same=True)
     _log(alert, AlertAction.Kind.ESCALATE, actor, note, from_user=before, to_user=head.pk)
     return alert
 
@@ -208,9 +208,11 @@ def alert_close(*, alert: Alert, conclusion: str, actor: Any) -> Alert:
     if not conclusion:
         raise InvalidAction(_("关闭预警必须填写处理结论。"))
     alert = _lock(alert)
-    alert.status, alert.conclusion = Alert.Status.CLOSED, conclusion
+    alert.conclusion = conclusion
     alert.closed_at, alert.closed_by = timezone.now(), actor
-    alert.save(update_fields=["status", "conclusion", "closed_at", "closed_by"])
+    fsm.transition(
+        alert, Alert.Status.CLOSED, update_fields=("conclusion", "closed_at", "closed_by")
+    )
     _log(alert, AlertAction.Kind.CLOSE, actor, conclusion)
     return alert
 

@@ -76,9 +76,11 @@ def _snapshot_rows(snapshot: dict) -> list[tuple[str, object]]:
     rows = []
     for key, value in (snapshot or {}).items():
         try:
-            label = str(LoanIndicator._meta.get_field(key).verbose_name)
+            field = LoanIndicator._meta.get_field(key)
         except FieldDoesNotExist:
             label = key
+        else:
+            label = str(getattr(field, "verbose_name", key))
         if isinstance(value, bool):
             value = _("是") if value else _("否")
         rows.append((label, value))

@@ -1,0 +1,44 @@
+"""Collections services: reminders, the after-EOD case batch, contacts under compliance
+guardrails, promises to pay, do-not-contact, reassignment, scripts and lawyer's letters.
+
+One module per use-case group; this package re-exports the services used from outside it."""
+
+from credo.collections.services.assignment import case_reassign, script_for, script_update
+from credo.collections.services.cases import cases_refresh, overdue_amount
+from credo.collections.services.contacts import (
+    contact_log,
+    contact_targets,
+    dnc_create,
+    third_party_message,
+)
+from credo.collections.services.letters import letter_pdf
+from credo.collections.services.promises import promise_create, promises_check
+from credo.collections.services.reminders import (
+    register_templates,
+    reminder_offsets,
+    reminders_due,
+    reminders_send,
+)
+
+__all__ = [
+    "case_reassign",
+    "cases_refresh",
+    "contact_log",
+    "contact_targets",
+    "dnc_create",
+    "letter_pdf",
+    "overdue_amount",
+    "promise_create",
+    "promises_check",
+    "register_templates",
+    "reminder_offsets",
+    "reminders_due",
+    "reminders_send",
+    "script_for",
+    "script_update",
+    "third_party_message",
+]
+
+# api/routers/collections.py still formats with ``services._fen`` (not ours to edit); the
+# lead switches it to credo.core.money.format_fen / fen_of and drops this alias.
+from credo.core.money import fen_of as _fen  # noqa: E402, F401

@@ -1,0 +1,65 @@
+"""Public interface of the notification app and every write to its tables.
+
+Other apps call :func:`notify` (usually inside their own transaction) and
+:func:`register_template` (from their wiring modules). Messages are rows of the outbox; the
+sender (:func:`send_due`, the ``notify.send_due`` schedule, and a send enqueued on commit)
+delivers them outside any transaction, retrying with exponential backoff.
+
+Guardrails enforced here: quiet hours defer marketing/collection messages to the end of the
+window; a per-recipient, per-category, per-channel daily cap suppresses the excess with the
+reason shown; opted-out recipients (免打扰) are suppressed. Suppressions are audited.
+
+Modules: ``config`` (settings), ``templates``, ``channels``, ``recipients``, ``outbox``
+(:func:`notify` and the people's actions), ``sending`` (the sender). This package re-exports
+the services used from outside it.
+"""
+
+from credo.notify.services.channels import SECRET_FIELDS, channel_for, channel_save
+from credo.notify.services.outbox import (
+    inbox_mark_all_read,
+    message_cancel,
+    message_mark_read,
+    message_retry,
+    message_send_test,
+    notify,
+)
+from credo.notify.services.recipients import preference_set
+from credo.notify.services.sending import release_stale, send_due, send_one
+from credo.notify.services.templates import (
+    TemplateSpec,
+    install_templates,
+    register_template,
+    registered_templates,
+    render,
+    template_get,
+    template_preview,
+    template_reset,
+    template_spec,
+    template_update,
+)
+
+__all__ = [
+    "SECRET_FIELDS",
+    "TemplateSpec",
+    "channel_for",
+    "channel_save",
+    "inbox_mark_all_read",
+    "install_templates",
+    "message_cancel",
+    "message_mark_read",
+    "message_retry",
+    "message_send_test",
+    "notify",
+    "preference_set",
+    "register_template",
+    "registered_templates",
+    "release_stale",
+    "render",
+    "send_due",
+    "send_one",
+    "template_get",
+    "template_preview",
+    "template_reset",
+    "template_spec",
+    "template_update",
+]
