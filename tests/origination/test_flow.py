@@ -10,6 +10,7 @@ from credo.core.todo.models import Todo
 from credo.lending.models import Loan
 from credo.origination import services
 from credo.origination.errors import InvalidState
+from credo.origination.services import submission
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def test_withdraw_cancels_running_approval(make_app, owner, complete, approvers)
 
 
 def test_auto_approval_goes_straight_to_contract(make_app, owner, complete, monkeypatch):
-    monkeypatch.setattr(services, "_risk", lambda customer: (800, "A"))
+    monkeypatch.setattr(submission, "_risk", lambda customer: (800, "A"))
     app = services.application_submit(application=complete(make_app(amount="30000")), actor=owner)
     assert app.status == "contract_sent" and app.risk_grade == "A"
     assert instance_for(app).route == "auto"
@@ -118,7 +119,7 @@ def test_signed_but_loan_refused_keeps_signature_and_retries(
     from credo.lending import limits
     from credo.lending.errors import InvalidLoan
 
-    monkeypatch.setattr(services, "_risk", lambda customer: (800, "A"))
+    monkeypatch.setattr(submission, "_risk", lambda customer: (800, "A"))
     app = services.application_submit(application=complete(make_app(amount="30000")), actor=owner)
     contract = contract_for(app)
 
@@ -141,7 +142,7 @@ def test_signed_but_loan_refused_keeps_signature_and_retries(
 def test_rejected_signature_returns_to_approved_and_a_new_contract_can_be_sent(
     make_app, owner, complete, monkeypatch
 ):
-    monkeypatch.setattr(services, "_risk", lambda customer: (800, "A"))
+    monkeypatch.setattr(submission, "_risk", lambda customer: (800, "A"))
     app = services.application_submit(application=complete(make_app(amount="30000")), actor=owner)
     first = contract_for(app)
     contracts.contract_simulate(contract=first, outcome="rejected", actor=owner)

@@ -19,6 +19,7 @@ from credo.origination.errors import (
     RateLimited,
 )
 from credo.origination.models import Application, PortalLink
+from credo.origination.services import portal
 from tests.origination.conftest import png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def test_create_invite(owner, customer, invite):
     link, token = invite
     assert link.purpose == PortalLink.Purpose.INVITE and link.customer == customer
     assert link.application is None and link.created_by == owner
-    assert link.token_hash == services._hash(token) and token not in link.token_hash
+    assert link.token_hash == portal._hash(token) and token not in link.token_hash
     assert (link.expires_at - timezone.now()).days in (6, 7)
     entry = AuditEntry.objects.get(action="portal_invite.create")
     assert entry.actor_id == owner.pk and entry.metadata["portal_link"] == link.pk

@@ -17,6 +17,7 @@ from credo.origination.errors import (
     StaleVersion,
 )
 from credo.origination.models import Application, CorrectionNotice, Document, PortalLink
+from credo.origination.services import portal, submission
 from tests.origination.conftest import PDF, make_customer, png_bytes, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -249,7 +250,7 @@ def test_expired_revoked_unknown_links(make_app, owner):
 
 
 def test_portal_rate_limit(make_app, owner, monkeypatch):
-    monkeypatch.setattr(services, "PORTAL_UPLOADS_PER_WINDOW", 2)
+    monkeypatch.setattr(portal, "PORTAL_UPLOADS_PER_WINDOW", 2)
     app = make_app()
     _link, token = services.portal_link_create(application=app, actor=owner)
     services.portal_upload(token=token, item="营业执照", name="a.pdf", data=PDF)
@@ -373,7 +374,7 @@ def test_portal_link_used_up_by_submission(make_app, owner, complete, monkeypatc
     with pytest.raises(_IS):
         services.portal_submit(token=token)
     services.portal_resolve(token)
-    monkeypatch.setattr(services, "_approvals", lambda: None)
+    monkeypatch.setattr(submission, "_approvals", lambda: None)
     services.portal_submit(token=token)
     with pytest.raises(PortalLinkInvalid) as err:
         services.portal_resolve(token)

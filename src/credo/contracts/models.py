@@ -37,16 +37,6 @@ class ContractTemplate(models.Model):
         return f"{self.name} v{self.version}"
 
 
-class ContractSequence(models.Model):
-    """Per-day counter for contract numbers (HT + yyyymmdd + 4 digits); locked per row."""
-
-    day = models.DateField(unique=True)
-    last = models.PositiveIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.day} #{self.last}"
-
-
 class Contract(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("待发送")
@@ -105,6 +95,7 @@ class Contract(models.Model):
 
     @property
     def is_open(self) -> bool:
+        """Still to be sent or signed (``contracts.states.OPEN_STATES``: may be cancelled)."""
         return self.status in (self.Status.DRAFT, self.Status.SENT)
 
 

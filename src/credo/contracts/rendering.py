@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from credo.contracts.chinese_amount import amount_upper
 from credo.contracts.errors import TemplateInvalid
 from credo.core import clock
+from credo.core.money import format_fen
 
 _ENGINE = Engine(
     dirs=[],
@@ -94,9 +95,7 @@ PLACEHOLDERS: list[tuple[str, str]] = [
 
 def yuan(fen: int) -> str:
     """12345678 → '123,456.78'."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+    return format_fen(int(fen))
 
 
 def compile_body(body: str) -> Any:
@@ -180,7 +179,7 @@ def render_body(body: str, context: dict[str, Any]) -> str:
     template = compile_body(body)
     try:
         return str(template.render(Context(context, autoescape=True)))
-    except Exception as exc:  # e.g. {% include %} of a template that cannot exist
+    except Exception as exc:  # noqa: BLE001 — any render error is the template's fault
         raise TemplateInvalid(_("模板渲染失败：%(e)s") % {"e": exc}) from None
 
 

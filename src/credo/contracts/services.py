@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,9 +26,11 @@ from credo.contracts.errors import (
     TemplateInvalid,
     UnknownContract,
 )
-from credo.contracts.models import Contract, ContractEvent, ContractSequence, ContractTemplate
-from credo.core import clock
+from credo.contracts.models import Contract, ContractEvent, ContractTemplate
+from credo.contracts.states import OPEN_STATES
+from credo.core import clock, fsm
 from credo.core.audit.services import audit_record
+from credo.core.sequence import daily_number
 from credo.customers.events import record_event
 
 SignedListener = Callable[[Contract], None]
@@ -147,21 +150,14 @@ def template_preview(body: str) -> str:
 
 
 # --- numbering -----------------------------------------------------------------------------
+def _existing_max(stem: str) -> str | None:
+    return Contract.objects.filter(number__startswith=stem).aggregate(m=Max("number"))["m"]
+
+
 def next_number(day: dt.date | None = None) -> str:
-    """HT + yyyymmdd + 4-digit sequence; the day's counter row is locked, so concurrent
-    transactions queue instead of reading the same value. Call inside a transaction."""
-    day = day or clock.today()
-    seq = ContractSequence.objects.select_for_update().filter(day=day).first()
-    if seq is None:
-        try:
-            with transaction.atomic():
-                ContractSequence.objects.create(day=day, last=0)
-        except IntegrityError:  # another transaction created it first
-            pass
-        seq = ContractSequence.objects.select_for_update().get(day=day)
-    seq.last += 1
-    seq.save(update_fields=["last"])
-    return f"HT{day:%Y%m%d}{seq.last:04d}"
+    """HT + yyyymmdd + 4-digit sequence from the locked ``contract`` counter (credo.core.sequence):
+    concurrent transactions queue instead of reading the same value. Call inside a transaction."""
+    return daily_number("contract", "HT", day=day or clock.today(), existing_max=_existing_max)
 
 
 # --- generate / send -----------------------------------------------------------------------
@@ -270,9 +266,8 @@ def contract_send(*, contract: Contract, actor: Any) -> Contract:
         raise InvalidState(_("只有待发送的合同可以发送签署。"))
     provider = esign.get_provider()
     ref = provider.send(contract)
-    before = contract.status
     now = timezone.now()
-    contract.status = Contract.Status.SENT
+    before = fsm.transition(contract, Contract.Status.SENT, save=False)
     contract.provider = provider.code
     contract.provider_ref = ref
     contract.sent_at = now
@@ -320,14 +315,14 @@ def _apply_status(
         raise InvalidState(_("无效的签署状态。"))
     if contract.status == target:
         return contract, False
-    if contract.status != Contract.Status.SENT:
+    try:
+        before = fsm.transition(contract, target, save=False)
+    except fsm.TransitionRefused:
         raise InvalidState(
             _("合同当前状态为“%(s)s”，不能变更为“%(t)s”。")
             % {"s": contract.get_status_display(), "t": target.label}
-        )
-    before = contract.status
+        ) from None
     now = timezone.now()
-    contract.status = target
     if target == Contract.Status.SIGNED:
         contract.signed_at = now
     else:
@@ -400,10 +395,9 @@ def contract_simulate(*, contract: Contract, outcome: str, actor: Any) -> Contra
 @transaction.atomic
 def contract_cancel(*, contract: Contract, actor: Any, reason: str = "") -> Contract:
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
-    if not contract.is_open:
+    if contract.status not in OPEN_STATES:
         raise InvalidState(_("只有待发送或待签署的合同可以作废。"))
-    before = contract.status
-    contract.status = Contract.Status.CANCELLED
+    before = fsm.transition(contract, Contract.Status.CANCELLED, save=False)
     contract.closed_at = timezone.now()
     contract.save(update_fields=["status", "closed_at", "updated_at"])
     _event(contract, "cancelled", actor=actor, before=before, reason=reason[:200])

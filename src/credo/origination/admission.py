@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from credo.core import clock
+from credo.core.money import whole_yuan
 from credo.rules.registry import DecisionSpec
 
 KEY = "origination.admission"
@@ -128,7 +129,7 @@ def build_input(
     flags = set(customer.risk_flags or [])
     capital = _to_yuan(registry.get("registered_capital"))
     if capital is None and customer.registered_capital is not None:
-        capital = customer.registered_capital.fen // 100
+        capital = whole_yuan(customer.registered_capital)
     founded = _to_date(registry.get("founded_on")) or customer.founded_on
     if litigation:
         count = int(litigation.get("litigation_count") or 0)
@@ -144,7 +145,7 @@ def build_input(
         "industry": customer.industry or "",
         "business_years": _years_between(founded, today),
         "overdue_loans": int(overdue_loans) + (1 if "overdue" in flags else 0),
-        "amount": application.amount.fen // 100,
+        "amount": whole_yuan(application.amount),
         "months": application.months,
     }
 

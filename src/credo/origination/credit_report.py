@@ -1,7 +1,8 @@
 """Credit report (信用报告): bureau pull, internal history, exposure incl. related parties,
 external flags, key ratios and a rules-based score/grade (decision ``origination.risk_score``):
 信用报告规则评分 / 规则评级 — not the application scorecard's score/grade (申请评分卡 / 评分卡等级).
-Which of the two routes an approval is decided in ``services._submit``; ``routing_basis`` says it.
+Which of the two routes an approval is decided in ``services.submission._submit``;
+``routing_basis`` says it.
 
 ``risk_grade(customer)`` is the cheap variant used for approval routing: it never queries the
 bureau (it uses the latest stored pull) and does not store an evaluation.
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from credo.core import clock
+from credo.core.money import fen_of
 from credo.customers.models import Customer, DataKind, ExternalPull
 
 DECISION_KEY = "origination.risk_score"
@@ -194,10 +196,6 @@ def _loan_stats(customer_ids: list[int]) -> dict[int, dict[str, int]]:
     }
 
 
-def _fen(value: Any) -> int:
-    return int(getattr(value, "fen", value) or 0)
-
-
 def _internal_section(customer: Customer) -> dict[str, Any]:
     from credo.lending.models import Installment, Loan
 
@@ -220,8 +218,8 @@ def _internal_section(customer: Customer) -> dict[str, Any]:
             "number": ln.number,
             "pk": ln.pk,
             "product": ln.product_version.product.name,
-            "principal": _fen(ln.principal),
-            "outstanding": _fen(ln.outstanding_principal),
+            "principal": fen_of(ln.principal),
+            "outstanding": fen_of(ln.outstanding_principal),
             "status": ln.get_status_display(),
             "classification": ln.get_classification_display(),
             "dpd": ln.dpd,
@@ -311,7 +309,7 @@ def _ratios(
     bureau: dict[str, Any],
     requested_amount_fen: int | None,
 ) -> dict[str, Any]:
-    capital = _fen(customer.registered_capital) if customer.registered_capital else 0
+    capital = fen_of(customer.registered_capital) if customer.registered_capital else 0
     bureau_balance = 0
     try:
         # Bureau balances are in yuan (vendor format); convert to fen.
@@ -442,13 +440,10 @@ def build_report(
 
 def routing_basis() -> dict[str, Any]:
     """Which grade routes the approval of an application submitted now — the same choice as
-    ``services._submit``: the published scorecard's grade, else this report's rules grade."""
-    try:
-        from credo.scorecard.services import published
-    except ImportError:
-        card = None
-    else:
-        card = published()
+    ``services.submission._submit``: the published scorecard's grade, else this report's rules grade."""
+    from credo.origination.scoring import published_model
+
+    card = published_model()
     if card is not None:
         return {
             "source": "scorecard",

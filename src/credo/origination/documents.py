@@ -198,7 +198,7 @@ def _check_image(data: bytes) -> None:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_large from None
-    except Exception:  # Pillow raises many types for broken files
+    except Exception:  # noqa: BLE001 — Pillow raises many types for broken files
         raise InvalidDocument(
             _("图片无法读取（文件损坏或不完整），请重新拍摄或扫描后上传。")
         ) from None

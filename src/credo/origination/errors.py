@@ -35,6 +35,12 @@ class PortalLinkInvalid(OriginationError):
     status = 410
 
 
+class PortalLinkUnknown(PortalLinkInvalid):
+    """No link has this token (404)."""
+
+    status = 404
+
+
 class RateLimited(OriginationError):
     code = "throttled"
     status = 429

@@ -1,7 +1,8 @@
 """Loan applications (贷款申请), their documents, correction notices and customer portal links.
 
 An application copies owner/team/branch from its customer so the data scope works exactly as it
-does for loans. Every status change goes through one service in ``services.py``.
+does for loans. Every status change goes through the services (``services/``) and the
+transition tables in ``states.py``.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class Application(models.Model):
     # kept even when the scorecard routed so both grades can be shown side by side.
     rules_score = models.IntegerField(_("信用报告规则评分"), null=True, blank=True)
     rules_grade = models.CharField(_("规则评级"), max_length=1, blank=True)
-    approved_amount = MoneyField(_("批准金额"), null=True, blank=True)
+    approved_amount = MoneyField(_("批准金额"), null=True, blank=True)  # type: ignore[misc]
     approved_months = models.PositiveSmallIntegerField(_("批准期限"), null=True, blank=True)
     return_question = models.TextField(_("退回问题"), blank=True)
     return_answer = models.TextField(_("补充说明"), blank=True)

@@ -33,6 +33,7 @@ def portal_page(request: HttpRequest, token: str) -> HttpResponse:
     except PortalLinkInvalid as exc:
         return _gone(request, exc)
     app = link.application
+    assert app is not None  # an upload link always has its application (check constraint)
     rows = services.checklist(app)
     response = render(
         request,
@@ -119,7 +120,7 @@ def portal_invite(request: HttpRequest, token: str) -> HttpResponse:
                 request,
                 _("申请 %(n)s 已创建，请上传以下资料后提交审核。") % {"n": app.number},
             )
-            response = redirect("portal:page", token=upload_token)
+            response: HttpResponse = redirect("portal:page", token=upload_token)
             response["Referrer-Policy"] = "same-origin"
             return response
     response = render(

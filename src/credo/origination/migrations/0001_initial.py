@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('admission_reasons', models.JSONField(blank=True, default=list, verbose_name='准入结论')),
                 ('risk_score', models.IntegerField(blank=True, null=True, verbose_name='风险评分')),
                 ('risk_grade', models.CharField(blank=True, max_length=1, verbose_name='风险等级')),
-                ('approved_amount', credo.core.money.MoneyField(blank=True, null=True, verbose_name='批准金额')),
+                ('approved_amount', credo.core.money.MoneyField(blank=True, null=True, verbose_name='批准金额')),  # type: ignore[misc]
                 ('approved_months', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='批准期限')),
                 ('return_question', models.TextField(blank=True, verbose_name='退回问题')),
                 ('return_answer', models.TextField(blank=True, verbose_name='补充说明')),

@@ -1,0 +1,189 @@
+"""Shared helpers of the application services: numbering, the row lock, the actor check (with
+its audit after a rollback), the one status-change step, the document checklist."""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from credo.accounts.scope import can_access
+from credo.core import clock, fsm
+from credo.core.audit.services import audit_record
+from credo.core.sequence import daily_number
+from credo.customers.events import record_event
+from credo.origination import documents
+from credo.origination.errors import InvalidState, NotAllowed, StaleVersion
+from credo.origination.models import Application, Document
+
+logger = logging.getLogger("credo.origination")
+S = Application.Status
+SUBJECT_TYPE = "origination.application"
+FLOW_KEY = "origination.application"
+EDITABLE_DOCS: tuple[str, ...] = (S.DRAFT, S.RETURNED)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+def _existing_max(stem: str) -> str | None:
+    return Application.objects.filter(number__startswith=stem).aggregate(m=Max("number"))["m"]
+
+
+def next_number() -> str:
+    """A + yyyymmdd + 4-digit sequence from the locked ``application`` counter (seeded from the
+    numbers already issued that day). Call inside the transaction that creates the row."""
+    return daily_number("application", "A", day=clock.today(), existing_max=_existing_max)
+
+
+def _lock(application: Application, expected_version: int | None = None) -> Application:
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("customer", "product_version__product", "owner", "branch")
+        .get(pk=application.pk)
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleVersion(_("申请已被他人修改，请刷新页面后重试。"))
+    return locked
+
+
+T = TypeVar("T")
+_DEFER_DENIAL_AUDIT: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "origination_defer_denial_audit", default=False
+)
+
+
+def _check_actor(application: Application, actor: Any, perm: str) -> None:
+    """Staff actions: the actor needs the permission and the application in their data scope.
+    The refusal is audited; inside ``_atomic`` only after the rollback (else it would vanish)."""
+    if actor is None or not actor.has_perm(perm) or not can_access(application, actor):
+        entry = {
+            "action": "application.denied",
+            "actor": actor,
+            "obj": application,
+            "metadata": {"permission": perm},
+        }
+        err = NotAllowed(_("没有权限操作该申请。"))
+        if _DEFER_DENIAL_AUDIT.get():
+            err.audit = entry
+        else:
+            audit_record(**entry)
+        raise err
+
+
+def _atomic(func: Callable[..., T]) -> Callable[..., T]:
+    """``transaction.atomic`` for services that check the actor inside their transaction: a
+    permission refusal rolls the transaction back and is then audited outside it."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        token = _DEFER_DENIAL_AUDIT.set(True)
+        try:
+            with transaction.atomic():
+                return func(*args, **kwargs)
+        except NotAllowed as exc:
+            entry = getattr(exc, "audit", None)
+            if entry is not None:
+                exc.audit = None
+                audit_record(**entry)
+            raise
+        finally:
+            _DEFER_DENIAL_AUDIT.reset(token)
+
+    return wrapper
+
+
+def _transition(
+    app: Application,
+    to: str,
+    *,
+    actor: Any,
+    title: str,
+    kind: str = "application",
+    detail: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    extra_fields: dict[str, Any] | None = None,
+) -> Application:
+    try:
+        before = fsm.transition(app, to, save=False)
+    except fsm.TransitionRefused as exc:
+        raise InvalidState(str(exc)) from None
+    for name, value in (extra_fields or {}).items():
+        setattr(app, name, value)
+    app.version += 1
+    app.save()
+    audit_record(
+        action=f"application.{to}",
+        actor=actor,
+        obj=app,
+        changes={"status": [before, to]},
+        metadata=metadata or {},
+    )
+    record_event(
+        customer=app.customer,
+        kind=kind,
+        title=title,
+        actor=actor,
+        obj=app,
+        source="origination",
+        detail={"from": before, "to": to, **(detail or {})},
+    )
+    return app
+
+
+def application_url(app: Application) -> str:
+    return reverse("origination:detail", args=[app.pk])
+
+
+def checklist_items(app: Application) -> list[str]:
+    items = app.product_version.required_documents or []
+    return [str(i) for i in items if str(i).strip()]
+
+
+def checklist(app: Application) -> list[dict[str, Any]]:
+    """One row per required item with its latest document and state."""
+    latest: dict[str, Document] = {}
+    for uploaded in app.documents.order_by("-id"):
+        latest.setdefault(uploaded.item, uploaded)
+    rows = []
+    for item in checklist_items(app):
+        doc = latest.get(item)
+        state = "missing" if doc is None else doc.status
+        rows.append({"item": item, "doc": doc, "state": state, "rule": documents.rule_for(item)})
+    return rows
+
+
+def outstanding_items(app: Application) -> list[dict[str, str]]:
+    """What the customer must still fix: missing and rejected items, with the reason."""
+    out = []
+    for row in checklist(app):
+        if row["state"] == "missing":
+            out.append({"item": row["item"], "problem": "missing", "reason": _("未上传")})
+        elif row["state"] == Document.Status.REJECTED:
+            out.append(
+                {"item": row["item"], "problem": "rejected", "reason": row["doc"].reject_reason}
+            )
+    return out
+
+
+def completeness(app: Application) -> int:
+    rows = checklist(app)
+    if not rows:
+        return 100
+    done = sum(1 for r in rows if r["state"] in (Document.Status.PENDING, Document.Status.ACCEPTED))
+    return round(done * 100 / len(rows))
+
+
+def _return_todo_key(app: Application) -> str:
+    return f"origination.returned.{app.pk}"
+
+
+def _cancel_return_todo(app: Application) -> None:
+    from credo.core.todo.services import todo_cancel_by_key
+
+    todo_cancel_by_key(user=app.owner, dedupe_key=_return_todo_key(app))
