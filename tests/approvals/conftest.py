@@ -105,4 +105,4 @@ def outcomes():
 
     services.register_outcome_listener(FLOW, listener)
     yield calls
-    services._LISTENERS[FLOW].remove(listener)
+    services.unregister_outcome_listener(FLOW, listener)

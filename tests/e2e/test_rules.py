@@ -34,7 +34,7 @@ def spec():
     )
     registry.register_decision(s)
     yield s
-    registry._SPECS.pop(s.key, None)
+    registry.unregister_decision(s.key)
 
 
 @pytest.fixture

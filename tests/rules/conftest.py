@@ -69,7 +69,7 @@ def spec():
     )
     registry.register_decision(s)
     yield s
-    registry._SPECS.pop(s.key, None)
+    registry.unregister_decision(s.key)
 
 
 def rules_role(code, *codenames):

@@ -17,7 +17,7 @@ def spec_no_history():
     )
     registry.register_decision(s)
     yield s
-    registry._SPECS.pop(s.key, None)
+    registry.unregister_decision(s.key)
 
 
 def test_simulate_replays_recorded_inputs_newest_first(spec_no_history, owner):

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from credo.core.registry import Registry
+
 ORIGINATION_FLOW = "origination.application"
 
 # Amounts in fen. The team lead (分支机构负责人) decides up to 500,000 yuan; larger amounts go
@@ -57,11 +59,13 @@ ORIGINATION_DEFINITION: dict[str, Any] = {
     },
 }
 
-DEFAULT_FLOWS: dict[str, tuple[Any, dict[str, Any]]] = {
-    ORIGINATION_FLOW: (_("贷款申请审批"), ORIGINATION_DEFINITION),
-}
+# flow key → (name, definition); the first registration of a key wins
+default_flows: Registry[tuple[Any, dict[str, Any]]] = Registry(
+    "default approval flows", on_duplicate="keep"
+)
+default_flows.register(ORIGINATION_FLOW, (_("贷款申请审批"), ORIGINATION_DEFINITION))
 
 
 def register_flow(key: str, name: Any, definition: dict[str, Any]) -> None:
     """Other apps may ship their own default flow (installed on first use)."""
-    DEFAULT_FLOWS.setdefault(key, (name, definition))
+    default_flows.register(key, (name, definition))

@@ -14,19 +14,22 @@ from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
+from credo.core.registry import Registry
+
 logger = logging.getLogger(__name__)
 
 Panel = Callable[[Any, Any], str]
-_PANELS: dict[str, Panel] = {}
+# subject type → renderer; a later registration of the same subject type replaces the earlier
+subject_panels: Registry[Panel] = Registry("approval subject panels", on_duplicate="replace")
 
 
 def register_subject_panel(subject_type: str, render: Panel) -> None:
     """``subject_type`` is the subject's ``app_label.model_name`` (``ApprovalInstance``)."""
-    _PANELS[subject_type] = render
+    subject_panels.register(subject_type, render)
 
 
 def subject_panel(request: Any, instance: Any) -> SafeString:
-    render = _PANELS.get(getattr(instance, "subject_type", ""))
+    render = subject_panels.get(getattr(instance, "subject_type", ""))
     if render is None:
         return mark_safe("")  # noqa: S308 (constant)
     return mark_safe(render(request, instance))  # noqa: S308 (rendered by a Django template)

@@ -27,7 +27,8 @@ def version_machine(model: type[models.Model], *, choices: Any = None) -> fsm.Ma
     return fsm.machine(
         model,
         {DRAFT: {PUBLISHED}, PUBLISHED: {RETIRED}, RETIRED: set()},
-        initial={DRAFT},
+        # Shipped defaults (approval flow v1, decision table v1) are created published.
+        initial={DRAFT, PUBLISHED},
         choices=choices,
         note="draft → published → retired; publishing retires the previous version",
     )

@@ -26,7 +26,7 @@ def compile_content(content: dict[str, Any], cache_key: Any = None) -> Any:
     check_shape(content)
     try:
         decision = _engine.create_decision(json.dumps(content, ensure_ascii=False))
-    except Exception as exc:  # the binding raises plain RuntimeError/ValueError with text
+    except Exception as exc:  # noqa: BLE001 — the ZEN binding raises plain RuntimeError/ValueError with text
         raise ValueError(_first_line(exc)) from None
     if cache_key is not None:
         with _lock:
@@ -69,7 +69,7 @@ def check_table(node: dict[str, Any]) -> None:
                     zen.compile_unary_expression(cell)
                 elif col in outputs:
                     zen.compile_expression(cell)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 — the ZEN binding's errors carry only text
                 raise ValueError(
                     f"{node.get('name', '')} row {index}: {cell!r}: {_first_line(exc)}"
                 ) from None
@@ -78,7 +78,7 @@ def check_table(node: dict[str, Any]) -> None:
 def run(decision: Any, data: dict[str, Any], *, trace: bool) -> tuple[dict[str, Any], Any]:
     try:
         response = decision.evaluate(data, {"trace": trace}) if trace else decision.evaluate(data)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 — the ZEN binding's errors carry only text
         raise ValueError(_first_line(exc)) from None
     return response.get("result") or {}, response.get("trace")
 

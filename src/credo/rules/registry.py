@@ -18,18 +18,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.utils.functional import Promise
+
+from credo.core.registry import Registry
+
 # history(n) → the inputs of the last n real records: (label shown in the simulation, input)
 History = Callable[[int], Iterable[tuple[str, dict[str, Any]]]]
+
+
+# a label: plain text or a lazy translation (translated when shown)
+Label = str | Promise
 
 
 @dataclass(frozen=True)
 class DecisionSpec:
     key: str
-    name: str
+    name: Label
     default: Path | dict[str, Any]
-    description: str = ""
-    inputs: list[tuple[str, str]] = field(default_factory=list)
-    outputs: list[tuple[str, str]] = field(default_factory=list)
+    description: Label = ""
+    inputs: list[tuple[str, Label]] = field(default_factory=list)
+    outputs: list[tuple[str, Label]] = field(default_factory=list)
     history: History | None = None
     sample: dict[str, Any] = field(default_factory=dict)
     tests: list[dict[str, Any]] = field(default_factory=list)
@@ -40,16 +48,22 @@ class DecisionSpec:
         return dict(self.default)
 
 
-_SPECS: dict[str, DecisionSpec] = {}
+# decision key → spec; registering a key again replaces the earlier spec
+decision_specs: Registry[DecisionSpec] = Registry("decision models", on_duplicate="replace")
 
 
 def register_decision(spec: DecisionSpec) -> None:
-    _SPECS[spec.key] = spec
+    decision_specs.register(spec.key, spec)
+
+
+def unregister_decision(key: str) -> None:
+    """For tests that register a throw-away decision."""
+    decision_specs.unregister(key)
 
 
 def get_spec(key: str) -> DecisionSpec | None:
-    return _SPECS.get(key)
+    return decision_specs.get(key)
 
 
 def registered() -> list[DecisionSpec]:
-    return sorted(_SPECS.values(), key=lambda s: s.key)
+    return sorted(decision_specs, key=lambda s: s.key)

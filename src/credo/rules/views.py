@@ -287,8 +287,8 @@ def version_simulate(request: HttpRequest, key: str, number: int) -> HttpRespons
         {
             **row,
             "input_json": json.dumps(row.get("input"), ensure_ascii=False),
-            "before_brief": services._brief(row.get("before") or {}),
-            "after_brief": services._brief(row.get("after") or {}),
+            "before_brief": services.brief(row.get("before") or {}),
+            "after_brief": services.brief(row.get("after") or {}),
         }
         for row in (sim.rows if sim else [])
     ]
