@@ -20,11 +20,11 @@ KEY = "testapp.scopedrecord.name"
 def _name_is_sensitive():
     """Registered for these tests only: a global registration would make every "name" look
     like a phone number to the audit log's masking in the rest of the suite."""
-    from credo.core.sensitive import _REGISTRY
+    from credo.core.sensitive import sensitive_registry
 
     register_sensitive_field(KEY, "名称", "phone")
     yield
-    _REGISTRY.pop(KEY, None)
+    sensitive_registry.unregister(KEY)
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ def test_admin_gets_management_and_audit_permissions():
 
 
 def test_ensure_is_idempotent_and_keeps_admin_additions(monkeypatch):
-    monkeypatch.setitem(roles_mod._REGISTERED, "finance", set())
+    monkeypatch.setitem(roles_mod.role_grants._items, "finance", set())
     ensure_default_roles()
     finance = Role.objects.get(code="finance")
     extra = Permission.objects.get(codename="view_audit_log")
@@ -68,7 +68,7 @@ def test_ensure_is_idempotent_and_keeps_admin_additions(monkeypatch):
 
 def test_recreates_a_missing_role_and_applies_registered_perms(monkeypatch):
     Role.objects.filter(code="finance").delete()
-    monkeypatch.setitem(roles_mod._REGISTERED, "finance", set())
+    monkeypatch.setitem(roles_mod.role_grants._items, "finance", set())
     register_role_permissions("finance", ["accounts.manage_org_units", "nope.does_not_exist"])
     ensure_default_roles()
     finance = Role.objects.get(code="finance")

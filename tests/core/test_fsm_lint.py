@@ -13,7 +13,10 @@ ASSIGN = re.compile(r"^\s*[\w.\[\]]+\.(status|stage)\s*=[^=]")
 TUPLE_ASSIGN = re.compile(r"^\s*[\w.]+\s*,\s*[\w.]+\.(status|stage)\s*=[^=]")
 UPDATE = re.compile(r"\.update\(\s*(status|stage)\s*=")
 # Not model state: HTTP status codes on exception objects.
-ALLOWED = {("api/errors.py", "self.status = status"), ("approvals/errors.py", "self.status = status")}
+ALLOWED = {
+    ("api/errors.py", "self.status = status"),
+    ("approvals/errors.py", "self.status = status"),
+}
 
 
 def _offenders() -> list[str]:

@@ -60,7 +60,7 @@ def test_every_todo_source_has_a_chinese_label():
     finally:
         from credo.core.todo import sources
 
-        sources._SOURCES.pop("contracts")
+        sources.todo_sources.unregister("contracts")
 
 
 def test_todo_list_shows_source_labels_not_keys(owner):

@@ -4,9 +4,9 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from credo.accounts.management.commands.seed_demo import DEMO_USERS
 from credo.accounts.models import User
 from credo.accounts.roles import DEFAULT_ROLES
-from credo.core.management.commands.seed_demo import DEMO_USERS
 
 
 @pytest.mark.django_db

@@ -31,8 +31,11 @@ def client_for():
 
 @pytest.fixture
 def extra_nav():
-    before = list(nav_module._NAV)
-    nav_module._NAV[:] = [i for i in before if i.url_name in ("core:home", "todo:list")]
+    before = nav_module.nav_items.items()
+    nav_module.nav_items.clear()
+    for key, item in before:
+        if key in ("core:home", "todo:list"):
+            nav_module.nav_items.register(key, item)
     register_nav(
         NavItem(
             _("审计日志"),
@@ -43,16 +46,20 @@ def extra_nav():
         )
     )
     yield
-    nav_module._NAV[:] = before
+    nav_module.nav_items.clear()
+    for key, item in before:
+        nav_module.nav_items.register(key, item)
 
 
 @pytest.fixture
 def providers():
-    before = dict(search_module._PROVIDERS)
-    search_module._PROVIDERS.clear()
+    registry = search_module.search_providers_registry
+    before = registry.items()
+    registry.clear()
     yield search_module
-    search_module._PROVIDERS.clear()
-    search_module._PROVIDERS.update(before)
+    registry.clear()
+    for key, provider in before:
+        registry.register(key, provider)
 
 
 def _nav_urls(user, path="/"):

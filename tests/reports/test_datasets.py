@@ -3,11 +3,11 @@ from decimal import Decimal
 import pytest
 
 from credo.reports.datasets import (
-    _DATASETS,
     Dataset,
     Dimension,
     Measure,
     QueryError,
+    dataset_registry,
     display_value,
     register_dataset,
     run_query,
@@ -138,7 +138,7 @@ def test_sensitive_dimension_hidden_and_refused(portfolio, owner):
         )
     )
     try:
-        ds = _DATASETS["t_sensitive"]
+        ds = dataset_registry["t_sensitive"]
         assert "phone" not in ds.dims_for(owner)
         with pytest.raises(QueryError):
             run_query(
@@ -154,7 +154,7 @@ def test_sensitive_dimension_hidden_and_refused(portfolio, owner):
                 },
             )
     finally:
-        _DATASETS.pop("t_sensitive", None)
+        dataset_registry.unregister("t_sensitive")
 
 
 def test_team_lead_sees_only_the_team(portfolio, org):

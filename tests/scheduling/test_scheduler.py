@@ -125,7 +125,7 @@ def test_sync_creates_missing_and_keeps_admin_edits():
     assert sync_schedules() == 0
     s.refresh_from_db()
     assert (s.cron, s.enabled) == ("0 2 * * *", False)
-    registry._REGISTRY.pop("test.sync")
+    registry.schedules.unregister("test.sync")
 
 
 @pytest.mark.django_db

@@ -1,7 +1,8 @@
 """The built-in (system) roles and the default permissions other apps give them.
 
-Apps declare what their system roles may do with :func:`register_role_permissions` (usually in
-``AppConfig.ready()``); :func:`ensure_default_roles` — run after every ``migrate`` — creates
+Apps declare what their system roles may do with :func:`register_role_permissions` (the registry
+lives in :mod:`credo.core.roles`, so core's apps can contribute too; it is re-exported here);
+:func:`ensure_default_roles` — run after every ``migrate`` — creates
 missing system roles and adds those permissions. It never removes a permission, so whatever an
 administrator granted on top of the defaults stays.
 """
@@ -16,6 +17,21 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from credo.accounts.models import DataScope, Role
+from credo.core.roles import (
+    SYSTEM_ROLE_CODES,
+    register_role_permissions,
+    registered_permissions,
+    role_grants,
+)
+
+__all__ = [
+    "DEFAULT_ROLES",
+    "DEFAULT_ROLE_CODES",
+    "DefaultRole",
+    "ensure_default_roles",
+    "register_role_permissions",
+    "registered_permissions",
+]
 
 
 class DefaultRole(NamedTuple):
@@ -46,47 +62,19 @@ DEFAULT_ROLES: list[DefaultRole] = [
 
 DEFAULT_ROLE_CODES = [r.code for r in DEFAULT_ROLES]
 
-_REGISTERED: dict[str, set[str]] = {code: set() for code in DEFAULT_ROLE_CODES}
-
-
-def register_role_permissions(role_code: str, permissions: Iterable[str]) -> None:
-    """Declare default permissions (``"app_label.codename"``) of a system role.
-
-    Permissions that do not exist (yet) are skipped by :func:`ensure_default_roles`.
-    """
-    if role_code not in _REGISTERED:
-        raise ValueError(f"unknown system role {role_code!r}")
-    for perm in permissions:
-        if perm.count(".") != 1:
-            raise ValueError(f"permission must be 'app_label.codename', got {perm!r}")
-        _REGISTERED[role_code].add(perm)
-
-
-def registered_permissions(role_code: str) -> set[str]:
-    return set(_REGISTERED.get(role_code, set()))
-
-
-register_role_permissions(
-    "admin",
-    [
-        "accounts.manage_users",
-        "accounts.manage_roles",
-        "accounts.manage_org_units",
-        "audit.view_audit_log",
-    ],
-)
+if tuple(DEFAULT_ROLE_CODES) != SYSTEM_ROLE_CODES:  # pragma: no cover — a programming mistake
+    raise RuntimeError("DEFAULT_ROLES and credo.core.roles.SYSTEM_ROLE_CODES differ")
 
 
 def _resolve(perms: Iterable[str]) -> list[Permission]:
-    found: list[Permission] = []
-    for perm in sorted(perms):
-        app_label, codename = perm.split(".", 1)
-        obj = Permission.objects.filter(
-            content_type__app_label=app_label, codename=codename
-        ).first()
-        if obj is not None:
-            found.append(obj)
-    return found
+    """The Permission rows of ``app_label.codename`` strings (one query; unknown ones skipped)."""
+    wanted = {tuple(p.split(".", 1)) for p in perms}
+    if not wanted:
+        return []
+    codenames = {codename for _app, codename in wanted}
+    rows = Permission.objects.filter(codename__in=codenames).select_related("content_type")
+    found = [p for p in rows if (p.content_type.app_label, p.codename) in wanted]
+    return sorted(found, key=lambda p: (p.content_type.app_label, p.codename))
 
 
 def ensure_default_roles() -> list[Role]:
@@ -106,7 +94,7 @@ def ensure_default_roles() -> list[Role]:
             elif not role.is_system:
                 role.is_system = True
                 role.save(update_fields=["is_system"])
-            perms = _resolve(_REGISTERED[spec.code])
+            perms = _resolve(role_grants[spec.code])
             if perms:
                 role.permissions.add(*perms)
             roles.append(role)
@@ -114,11 +102,17 @@ def ensure_default_roles() -> list[Role]:
 
 
 def ensure_default_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
-    """post_migrate receiver: runs once per migrated app, so the last run sees every permission."""
+    """post_migrate receiver. Django sends post_migrate once per app (and every test flush
+    does too); only the signal of the last app with models acts, when every app's permissions
+    exist."""
+    from django.apps import apps
     from django.db import connections
 
     using = kwargs.get("using", "default")
     if using != "default":
+        return
+    with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    if with_models and sender is not with_models[-1]:
         return
     tables = connections[using].introspection.table_names()
     if Role._meta.db_table not in tables or "auth_permission" not in tables:

@@ -8,9 +8,5 @@ class CoreConfig(AppConfig):
     verbose_name = _("核心")
 
     def ready(self) -> None:
-        from credo.core import checks  # noqa: F401  (registers system checks)
-        from credo.core.scheduling.registry import register_schedule
-
-        register_schedule(
-            "core.purge_import_files", "credo.core.tasks.purge_import_files", "17 * * * *"
-        )
+        # Declarative wiring: each module registers its contributions when imported.
+        from credo.core import checks, schedules  # noqa: F401  (system checks, schedules)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -81,51 +81,60 @@ def _body_fits_in_memory(request: HttpRequest) -> bool:
     return limit is None or length <= limit
 
 
+def _check_lists(prefix: str, items: Iterable[tuple[str, list[str]]]) -> None:
+    for key, values in items:
+        _check(f"{prefix}.{key}" if bad_text(key) is None else prefix, key)
+        for value in values:
+            _check(f"{prefix}.{key}", value)
+
+
+def _inspect_form(request: HttpRequest, content_type: str) -> None:
+    broken = BadInput("body", _("multipart 请求体格式不正确（缺少或无效的 boundary）"))
+    if content_type == "multipart/form-data":
+        _type, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
+        boundary = params.get("boundary", "")
+        if not boundary or not MultiPartParser.boundary_re.match(boundary):
+            raise broken
+        if _body_fits_in_memory(request):
+            # read (at most DATA_UPLOAD_MAX_MEMORY_SIZE) before parsing, so a view that
+            # needs the raw body (a signed callback, the idempotency hash) still has it
+            request.body  # noqa: B018
+    try:
+        form, files = request.POST, request.FILES
+    except MultiPartParserError:
+        raise broken from None
+    _check_lists("form", form.lists())
+    for key, uploads in files.lists():
+        for upload in uploads:
+            _check(f"form.{key}", upload.name or "")
+
+
+def _inspect_json(request: HttpRequest) -> None:
+    body = request.body
+    if not _SUSPICIOUS_JSON.search(body):
+        return
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return  # not JSON at all: the view's parser answers that
+    for where, text in _json_strings(data, "body"):
+        _check(where, text)
+
+
 def inspect(request: HttpRequest) -> None:
     """Raise :class:`BadInput` for the first unacceptable part of ``request``."""
     _check("path", request.path)
     for name, value in request.META.items():
         if name.startswith("HTTP_") and isinstance(value, str):
             _check(f"header.{name[5:].lower().replace('_', '-')}", value)
-    for key, values in request.GET.lists():
-        _check(f"query.{key}" if bad_text(key) is None else "query", key)
-        for value in values:
-            _check(f"query.{key}", value)
+    _check_lists("query", request.GET.lists())
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     content_type = request.content_type or ""
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        broken = BadInput("body", _("multipart 请求体格式不正确（缺少或无效的 boundary）"))
-        if content_type == "multipart/form-data":
-            _type, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
-            boundary = params.get("boundary", "")
-            if not boundary or not MultiPartParser.boundary_re.match(boundary):
-                raise broken
-            if _body_fits_in_memory(request):
-                # read (at most DATA_UPLOAD_MAX_MEMORY_SIZE) before parsing, so a view that
-                # needs the raw body (a signed callback, the idempotency hash) still has it
-                request.body  # noqa: B018
-        try:
-            form, files = request.POST, request.FILES
-        except MultiPartParserError:
-            raise broken from None
-        for key, values in form.lists():
-            _check(f"form.{key}" if bad_text(key) is None else "form", key)
-            for value in values:
-                _check(f"form.{key}", value)
-        for key, uploads in files.lists():
-            for upload in uploads:
-                _check(f"form.{key}", upload.name or "")
+        _inspect_form(request, content_type)
     elif _is_json(content_type) and _body_fits_in_memory(request):
-        body = request.body
-        if not _SUSPICIOUS_JSON.search(body):
-            return
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return  # not JSON at all: the view's parser answers that
-        for where, text in _json_strings(data, "body"):
-            _check(where, text)
+        _inspect_json(request)
 
 
 def refuse(request: HttpRequest, problem: BadInput) -> HttpResponse:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from credo.core.registry import Registry
+
 Seeder = Callable[["DemoContext"], None]
 
 
@@ -19,17 +21,17 @@ class DemoContext:
     out: Callable[[str], None]
 
 
-_SEEDERS: list[tuple[int, str, Seeder]] = []
+#: name → (order, seeder); the first registration of a name wins.
+demo_seeders: Registry[tuple[int, Seeder]] = Registry("demo seeders", on_duplicate="keep")
 
 
 def register_seeder(name: str, seeder: Seeder, *, order: int = 100) -> None:
-    if any(existing == name for _, existing, _ in _SEEDERS):
-        return
-    _SEEDERS.append((order, name, seeder))
+    demo_seeders.register(name, (order, seeder))
 
 
 def seeders() -> list[tuple[str, Seeder]]:
-    return [(name, fn) for _, name, fn in sorted(_SEEDERS, key=lambda item: (item[0], item[1]))]
+    ordered = sorted(demo_seeders.items(), key=lambda item: (item[1][0], item[0]))
+    return [(name, fn) for name, (_order, fn) in ordered]
 
 
 def add_production_guard(parser: Any) -> None:

@@ -1,8 +1,8 @@
 """Model fields for sensitive data.
 
 ``EncryptedTextField`` stores AES-GCM ciphertext (see ``credo.core.crypto``) and gives Python
-code the clear text; it registers itself as a sensitive field (masked by default, see
-``credo.accounts.fieldperms``). ``BlindIndexField`` is its searchable companion:
+code the clear text; it registers itself as a sensitive field (masked by default, see the
+accounts app's field permissions). ``BlindIndexField`` is its searchable companion:
 
     id_number = EncryptedTextField(_("身份证号"), mask_kind="id_number", blank=True)
     id_number_bidx = BlindIndexField(source="id_number", kind="id_number")

@@ -105,7 +105,7 @@ def _public_rules() -> tuple[tuple[str, str, Rate], ...]:
 
 class PublicRateLimitMiddleware:
     """Per-client-address limit on the login-free pages and webhooks (login itself is limited
-    by failed attempts per address in ``credo.accounts.views.CredoLoginView``)."""
+    by failed attempts per address in the accounts app's login view)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

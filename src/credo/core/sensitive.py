@@ -2,13 +2,15 @@
 
 Encrypted fields register themselves when their model class is built; plain fields that are
 still sensitive can be registered by their app. Field-level permissions
-(``credo.accounts.fieldperms``) and masking read this list.
+(in the accounts app) and masking read this list.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from credo.core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,8 @@ class SensitiveField:
     mask_kind: str  # a kind known to credo.core.masking.mask(): "id_number", "phone", ...
 
 
-_REGISTRY: dict[str, SensitiveField] = {}
+#: "app_label.model_name.field_name" → field; the first registration of a key wins.
+sensitive_registry: Registry[SensitiveField] = Registry("sensitive fields", on_duplicate="keep")
 
 
 def field_key(model: Any, field_name: str) -> str:
@@ -27,13 +30,12 @@ def field_key(model: Any, field_name: str) -> str:
 
 def register_sensitive_field(key: str, label: Any, mask_kind: str) -> SensitiveField:
     entry = SensitiveField(key=key, label=label, mask_kind=mask_kind)
-    _REGISTRY.setdefault(key, entry)
-    return _REGISTRY[key]
+    return sensitive_registry.register(key, entry)
 
 
 def sensitive_fields() -> list[SensitiveField]:
-    return sorted(_REGISTRY.values(), key=lambda f: f.key)
+    return sorted(sensitive_registry, key=lambda f: f.key)
 
 
 def get_sensitive_field(key: str) -> SensitiveField | None:
-    return _REGISTRY.get(key)
+    return sensitive_registry.get(key)

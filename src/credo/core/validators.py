@@ -12,6 +12,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from credo.core import clock
+
 # --- 统一社会信用代码 -------------------------------------------------------------------------
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, Z, S, V
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -82,7 +84,7 @@ def validate_id_number(value: str, *, today: dt.date | None = None) -> None:
     if not _ID_RE.match(code):
         raise ValidationError(_("身份证号前 17 位应为数字，最后一位为数字或 X。"), code="chars")
     birth = id_birth_date(code)
-    today = today or dt.date.today()
+    today = today or clock.today()
     if birth is None or birth.year < 1900 or birth > today:
         raise ValidationError(_("身份证号中的出生日期无效。"), code="birth_date")
     if id_check_char(code[:17]) != code[17]:

@@ -24,6 +24,8 @@ from django.db.models import Expression, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from credo.accounts.fieldperms import MASKED, field_access
+from credo.core.money import format_fen
+from credo.core.registry import Registry
 
 MAX_ROWS = 5000
 FILTER_OPS = ("eq", "ne", "in", "gte", "lte", "contains", "isnull")
@@ -94,23 +96,24 @@ class Dataset:
         return {m.key: m for m in self.measures}
 
 
-_DATASETS: dict[str, Dataset] = {}
+#: key → dataset; registering a key again replaces it.
+dataset_registry: Registry[Dataset] = Registry("report datasets", on_duplicate="replace")
 
 
 def register_dataset(dataset: Dataset) -> None:
-    _DATASETS[dataset.key] = dataset
+    dataset_registry.register(dataset.key, dataset)
 
 
 def datasets_for(user: Any) -> list[Dataset]:
     return [
         d
-        for d in sorted(_DATASETS.values(), key=lambda d: d.key)
+        for d in sorted(dataset_registry, key=lambda d: d.key)
         if not d.permission or user.has_perm(d.permission)
     ]
 
 
 def get_dataset(key: str, user: Any) -> Dataset:
-    ds = _DATASETS.get(key)
+    ds = dataset_registry.get(key)
     if ds is None or (ds.permission and not user.has_perm(ds.permission)):
         raise QueryError(_("数据集不存在或无权使用：%(k)s") % {"k": key})
     return ds
@@ -197,13 +200,12 @@ def _filter_q(dim: Dimension, op: str, value: Any, field: Any = None) -> Q:
     return Q(**{f"{expr}__{op}": value})
 
 
-def run_query(user: Any, spec: Mapping[str, Any]) -> Result:
-    """Run a report spec for ``user`` (scoped by the dataset's base queryset)."""
-    ds = get_dataset(str(spec.get("dataset", "")), user)
-    dims_allowed = ds.dims_for(user)
-    measures_allowed = ds.measure_map()
-    dim_keys = list(spec.get("dimensions") or [])
-    measure_keys = list(spec.get("measures") or [])
+def _check_keys(
+    dim_keys: list[Any],
+    measure_keys: list[Any],
+    dims_allowed: Mapping[str, Dimension],
+    measures_allowed: Mapping[str, Measure],
+) -> None:
     if not all(isinstance(k, str) for k in dim_keys + measure_keys):
         raise QueryError(_("维度和指标须为字段名。"))
     if not measure_keys:
@@ -217,9 +219,9 @@ def run_query(user: Any, spec: Mapping[str, Any]) -> Result:
     if len(set(dim_keys)) != len(dim_keys) or len(dim_keys) > 3:
         raise QueryError(_("最多选择 3 个不重复的维度。"))
 
-    qs = ds.base(user)
-    # computed dimensions used in filters are annotated first
-    filters = spec.get("filters") or []
+
+def _apply_filters(qs: Any, filters: Any, dims_allowed: Mapping[str, Dimension]) -> Any:
+    """Computed dimensions used in filters are annotated first."""
     if not isinstance(filters, list | tuple) or not all(isinstance(f, Mapping) for f in filters):
         raise QueryError(_("筛选条件格式不正确。"))
     for f in filters:
@@ -231,8 +233,11 @@ def run_query(user: Any, spec: Mapping[str, Any]) -> Result:
             qs = qs.annotate(**{f"_f_{dim.key}": dim.expression()})
         field = _filter_field(qs, dim)
         qs = qs.filter(_filter_q(dim, str(f.get("op", "eq")), f.get("value"), field))
+    return qs
 
-    # every needed measure incl. the parts of ratios
+
+def _aggregates(measure_keys: list[str], measures_allowed: Mapping[str, Measure]) -> dict[str, Any]:
+    """Every needed measure incl. the parts of ratios."""
     needed: list[str] = []
     for key in measure_keys:
         m = measures_allowed[key]
@@ -245,24 +250,82 @@ def run_query(user: Any, spec: Mapping[str, Any]) -> Result:
         if part_measure is None or part_measure.aggregate is None:
             raise QueryError(_("指标定义错误：%(k)s") % {"k": key})
         aggregates[f"m_{key}"] = part_measure.aggregate()
+    return aggregates
 
+
+def _limit(spec: Mapping[str, Any]) -> int:
     try:
         limit = min(int(spec.get("limit") or MAX_ROWS), MAX_ROWS)
     except (TypeError, ValueError):
         raise QueryError(_("行数上限须为正整数。")) from None
     if limit < 1:
         raise QueryError(_("行数上限须为正整数。"))
+    return limit
+
+
+def _grouped_rows(
+    qs: Any,
+    spec: Mapping[str, Any],
+    dim_keys: list[str],
+    measure_keys: list[str],
+    dims_allowed: Mapping[str, Dimension],
+    measures_allowed: Mapping[str, Measure],
+    aggregates: dict[str, Any],
+    limit: int,
+) -> list[dict[str, Any]]:
+    annotations = {f"d_{k}": dims_allowed[k].expression() for k in dim_keys}
+    grouped = qs.annotate(**annotations).values(*annotations).annotate(**aggregates)
+    order = str(spec.get("order") or "")
+    desc = order.startswith("-")
+    order_key = order.lstrip("-")
+    if order_key in measure_keys and not measures_allowed[order_key].ratio_of:
+        grouped = grouped.order_by(f"{'-' if desc else ''}m_{order_key}")
+    else:
+        grouped = grouped.order_by(*annotations)
+    return list(grouped[: limit + 1])
+
+
+def _columns(
+    dim_keys: list[str],
+    measure_keys: list[str],
+    dims_allowed: Mapping[str, Dimension],
+    measures_allowed: Mapping[str, Measure],
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": k,
+            "label": str(dims_allowed[k].label),
+            "type": "dimension",
+            "fmt": dims_allowed[k].kind,
+        }
+        for k in dim_keys
+    ] + [
+        {
+            "key": k,
+            "label": str(measures_allowed[k].label),
+            "type": "measure",
+            "fmt": measures_allowed[k].fmt,
+        }
+        for k in measure_keys
+    ]
+
+
+def run_query(user: Any, spec: Mapping[str, Any]) -> Result:
+    """Run a report spec for ``user`` (scoped by the dataset's base queryset)."""
+    ds = get_dataset(str(spec.get("dataset", "")), user)
+    dims_allowed = ds.dims_for(user)
+    measures_allowed = ds.measure_map()
+    dim_keys = list(spec.get("dimensions") or [])
+    measure_keys = list(spec.get("measures") or [])
+    _check_keys(dim_keys, measure_keys, dims_allowed, measures_allowed)
+
+    qs = _apply_filters(ds.base(user), spec.get("filters") or [], dims_allowed)
+    aggregates = _aggregates(measure_keys, measures_allowed)
+    limit = _limit(spec)
     if dim_keys:
-        annotations = {f"d_{k}": dims_allowed[k].expression() for k in dim_keys}
-        grouped = qs.annotate(**annotations).values(*annotations).annotate(**aggregates)
-        order = str(spec.get("order") or "")
-        desc = order.startswith("-")
-        order_key = order.lstrip("-")
-        if order_key in measure_keys and not measures_allowed[order_key].ratio_of:
-            grouped = grouped.order_by(f"{'-' if desc else ''}m_{order_key}")
-        else:
-            grouped = grouped.order_by(*annotations)
-        raw = list(grouped[: limit + 1])
+        raw = _grouped_rows(
+            qs, spec, dim_keys, measure_keys, dims_allowed, measures_allowed, aggregates, limit
+        )
     else:
         raw = [qs.aggregate(**aggregates)]
     truncated = len(raw) > limit
@@ -281,23 +344,7 @@ def run_query(user: Any, spec: Mapping[str, Any]) -> Result:
         order = str(spec.get("order") or "")
         if order.lstrip("-") in measure_keys:
             rows.sort(key=lambda x: x[order.lstrip("-")] or 0, reverse=order.startswith("-"))
-    columns = [
-        {
-            "key": k,
-            "label": str(dims_allowed[k].label),
-            "type": "dimension",
-            "fmt": dims_allowed[k].kind,
-        }
-        for k in dim_keys
-    ] + [
-        {
-            "key": k,
-            "label": str(measures_allowed[k].label),
-            "type": "measure",
-            "fmt": measures_allowed[k].fmt,
-        }
-        for k in measure_keys
-    ]
+    columns = _columns(dim_keys, measure_keys, dims_allowed, measures_allowed)
     return Result(columns=columns, rows=rows, truncated=truncated)
 
 
@@ -335,8 +382,7 @@ def display_value(column: Mapping[str, Any], row: Mapping[str, Any]) -> str:
         return "—"
     fmt = column["fmt"]
     if fmt == "money":
-        v = int(value)
-        return f"{'-' if v < 0 else ''}{abs(v) // 100:,}.{abs(v) % 100:02d}"
+        return format_fen(int(value))
     if fmt == "pct":
         return f"{Decimal(value) * 100:.2f}%"
     return f"{value:,}" if isinstance(value, int) else str(value)

@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from credo.core import spreadsheet
+from credo.core.money import fen_to_yuan
 from credo.reports.datasets import Result, display_value
 
 MONEY_FORMAT = "#,##0.00"
@@ -29,7 +30,7 @@ def _cell_value(column: dict[str, Any], row: dict[str, Any]) -> Any:
     if value is None:
         return None
     if column["fmt"] == "money":
-        return Decimal(int(value)) / 100
+        return fen_to_yuan(int(value))
     if column["fmt"] == "pct":
         return Decimal(value)
     return value

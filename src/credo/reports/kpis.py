@@ -22,6 +22,8 @@ from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from credo.core import clock
+from credo.core.registry import Registry
+from credo.lending.states import LOAN_OPEN_STATES
 from credo.reports.datasets import _num
 
 # fn(user, start, end) → number (fen for money, Decimal fraction for pct, int for counts)
@@ -41,16 +43,17 @@ class Kpi:
     better: str = "up"  # "up" or "down": which direction is good (colours the change)
 
 
-_KPIS: dict[str, Kpi] = {}
+#: key → dashboard KPI; registering a key again replaces it.
+kpi_registry: Registry[Kpi] = Registry("dashboard KPIs", on_duplicate="replace")
 
 
 def register_kpi(kpi: Kpi) -> None:
-    _KPIS[kpi.key] = kpi
+    kpi_registry.register(kpi.key, kpi)
 
 
 def kpis_for(user: Any) -> list[Kpi]:
     return sorted(
-        (k for k in _KPIS.values() if not k.permission or user.has_perm(k.permission)),
+        (k for k in kpi_registry if not k.permission or user.has_perm(k.permission)),
         key=lambda k: (k.order, k.key),
     )
 
@@ -133,7 +136,7 @@ def _loans(user: Any) -> Any:
 def _live_book(user: Any) -> dict[str, Any]:
     agg = (
         _loans(user)
-        .filter(status__in=["active", "overdue", "restructured"])
+        .filter(status__in=LOAN_OPEN_STATES)
         .aggregate(
             n=Count("id"),
             bal=Sum("outstanding_principal"),
@@ -254,101 +257,91 @@ def new_customers(user: Any, start: dt.date, end: dt.date) -> int:
     )
 
 
+BUILTIN_KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "disbursed",
+        _("放款金额"),
+        disbursed,
+        "money",
+        "lending.view_loan",
+        "/lending/loans/",
+        30,
+    ),
+    Kpi(
+        "outstanding",
+        _("贷款余额"),
+        outstanding,
+        "money",
+        "lending.view_loan",
+        "/lending/loans/",
+        40,
+        True,
+    ),
+    Kpi(
+        "overdue_rate_count",
+        _("逾期率（笔数）"),
+        _rate("od_n", "n"),
+        "pct",
+        "lending.view_loan",
+        "/lending/loans/?overdue=1",
+        50,
+        True,
+        "down",
+    ),
+    Kpi(
+        "overdue_rate_balance",
+        _("逾期率（余额）"),
+        _rate("od_bal", "bal"),
+        "pct",
+        "lending.view_loan",
+        "/lending/loans/?overdue=1",
+        51,
+        True,
+        "down",
+    ),
+    Kpi(
+        "m1_rate",
+        _("M1+ 逾期率"),
+        _rate("m1", "bal"),
+        "pct",
+        "lending.view_loan",
+        "/lending/loans/?overdue=1",
+        52,
+        True,
+        "down",
+    ),
+    Kpi(
+        "m3_rate",
+        _("M3+ 逾期率"),
+        _rate("m3", "bal"),
+        "pct",
+        "lending.view_loan",
+        "/lending/loans/?overdue=1",
+        53,
+        True,
+        "down",
+    ),
+    Kpi(
+        "collection_rate",
+        _("回收率"),
+        collection_rate,
+        "pct",
+        "lending.view_loan",
+        "/lending/loans/",
+        60,
+    ),
+    Kpi(
+        "new_customers",
+        _("新增客户"),
+        new_customers,
+        "int",
+        "customers.view_customer",
+        "/customers/",
+        70,
+    ),
+)
+
+
 def register_builtin() -> None:
-    register_kpi(
-        Kpi(
-            "disbursed",
-            _("放款金额"),
-            disbursed,
-            "money",
-            "lending.view_loan",
-            "/lending/loans/",
-            30,
-        )
-    )
-    register_kpi(
-        Kpi(
-            "outstanding",
-            _("贷款余额"),
-            outstanding,
-            "money",
-            "lending.view_loan",
-            "/lending/loans/",
-            40,
-            True,
-        )
-    )
-    register_kpi(
-        Kpi(
-            "overdue_rate_count",
-            _("逾期率（笔数）"),
-            _rate("od_n", "n"),
-            "pct",
-            "lending.view_loan",
-            "/lending/loans/?overdue=1",
-            50,
-            True,
-            "down",
-        )
-    )
-    register_kpi(
-        Kpi(
-            "overdue_rate_balance",
-            _("逾期率（余额）"),
-            _rate("od_bal", "bal"),
-            "pct",
-            "lending.view_loan",
-            "/lending/loans/?overdue=1",
-            51,
-            True,
-            "down",
-        )
-    )
-    register_kpi(
-        Kpi(
-            "m1_rate",
-            _("M1+ 逾期率"),
-            _rate("m1", "bal"),
-            "pct",
-            "lending.view_loan",
-            "/lending/loans/?overdue=1",
-            52,
-            True,
-            "down",
-        )
-    )
-    register_kpi(
-        Kpi(
-            "m3_rate",
-            _("M3+ 逾期率"),
-            _rate("m3", "bal"),
-            "pct",
-            "lending.view_loan",
-            "/lending/loans/?overdue=1",
-            53,
-            True,
-            "down",
-        )
-    )
-    register_kpi(
-        Kpi(
-            "collection_rate",
-            _("回收率"),
-            collection_rate,
-            "pct",
-            "lending.view_loan",
-            "/lending/loans/",
-            60,
-        )
-    )
-    register_kpi(
-        Kpi(
-            "new_customers",
-            _("新增客户"),
-            new_customers,
-            "int",
-            "customers.view_customer",
-            "/customers/",
-            70,
-        )
-    )
+    for kpi in BUILTIN_KPIS:
+        register_kpi(kpi)

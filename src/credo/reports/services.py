@@ -10,8 +10,10 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credo.core import clock
+from credo.core import clock, fsm
 from credo.core.audit.services import audit_record
+from credo.lending.states import LOAN_OPEN_STATES
+from credo.reports import states  # noqa: F401  (registers the ReportRun machine)
 from credo.reports.datasets import QueryError, run_query
 from credo.reports.models import (
     DueSummary,
@@ -21,7 +23,6 @@ from credo.reports.models import (
     SavedReport,
 )
 
-OPEN_STATES = ("active", "overdue", "restructured")
 CHANNELS = ("inapp", "email", "wecom", "dingtalk")
 # Collection-rate KPIs (day/week/month and the previous period) and the repayment forecast's
 # 90-day history fall in the past window; the forecast's next 90 days in the future one.
@@ -189,8 +190,10 @@ def run_due_schedules(now: dt.datetime | None = None) -> int:
         try:
             rows = deliver(schedule, run)
             ReportRun.objects.filter(pk=run.pk).update(rows=rows)
-        except Exception as exc:  # delivery problems are recorded and visible, never lost
-            ReportRun.objects.filter(pk=run.pk).update(status="failed", error=str(exc)[:2000])
+        except Exception as exc:  # noqa: BLE001 — any delivery problem is recorded on the run, never lost
+            fsm.transition_queryset(
+                ReportRun.objects.filter(pk=run.pk), ReportRun.Status.FAILED, error=str(exc)[:2000]
+            )
         done += 1
     return done
 
@@ -276,7 +279,7 @@ def snapshot_refresh(business_date: dt.date) -> int:
     check_snapshot_date(business_date)
 
     rows = (
-        Loan.objects.filter(status__in=OPEN_STATES)
+        Loan.objects.filter(status__in=LOAN_OPEN_STATES)
         .values("owner_id", "team_id", "branch_id", "product_version__product_id")
         .annotate(
             n=Count("id"),
@@ -354,7 +357,7 @@ def due_summary_refresh(business_date: dt.date) -> int:
     end = business_date + dt.timedelta(days=DUE_FUTURE_DAYS)
     rows = (
         Installment.objects.filter(due_date__gte=start, due_date__lte=end)
-        .filter(Q(due_date__lte=business_date) | Q(loan__status__in=OPEN_STATES))
+        .filter(Q(due_date__lte=business_date) | Q(loan__status__in=LOAN_OPEN_STATES))
         .exclude(loan__status="pending")
         .values("due_date", "loan__owner_id", "loan__team_id", "loan__branch_id")
         .annotate(

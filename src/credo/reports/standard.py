@@ -20,6 +20,8 @@ from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from credo.core import clock
+from credo.lending.models import owed_expression
+from credo.lending.states import LOAN_OPEN_STATES
 from credo.reports.datasets import _num
 from credo.reports.models import LoanMonthEnd
 
@@ -59,7 +61,7 @@ def monthend_capture(business_date: dt.date) -> int:
     with transaction.atomic():
         LoanMonthEnd.objects.filter(month_end=business_date).delete()
         rows = Loan.objects.filter(
-            status__in=["active", "overdue", "restructured"], start_date__isnull=False
+            status__in=LOAN_OPEN_STATES, start_date__isnull=False
         ).values_list("id", "start_date", "dpd", "outstanding_principal", "principal")
         batch: list[LoanMonthEnd] = []
         n = 0
@@ -293,19 +295,13 @@ def repayment_forecast(user: Any, today: dt.date | None = None) -> list[dict[str
     if fresh:
         summary = scope_queryset(DueSummary.objects.all(), user)
         owed: Any = F("due") - F("paid")
+        base: Any
         hist = summary.filter(
             due_date__gte=today - dt.timedelta(days=90), due_date__lt=today
         ).aggregate(due=Sum("due"), paid=Sum("paid"))
         base = summary
     else:
-        owed = (
-            F("principal_due")
-            + F("interest_due")
-            + F("fee_due")
-            - F("principal_paid")
-            - F("interest_paid")
-            - F("fee_paid")
-        )
+        owed = owed_expression(penalty=False)
         scoped = dict(
             owner_field="loan__owner", team_field="loan__team", branch_field="loan__branch"
         )
@@ -320,7 +316,7 @@ def repayment_forecast(user: Any, today: dt.date | None = None) -> list[dict[str
             paid=Sum(F("principal_paid") + F("interest_paid") + F("fee_paid")),
         )
         base = scope_queryset(
-            Installment.objects.filter(loan__status__in=["active", "overdue", "restructured"]),
+            Installment.objects.filter(loan__status__in=LOAN_OPEN_STATES),
             user,
             **scoped,
         )
@@ -368,7 +364,7 @@ def staff_performance(user: Any, start: dt.date, end: dt.date) -> list[dict[str,
         put(d["owner_id"], "disbursed", int(_num(d["p"])))
         put(d["owner_id"], "loans", d["n"])
     for b in (
-        loans.filter(status__in=["active", "overdue", "restructured"])
+        loans.filter(status__in=LOAN_OPEN_STATES)
         .values("owner_id")
         .annotate(
             b=Sum("outstanding_principal"), o=Sum("outstanding_principal", filter=Q(dpd__gt=0))
@@ -393,18 +389,18 @@ def staff_performance(user: Any, start: dt.date, end: dt.date) -> list[dict[str,
     if apps.is_installed("credo.leads"):
         try:
             FollowUp = apps.get_model("leads", "FollowUp")
-            for r in (
+            for follow_up in (
                 FollowUp.objects.filter(created_at__date__gte=start, created_at__date__lte=end)
                 .values("actor_id")
                 .annotate(n=Count("id"))
             ):
-                put(r["actor_id"], "follow_ups", r["n"])
+                put(follow_up["actor_id"], "follow_ups", follow_up["n"])
         except LookupError:
             pass
     if apps.is_installed("credo.origination"):
         try:
             Application = apps.get_model("origination", "Application")
-            for r in (
+            for app_row in (
                 Application.objects.filter(created_at__date__gte=start, created_at__date__lte=end)
                 .values("owner_id")
                 .annotate(
@@ -417,8 +413,8 @@ def staff_performance(user: Any, start: dt.date, end: dt.date) -> list[dict[str,
                     ),
                 )
             ):
-                put(r["owner_id"], "applications", r["n"])
-                put(r["owner_id"], "approvals", r["ok"])
+                put(app_row["owner_id"], "applications", app_row["n"])
+                put(app_row["owner_id"], "approvals", app_row["ok"])
         except LookupError:
             pass
     names = {
@@ -510,9 +506,7 @@ STANDARD_SPECS: dict[str, dict[str, Any]] = {
             "dataset": "loans",
             "dimensions": ["classification"],
             "measures": ["count", "outstanding"],
-            "filters": [
-                {"dimension": "status", "op": "in", "value": ["active", "overdue", "restructured"]}
-            ],
+            "filters": [{"dimension": "status", "op": "in", "value": list(LOAN_OPEN_STATES)}],
         },
     },
 }

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from credo.core import clock
 from credo.core.audit.services import audit_record
+from credo.core.money import fen_to_yuan
 from credo.reports import exporting, kpis, services, standard
 from credo.reports.datasets import (
     FILTER_OPS,
@@ -76,7 +77,11 @@ def _chart_data(result: Result, chart: str) -> dict[str, Any]:
                 "name": m["label"],
                 "fmt": m["fmt"],
                 "data": [
-                    (float(r[m["key"]]) / 100 if m["fmt"] == "money" else float(r[m["key"]] or 0))
+                    (
+                        float(fen_to_yuan(int(r[m["key"]])))
+                        if m["fmt"] == "money"
+                        else float(r[m["key"]] or 0)
+                    )
                     if r.get(m["key"]) is not None
                     else None
                     for r in result.rows
@@ -96,7 +101,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     cards = kpis.compute(request.user, period, today)
     pinned = []
-    for report in SavedReport.objects.filter(owner=request.user, on_dashboard=True)[:6]:
+    for report in SavedReport.objects.filter(owner_id=request.user.pk, on_dashboard=True)[:6]:
         try:
             result = run_query(request.user, report.spec)
         except QueryError as exc:
@@ -131,7 +136,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     {
                         "name": _("贷款余额（元）"),
                         "fmt": "money",
-                        "data": [t["outstanding"] / 100 for t in trend],
+                        "data": [float(fen_to_yuan(t["outstanding"])) for t in trend],
                     },
                     {
                         "name": _("逾期率（余额）"),
@@ -387,7 +392,7 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ReportRun.objects.select_related("schedule__report"), pk=pk)
     schedule = run.schedule
     if not (
-        schedule.recipients.filter(pk=request.user.pk).exists()
+        schedule.recipients.filter(pk=cast(int, request.user.pk)).exists()
         or schedule.report.owner_id == request.user.pk
     ):
         raise PermissionDenied

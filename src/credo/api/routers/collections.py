@@ -19,7 +19,7 @@ from credo.api.schemas import ErrorOut
 from credo.collections import selectors, services
 from credo.collections.errors import CollectionsError, GuardrailViolation
 from credo.collections.models import CollectionCase, ContactAttempt, PromiseToPay
-from credo.core.money import Money
+from credo.core.money import Money, fen_of, format_fen
 
 router = Router(tags=["collections"])
 ERRORS: dict[int, type[Schema]] = {
@@ -97,7 +97,7 @@ class PromiseIn(Schema):
 
 
 def _y(value: Any) -> str:
-    return f"{services._fen(value) / 100:.2f}"
+    return format_fen(fen_of(value), grouping=False)
 
 
 def case_out(case: CollectionCase) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from credo.contracts import rendering, selectors, services
 from credo.contracts.errors import ContractError, InvalidSignature, UnknownContract
 from credo.contracts.models import Contract
 from credo.core.audit.services import audit_record
+from credo.core.money import format_fen
 
 router = Router(tags=["contracts"])
 ERRORS: dict[int, type[Schema]] = {
@@ -70,7 +71,7 @@ def contract_out(c: Contract) -> dict[str, Any]:
         "subject_id": c.subject_id,
         "template": c.template.code,
         "template_version": c.template.version,
-        "amount": f"{fen // 100}.{fen % 100:02d}",
+        "amount": format_fen(fen, grouping=False),
         "months": int(c.terms.get("months", 0)),
         "annual_rate": str(c.terms.get("annual_rate", "")),
         "provider": c.provider,

@@ -24,7 +24,8 @@ from credo.api.pagination import Page, PageQuery, paginate
 from credo.api.schemas import ErrorOut
 from credo.core import clock
 from credo.core.money import Money
-from credo.lending import accounting, prepayment, selectors, services
+from credo.lending import accounting, selectors, services
+from credo.lending import prepay as prepayment
 from credo.lending.errors import LendingError
 from credo.lending.ledger import fen
 from credo.lending.models import Installment, Loan, Posting, Product, ProductVersion

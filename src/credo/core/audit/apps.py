@@ -8,6 +8,5 @@ class AuditConfig(AppConfig):
     verbose_name = _("审计日志")
 
     def ready(self) -> None:
-        from credo.core.scheduling.registry import register_schedule
-
-        register_schedule("audit.checkpoint", "credo.core.audit.tasks.checkpoint", "7 * * * *")
+        # Declarative wiring: each module registers its contributions when imported.
+        from credo.core.audit import permissions, schedules  # noqa: F401

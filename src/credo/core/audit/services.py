@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -224,6 +224,45 @@ def audit_checkpoint(*, source: str = "schedule") -> Any:
     return checkpoint_tail(source=source)
 
 
+@dataclass
+class _Walk:
+    broken: VerifyResult | None = None
+    checked: int = 0
+    tail_hash: str = GENESIS
+    seen: dict[int, str] = field(default_factory=dict)  # hashes of the anchored rows seen
+
+
+def _walk_chain(anchored_seqs: set[int], chunk: int) -> _Walk:
+    """Walk the chain in ``seq`` order up to the first broken link (``broken``)."""
+    walk = _Walk()
+    qs = AuditEntry.objects.order_by("seq")
+    while True:
+        expected_seq = walk.checked + 1
+        page = list(qs.filter(seq__gte=expected_seq)[:chunk])
+        if not page:
+            return walk
+        for entry in page:
+            problem = _link_problem(entry, walk.checked + 1, walk.tail_hash)
+            if problem:
+                # the expected seq is the bad one (equal to entry.seq unless a row is missing)
+                walk.broken = VerifyResult(False, walk.checked, walk.checked + 1, problem)
+                return walk
+            if entry.seq in anchored_seqs:
+                walk.seen[entry.seq] = entry.hash
+            walk.tail_hash = entry.hash
+            walk.checked += 1
+
+
+def _link_problem(entry: AuditEntry, expected_seq: int, prev: str) -> str:
+    if entry.seq != expected_seq:
+        return f"缺少序号 {expected_seq} 的记录（被删除或重排）"
+    if entry.prev_hash != prev:
+        return "前一条哈希不匹配（记录被删除或重排）"
+    if compute_hash(entry) != entry.hash:
+        return "记录内容与哈希不符（被篡改）"
+    return ""
+
+
 def audit_verify(*, chunk: int = 2000, checkpoint: bool = True) -> VerifyResult:
     """Walk the chain in order; report the first row that is edited, missing or out of order,
     then check the chain against every keyed checkpoint (database and anchor file): a chain that
@@ -232,32 +271,10 @@ def audit_verify(*, chunk: int = 2000, checkpoint: bool = True) -> VerifyResult:
     from credo.core.audit.anchor import collect_anchors, write_checkpoint
 
     anchors, read_problems = collect_anchors()
-    anchored_seqs = {a.seq for a in anchors}
-    seen: dict[int, str] = {}
-    expected_seq = 1
-    prev = GENESIS
-    checked = 0
-    qs = AuditEntry.objects.order_by("seq")
-    while True:
-        page = list(qs.filter(seq__gte=expected_seq)[:chunk])
-        if not page:
-            break
-        for entry in page:
-            if entry.seq != expected_seq:
-                return VerifyResult(
-                    False, checked, expected_seq, f"缺少序号 {expected_seq} 的记录（被删除或重排）"
-                )
-            if entry.prev_hash != prev:
-                return VerifyResult(
-                    False, checked, entry.seq, "前一条哈希不匹配（记录被删除或重排）"
-                )
-            if compute_hash(entry) != entry.hash:
-                return VerifyResult(False, checked, entry.seq, "记录内容与哈希不符（被篡改）")
-            if entry.seq in anchored_seqs:
-                seen[entry.seq] = entry.hash
-            prev = entry.hash
-            expected_seq += 1
-            checked += 1
+    walk = _walk_chain({a.seq for a in anchors}, chunk)
+    if walk.broken is not None:
+        return walk.broken
+    checked, seen, prev = walk.checked, walk.seen, walk.tail_hash
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and head.seq != checked:
         return VerifyResult(

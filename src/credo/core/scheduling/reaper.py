@@ -34,7 +34,10 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django_tasks_db.models import DBTaskResult
 
+from credo.core import fsm
 from credo.core.audit.services import audit_record
+from credo.core.registry import Registry
+from credo.core.scheduling import states  # noqa: F401  (registers the task status machine)
 from credo.core.scheduling.models import TaskReap, WorkerLease
 
 logger = logging.getLogger("credo.scheduling")
@@ -160,7 +163,8 @@ def stale_claims(now: dt.datetime | None = None) -> list[StaleClaim]:
 
 
 ReapListener = Callable[[TaskReap, list[Any], dict[str, Any]], None]
-_LISTENERS: dict[str, list[ReapListener]] = {}
+#: task path → listeners of its reaps (in registration order).
+reap_listeners: Registry[list[ReapListener]] = Registry("reap listeners", on_duplicate="keep")
 
 
 def register_reap_listener(task_path: str, fn: ReapListener) -> ReapListener:
@@ -168,21 +172,22 @@ def register_reap_listener(task_path: str, fn: ReapListener) -> ReapListener:
     for the owner of the task's work to record it (e.g. the close of business fails its run when
     a chunk's task is given up). The reaper imports the task's module first, so registering next
     to the task definition is enough."""
-    fns = _LISTENERS.setdefault(task_path, [])
+    fns = reap_listeners.register(task_path, [])
     if fn not in fns:
         fns.append(fn)
     return fn
 
 
 def unregister_reap_listener(task_path: str, fn: ReapListener) -> None:
-    if fn in _LISTENERS.get(task_path, []):
-        _LISTENERS[task_path].remove(fn)
+    fns = reap_listeners.get(task_path) or []
+    if fn in fns:
+        fns.remove(fn)
 
 
 def _notify(reap: TaskReap, args_kwargs: dict[str, Any]) -> None:
     with contextlib.suppress(ImportError):
         import_string(reap.task_path)  # registers listeners kept next to the task
-    for fn in list(_LISTENERS.get(reap.task_path, [])):
+    for fn in list(reap_listeners.get(reap.task_path) or []):
         try:
             fn(reap, list(args_kwargs.get("args", [])), dict(args_kwargs.get("kwargs", {})))
         except Exception:
@@ -225,10 +230,11 @@ def reap_stale_tasks(*, reaper: str, now: dt.datetime | None = None) -> list[Tas
                 pk=run.pk, status="RUNNING", started_at=run.started_at
             )
             if retry:
-                updated = same_claim.update(status="READY", started_at=None)
+                updated = fsm.transition_queryset(same_claim, "READY", started_at=None)
             else:
-                updated = same_claim.update(
-                    status="FAILED",
+                updated = fsm.transition_queryset(
+                    same_claim,
+                    "FAILED",
                     finished_at=now,
                     return_value=None,
                     exception_class_path=LEASE_EXPIRED,

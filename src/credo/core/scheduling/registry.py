@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from credo.core.registry import Registry
 from credo.core.scheduling.cron import cron_error
 
 
@@ -19,7 +20,8 @@ class ScheduleSpec:
     enabled: bool = True
 
 
-_REGISTRY: dict[str, ScheduleSpec] = {}
+#: name → default schedule; the first registration of a name wins.
+schedules: Registry[ScheduleSpec] = Registry("default schedules", on_duplicate="keep")
 
 
 def register_schedule(
@@ -34,13 +36,13 @@ def register_schedule(
     error = cron_error(cron)
     if error:
         raise ValueError(f"schedule {name!r}: {error}")
-    _REGISTRY.setdefault(
+    schedules.register(
         name, ScheduleSpec(name, task_path, cron, dict(kwargs or {}), queue, enabled)
     )
 
 
 def registered_schedules() -> list[ScheduleSpec]:
-    return list(_REGISTRY.values())
+    return schedules.values()
 
 
 def sync_schedules() -> int:
@@ -48,7 +50,7 @@ def sync_schedules() -> int:
     from credo.core.scheduling.models import Schedule
 
     created = 0
-    for spec in _REGISTRY.values():
+    for spec in schedules:
         _obj, was_created = Schedule.objects.get_or_create(
             name=spec.name,
             defaults={

@@ -8,6 +8,5 @@ class TodoConfig(AppConfig):
     verbose_name = _("我的待办")
 
     def ready(self) -> None:
-        from credo.core.ui.nav import NavItem, register_nav
-
-        register_nav(NavItem(_("我的待办"), "todo:list", "checklist", section="work", order=10))
+        # Declarative wiring: each module registers its contributions when imported.
+        from credo.core.todo import nav, states  # noqa: F401

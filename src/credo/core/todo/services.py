@@ -10,7 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import fsm
 from credo.core.audit.services import audit_record, diff_fields
+from credo.core.todo import states  # noqa: F401  (registers the Todo machine)
 from credo.core.todo.models import Todo
 
 _TRACKED = ("title", "description", "due_date", "url", "source", "priority", "status")
@@ -69,7 +71,7 @@ def todo_create(
         for name, value in values.items():
             setattr(existing, name, value)
         if existing.status == Todo.Status.CANCELLED:
-            existing.status = Todo.Status.OPEN
+            fsm.transition(existing, Todo.Status.OPEN, save=False)
             existing.done_at = None
         changes = diff_fields(before, _snapshot(existing))
         if changes:
@@ -95,9 +97,8 @@ def todo_complete(*, todo: Todo, actor: Any) -> Todo:
         if todo.status == Todo.Status.CANCELLED:
             raise TodoError(_("该待办已取消，无法完成。"))
         before = _snapshot(todo)
-        todo.status = Todo.Status.DONE
         todo.done_at = timezone.now()
-        todo.save(update_fields=["status", "done_at"])
+        fsm.transition(todo, Todo.Status.DONE, update_fields=["done_at"])
         audit_record(
             action="todo.complete",
             actor=actor,
@@ -118,8 +119,7 @@ def todo_cancel_by_key(*, user: Any, dedupe_key: str, actor: Any = None) -> int:
         )
         for todo in todos:
             before = _snapshot(todo)
-            todo.status = Todo.Status.CANCELLED
-            todo.save(update_fields=["status"])
+            fsm.transition(todo, Todo.Status.CANCELLED)
             audit_record(
                 action="todo.cancel",
                 actor=actor,

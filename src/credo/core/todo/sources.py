@@ -18,29 +18,36 @@ from typing import Any
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
-_SOURCES: dict[str, Any] = {
-    "approvals": _("审批"),
-    "collections": _("催收"),
-    "customers": _("客户"),
-    "leads": _("线索跟进"),
-    "lending": _("贷款"),
-    "monitoring": _("贷后监控"),
-    "notify": _("通知"),
-    "origination": _("贷前申请"),
-    "reports": _("报表"),
-    "scorecard": _("评分卡"),
-}
+from credo.core.registry import Registry
+
+#: source key → label users see.
+todo_sources: Registry[Any] = Registry("todo sources", on_duplicate="replace")
 
 
 def register_todo_source(key: str, label: Any) -> None:
-    _SOURCES[key] = label
+    todo_sources.register(key, label)
+
+
+for _key, _label in (
+    ("approvals", _("审批")),
+    ("collections", _("催收")),
+    ("customers", _("客户")),
+    ("leads", _("线索跟进")),
+    ("lending", _("贷款")),
+    ("monitoring", _("贷后监控")),
+    ("notify", _("通知")),
+    ("origination", _("贷前申请")),
+    ("reports", _("报表")),
+    ("scorecard", _("评分卡")),
+):
+    register_todo_source(_key, _label)
 
 
 def source_label(key: str) -> str:
     """The label users see for a todo source ("" for a todo without a source)."""
     if not key:
         return ""
-    label = _SOURCES.get(key)
+    label = todo_sources.get(key)
     if label is not None:
         return str(label)
     try:

@@ -13,6 +13,8 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from credo.core.registry import Registry
+
 SECTIONS: dict[str, Any] = {
     "work": _("工作"),
     "customers": _("客户"),
@@ -33,16 +35,15 @@ class NavItem:
     order: int = 100
 
 
-_NAV: list[NavItem] = []
+#: Keyed by url name; registering the same url name twice keeps the first entry.
+nav_items: Registry[NavItem] = Registry("navigation items", on_duplicate="keep")
 
 
 def register_nav(item: NavItem) -> None:
     """Idempotent: registering the same url name twice keeps the first entry."""
     if item.section not in SECTIONS:
         raise ValueError(f"unknown navigation section {item.section!r}")
-    if any(existing.url_name == item.url_name for existing in _NAV):
-        return
-    _NAV.append(item)
+    nav_items.register(item.url_name, item)
 
 
 register_nav(NavItem(_("工作台"), "core:home", "home", order=0))
@@ -57,7 +58,7 @@ def navigation_for(request: HttpRequest) -> list[dict[str, Any]]:
     for key, label in SECTIONS.items():
         items = []
         for item in sorted(
-            (i for i in _NAV if i.section == key), key=lambda i: (i.order, str(i.label))
+            (i for i in nav_items if i.section == key), key=lambda i: (i.order, str(i.label))
         ):
             if item.permission and not user.has_perm(item.permission):
                 continue

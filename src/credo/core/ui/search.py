@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from credo.core.registry import Registry
+
 MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 100
 DEFAULT_LIMIT = 10
@@ -41,22 +43,24 @@ class SearchProvider:
     order: int = 100
 
 
-_PROVIDERS: dict[str, SearchProvider] = {}
+search_providers_registry: Registry[SearchProvider] = Registry(
+    "search providers", on_duplicate="replace"
+)
 
 
 def register_search_provider(
     key: str, label: Any, func: SearchFunc, *, permission: str | None = None, order: int = 100
 ) -> None:
     """Idempotent per key: a second registration with the same key replaces the first."""
-    _PROVIDERS[key] = SearchProvider(key, label, func, permission, order)
+    search_providers_registry.register(key, SearchProvider(key, label, func, permission, order))
 
 
 def unregister_search_provider(key: str) -> None:
-    _PROVIDERS.pop(key, None)
+    search_providers_registry.unregister(key)
 
 
 def search_providers() -> list[SearchProvider]:
-    return sorted(_PROVIDERS.values(), key=lambda p: (p.order, p.key))
+    return sorted(search_providers_registry, key=lambda p: (p.order, p.key))
 
 
 def run_search(user: Any, q: str, *, limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from credo.core.registry import Registry
+
 logger = logging.getLogger(__name__)
 
 PanelLoader = Callable[[Any], dict[str, Any] | None]
@@ -36,22 +38,22 @@ class WorkbenchPanel:
     wide: bool = False  # a full row instead of half of it (figure cards need the room)
 
 
-_PANELS: dict[str, WorkbenchPanel] = {}
+workbench_panels: Registry[WorkbenchPanel] = Registry("workbench panels", on_duplicate="replace")
 
 
 def register_workbench_panel(panel: WorkbenchPanel) -> None:
     """Idempotent per key: a second registration with the same key replaces the first."""
-    _PANELS[panel.key] = panel
+    workbench_panels.register(panel.key, panel)
 
 
 def unregister_workbench_panel(key: str) -> None:
-    _PANELS.pop(key, None)
+    workbench_panels.unregister(key)
 
 
 def panels_for(user: Any) -> list[dict[str, Any]]:
     """``[{"key", "title", "template", "wide", "data"}]`` for the panels the user may see."""
     out: list[dict[str, Any]] = []
-    for panel in sorted(_PANELS.values(), key=lambda p: (p.order, p.key)):
+    for panel in sorted(workbench_panels, key=lambda p: (p.order, p.key)):
         if panel.permission and not user.has_perm(panel.permission):
             continue
         try:

@@ -4,6 +4,9 @@ Idempotent: running ``make demo`` again keeps existing users and their passwords
 generated on first creation and kept in ``$CREDO_DATA_DIR/demo-credentials.json`` (mode 0600) so
 they can be printed again; a well-known demo password would be a risk if a demo database were
 ever exposed.
+
+Lives in the accounts app (it creates users and org units; core must not import accounts); the
+apps' seeders come from core's registry (:func:`credo.core.demo.register_seeder`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from credo.accounts import services
+from credo.accounts.models import OrgUnit, Role, User
+from credo.accounts.roles import ensure_default_roles
 from credo.core.demo import DemoContext, add_production_guard, refuse_in_production, seeders
 
 # (code, name, kind, parent code, region code)
@@ -63,9 +69,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_in_production("seed_demo", options)
-        from credo.accounts.models import OrgUnit, Role, User
-        from credo.accounts.roles import ensure_default_roles
-
         ensure_default_roles()
         cred_path = Path(settings.DATA_DIR) / "demo-credentials.json"
         stored: dict[str, str] = {}
@@ -120,8 +123,6 @@ class Command(BaseCommand):
     def _create_user(
         self, username: str, display: str, role_code: str, unit: Any, password: str, role_model: Any
     ) -> Any:
-        from credo.accounts import services
-
         role = role_model.objects.get(code=role_code)
         user, _password_used = services.user_create(
             username=username,
