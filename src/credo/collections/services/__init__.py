@@ -38,7 +38,3 @@ __all__ = [
     "script_update",
     "third_party_message",
 ]
-
-# api/routers/collections.py still formats with ``services._fen`` (not ours to edit); the
-# lead switches it to credo.core.money.format_fen / fen_of and drops this alias.
-from credo.core.money import fen_of as _fen  # noqa: E402, F401
