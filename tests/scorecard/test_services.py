@@ -48,7 +48,7 @@ def test_csv_training_queues_then_stores_a_draft(
     assert card.progress == 100 and card.trained_at is not None
     assert AuditEntry.objects.filter(action="scorecard.trained", object_id=str(card.pk)).exists()
     # the uploaded file is removed once trained
-    assert not services._upload_path(card.pk).exists()
+    assert not services.training._upload_path(card.pk).exists()
 
 
 def test_csv_bad_input_changes_nothing(risk_manager, history_csv):

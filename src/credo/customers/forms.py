@@ -75,7 +75,9 @@ class CustomerForm(forms.Form):
         for name in list(self.fields):
             if name not in keep and name != "version":
                 del self.fields[name]
-        self.fields["region_code"].choices = region_choices()
+        region = self.fields["region_code"]
+        assert isinstance(region, forms.ChoiceField)
+        region.choices = region_choices()
         if kind == Customer.Kind.ENTERPRISE:
             self.fields["uscc"].required = True
         else:
@@ -109,7 +111,7 @@ class CustomerForm(forms.Form):
         style_form(self)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         raw = {
             k: v
             for k, v in data.items()

@@ -49,11 +49,12 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         if upload is None:
             messages.error(request, _("请选择要导入的文件。"))
             return redirect("customers:import")
-        suffix = PurePath(upload.name).suffix.lower()
+        upload_name = upload.name or ""
+        suffix = PurePath(upload_name).suffix.lower()
         if suffix not in (".xlsx", ".csv"):
             messages.error(request, _("只支持 .xlsx 或 .csv 文件。"))
             return redirect("customers:import")
-        if upload.size > MAX_IMPORT_BYTES:
+        if (upload.size or 0) > MAX_IMPORT_BYTES:
             messages.error(request, _("文件不能超过 20 MB。"))
             return redirect("customers:import")
         previous = request.session.get(SESSION_KEY) or {}
@@ -61,7 +62,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             uploads.discard(str(previous["file"]))  # a replaced upload is never imported
         name = f"customer-import-{uuid.uuid4().hex}{suffix}"
         uploads.write_private(name, upload.chunks())
-        request.session[SESSION_KEY] = {"file": name, "name": upload.name[:120]}
+        request.session[SESSION_KEY] = {"file": name, "name": upload_name[:120]}
         return redirect("customers:import_preview")
     return render(request, "customers/import.html")
 

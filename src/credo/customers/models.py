@@ -34,7 +34,7 @@ class Customer(models.Model):
     name = models.CharField(_("名称/姓名"), max_length=120, db_index=True)
     # Enterprise: 统一社会信用代码 is public registry data, so it is stored in clear and unique.
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, default="")
-    registered_capital = MoneyField(_("注册资本（元）"), null=True, blank=True)
+    registered_capital = MoneyField(_("注册资本（元）"), null=True, blank=True)  # type: ignore[misc]
     industry = models.CharField(_("行业"), max_length=1, choices=INDUSTRY_SECTIONS, blank=True)
     legal_representative = models.CharField(_("法定代表人"), max_length=60, blank=True)
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)

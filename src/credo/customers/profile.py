@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from credo.core import clock
 from credo.core.money import parse_money
 from credo.core.regions import get_region
 from credo.core.validators import (
@@ -45,6 +47,133 @@ def _text(data: Mapping[str, Any], key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+_SKIP = object()  # the field is left out of the clean values (its input was invalid)
+Cleaned = tuple[Any, str | None]
+
+
+@dataclass(frozen=True)
+class _Context:
+    today: dt.date
+    enterprise: bool
+    partial: bool
+
+
+def _validated(value: str, validator: Callable[[str], Any], missing: str | None) -> Cleaned:
+    if not value:
+        return value, missing
+    try:
+        validator(value)
+    except ValidationError as exc:
+        return value, exc.messages[0]
+    return value, None
+
+
+def _name(data: Mapping[str, Any], ctx: _Context) -> Cleaned:
+    name = _text(data, "name")
+    if not name:
+        return name, _("请填写客户名称/姓名。")
+    if len(name) > 120:
+        return name, _("名称不能超过 120 个字符。")
+    return name, None
+
+
+def _uscc(data: Mapping[str, Any], ctx: _Context) -> Cleaned:
+    uscc = normalize_uscc(_text(data, "uscc"))
+    return _validated(uscc, validate_uscc, _("企业客户必须填写统一社会信用代码。"))
+
+
+def _registered_capital(data: Mapping[str, Any], ctx: _Context) -> Cleaned:
+    raw = _text(data, "registered_capital")
+    if not raw:
+        return None, None
+    try:
+        return parse_money(raw), None
+    except ValidationError as exc:
+        return _SKIP, exc.messages[0]
+
+
+def _founded_on(data: Mapping[str, Any], ctx: _Context) -> Cleaned:
+    raw_date = data.get("founded_on")
+    if raw_date in (None, ""):
+        return None, None
+    try:
+        founded = (
+            raw_date
+            if isinstance(raw_date, dt.date)
+            else dt.date.fromisoformat(str(raw_date).strip()[:10])
+        )
+    except ValueError:
+        return _SKIP, _("日期格式应为 YYYY-MM-DD。")
+    return founded, (_("成立日期不能晚于今天。") if founded > ctx.today else None)
+
+
+def _id_number(data: Mapping[str, Any], ctx: _Context) -> Cleaned:
+    id_number = normalize_id_number(_text(data, "id_number"))
+    return _validated(
+        id_number,
+        lambda v: validate_id_number(v, today=ctx.today),
+        _("个人客户必须填写身份证号。"),
+    )
+
+
+def _industry(data: Mapping[str, Any], ctx: _Context) -> Cleaned:
+    industry = _text(data, "industry").upper()
+    if industry and industry not in INDUSTRY_NAMES:
+        return industry, _("行业应为国民经济行业门类 A–T。")
+    return industry, None
+
+
+def _phone(data: Mapping[str, Any], ctx: _Context) -> Cleaned:
+    phone = normalize_phone(_text(data, "phone"))
+    required = not ctx.enterprise and not ctx.partial
+    return _validated(phone, validate_phone, _("个人客户必须填写手机号。") if required else None)
+
+
+def _bank_account(data: Mapping[str, Any], ctx: _Context) -> Cleaned:
+    account = "".join(ch for ch in _text(data, "bank_account") if ch.isdigit())
+    if account and not 8 <= len(account) <= 30:
+        return account, _("银行账号应为 8–30 位数字。")
+    return account, None
+
+
+def _region(data: Mapping[str, Any], ctx: _Context) -> Cleaned:
+    region = _text(data, "region_code")
+    if region and get_region(region) is None:
+        return region, _("无效的行政区划代码：%(code)s") % {"code": region}
+    return region, None
+
+
+def _limit(key: str, n: int) -> Callable[[Mapping[str, Any], _Context], Cleaned]:
+    return lambda data, ctx: (_text(data, key)[:n], None)
+
+
+Cleaner = Callable[[Mapping[str, Any], _Context], Cleaned]
+_COMMON: list[tuple[str, Cleaner]] = [
+    ("industry", _industry),
+    ("phone", _phone),
+    ("bank_account", _bank_account),
+    ("region_code", _region),
+    ("address", _limit("address", 200)),
+]
+# In this order (the order of the values and of the errors).
+_FIELDS: dict[str, list[tuple[str, Cleaner]]] = {
+    Customer.Kind.ENTERPRISE: [
+        ("name", _name),
+        ("uscc", _uscc),
+        ("registered_capital", _registered_capital),
+        ("founded_on", _founded_on),
+        ("legal_representative", _limit("legal_representative", 60)),
+        *_COMMON,
+    ],
+    Customer.Kind.INDIVIDUAL: [
+        ("name", _name),
+        ("id_number", _id_number),
+        ("employer", _limit("employer", 120)),
+        *_COMMON,
+    ],
+}
+
+
 def clean_profile(
     data: Mapping[str, Any], *, kind: str | None = None, today: dt.date | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -59,96 +188,17 @@ def clean_profile(
         return out, errors
     if not partial:
         out["kind"] = kind
-    today = today or dt.date.today()
-
-    def present(key: str) -> bool:
-        return not partial or key in data
-
-    if present("name"):
-        name = _text(data, "name")
-        if not name:
-            errors["name"] = _("请填写客户名称/姓名。")
-        elif len(name) > 120:
-            errors["name"] = _("名称不能超过 120 个字符。")
-        out["name"] = name
-    enterprise = kind == Customer.Kind.ENTERPRISE
-    if enterprise:
-        if present("uscc"):
-            uscc = normalize_uscc(_text(data, "uscc"))
-            if not uscc:
-                errors["uscc"] = _("企业客户必须填写统一社会信用代码。")
-            else:
-                try:
-                    validate_uscc(uscc)
-                except ValidationError as exc:
-                    errors["uscc"] = exc.messages[0]
-            out["uscc"] = uscc
-        if present("registered_capital"):
-            raw = _text(data, "registered_capital")
-            if raw:
-                try:
-                    out["registered_capital"] = parse_money(raw)
-                except ValidationError as exc:
-                    errors["registered_capital"] = exc.messages[0]
-            else:
-                out["registered_capital"] = None
-        if present("founded_on"):
-            raw_date = data.get("founded_on")
-            if raw_date in (None, ""):
-                out["founded_on"] = None
-            else:
-                try:
-                    founded = (
-                        raw_date
-                        if isinstance(raw_date, dt.date)
-                        else dt.date.fromisoformat(str(raw_date).strip()[:10])
-                    )
-                    if founded > today:
-                        errors["founded_on"] = _("成立日期不能晚于今天。")
-                    out["founded_on"] = founded
-                except ValueError:
-                    errors["founded_on"] = _("日期格式应为 YYYY-MM-DD。")
-        for key in ("legal_representative",):
-            if present(key):
-                out[key] = _text(data, key)[:60]
-    else:
-        if present("id_number"):
-            id_number = normalize_id_number(_text(data, "id_number"))
-            if not id_number:
-                errors["id_number"] = _("个人客户必须填写身份证号。")
-            else:
-                try:
-                    validate_id_number(id_number, today=today)
-                except ValidationError as exc:
-                    errors["id_number"] = exc.messages[0]
-            out["id_number"] = id_number
-        if present("employer"):
-            out["employer"] = _text(data, "employer")[:120]
-    if present("industry"):
-        industry = _text(data, "industry").upper()
-        if industry and industry not in INDUSTRY_NAMES:
-            errors["industry"] = _("行业应为国民经济行业门类 A–T。")
-        out["industry"] = industry
-    if present("phone"):
-        phone = normalize_phone(_text(data, "phone"))
-        if phone:
-            try:
-                validate_phone(phone)
-            except ValidationError as exc:
-                errors["phone"] = exc.messages[0]
-        elif not enterprise and not partial:
-            errors["phone"] = _("个人客户必须填写手机号。")
-        out["phone"] = phone
-    if present("bank_account"):
-        account = "".join(ch for ch in _text(data, "bank_account") if ch.isdigit())
-        if account and not 8 <= len(account) <= 30:
-            errors["bank_account"] = _("银行账号应为 8–30 位数字。")
-        out["bank_account"] = account
-    if present("region_code"):
-        region = _text(data, "region_code")
-        if region and get_region(region) is None:
-            errors["region_code"] = _("无效的行政区划代码：%(code)s") % {"code": region}
-        out["region_code"] = region
-    if present("address"):
-        out["address"] = _text(data, "address")[:200]
+    ctx = _Context(
+        today=today or clock.today(),
+        enterprise=kind == Customer.Kind.ENTERPRISE,
+        partial=partial,
+    )
+    for key, clean in _FIELDS[kind]:
+        if partial and key not in data:
+            continue
+        value, error = clean(data, ctx)
+        if error:
+            errors[key] = error
+        if value is not _SKIP:
+            out[key] = value
     return out, errors

@@ -20,6 +20,7 @@ from credo.core.crypto import blind_index
 from credo.core.customfields import engine as cf
 from credo.core.masking import mask
 from credo.core.ratelimit import Rate, rate_hit, rate_limited
+from credo.core.registry import Registry
 from credo.core.sensitive import get_sensitive_field
 from credo.core.validators import is_valid_id_number, is_valid_mobile, normalize_uscc
 from credo.customers.models import Customer, CustomerEvent, Relation
@@ -265,12 +266,15 @@ def relation_graph(customer: Customer, user: Any) -> dict[str, Any]:
 # Key figures (total credit, outstanding, overdue, limit) come from the lending app once it
 # exists; it registers a provider here so customers never imports lending.
 FigureProvider = Callable[[Customer], dict[str, Any]]
-_FIGURE_PROVIDERS: list[FigureProvider] = []
+figure_providers: Registry[FigureProvider] = Registry("customer key figures", on_duplicate="keep")
+
+
+def _provider_key(provider: Callable[..., Any]) -> str:
+    return f"{provider.__module__}.{provider.__qualname__}:{id(provider)}"
 
 
 def register_figure_provider(provider: FigureProvider) -> None:
-    if provider not in _FIGURE_PROVIDERS:
-        _FIGURE_PROVIDERS.append(provider)
+    figure_providers.register(_provider_key(provider), provider)
 
 
 def key_figures(customer: Customer) -> dict[str, Any]:
@@ -280,7 +284,7 @@ def key_figures(customer: Customer) -> dict[str, Any]:
         "overdue": None,
         "limit": None,
     }
-    for provider in _FIGURE_PROVIDERS:
+    for provider in figure_providers:
         figures.update(provider(customer))
     return figures
 
@@ -333,16 +337,17 @@ def owner_choices(user: Any) -> list[Any]:
 # Rows for the 360 page's 申请与贷款 tab, provided by origination/lending without customers
 # importing them: each provider returns [{"kind", "title", "url", "amount", "status", "date"}].
 BusinessProvider = Callable[[Customer, Any], list[dict[str, Any]]]
-_BUSINESS_PROVIDERS: list[BusinessProvider] = []
+business_providers: Registry[BusinessProvider] = Registry(
+    "customer 360 business rows", on_duplicate="keep"
+)
 
 
 def register_business_provider(provider: BusinessProvider) -> None:
-    if provider not in _BUSINESS_PROVIDERS:
-        _BUSINESS_PROVIDERS.append(provider)
+    business_providers.register(_provider_key(provider), provider)
 
 
 def business_rows(customer: Customer, user: Any) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    for provider in _BUSINESS_PROVIDERS:
+    for provider in business_providers:
         rows.extend(provider(customer, user))
     return rows

@@ -169,7 +169,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         sensitive.append(
             {
                 "field": field,
-                "label": Customer._meta.get_field(field).verbose_name,
+                "label": getattr(Customer._meta.get_field(field), "verbose_name", field),
                 "masked": _masked(customer, field),
                 "can_reveal": can_view_clear(request.user, key) and bool(getattr(customer, field)),
             }
@@ -327,7 +327,7 @@ def authorization_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("授权已登记。"))
     else:
-        errors = "；".join(e for errs in form.errors.values() for e in errs)
+        errors = "；".join(str(e) for errs in form.errors.values() for e in errs)
         messages.error(request, _("授权信息有误：%(e)s") % {"e": errors})
     return redirect(f"{reverse('customers:detail', args=[pk])}#external")
 

@@ -21,6 +21,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q
 
+from credo.core.money import whole_yuan
+
 WINDOW = dt.timedelta(hours=24)
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
 
@@ -143,6 +145,6 @@ def decision_input(lead: Any) -> dict[str, Any]:
         "region_code": code,
         "province": f"{code[:2]}0000" if len(code) == 6 else "",
         "business_type": lead.business_type or "",
-        "amount": amount.fen // 100 if amount is not None else 0,
+        "amount": whole_yuan(amount),  # None → 0
         "source": lead.source or "",
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -35,6 +35,91 @@ def _text(data: Mapping[str, Any], key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+_SKIP = object()  # the field is left out of the clean values (its input was invalid)
+Cleaned = tuple[Any, str | None]
+
+
+def _name(name: str) -> Cleaned:
+    if not name:
+        return name, _("请填写名称（企业名称或个人姓名）。")
+    if len(name) > 120:
+        return name[:120], _("名称不能超过 120 个字符。")
+    return name, None
+
+
+def _validated(value: str, validator: Callable[[str], None]) -> Cleaned:
+    if value:
+        try:
+            validator(value)
+        except ValidationError as exc:
+            return value, exc.messages[0]
+    return value, None
+
+
+def _phone(text: str) -> Cleaned:
+    return _validated(normalize_phone(text), validate_phone)
+
+
+def _uscc(text: str) -> Cleaned:
+    return _validated(normalize_uscc(text), validate_uscc)
+
+
+def _source(text: str) -> Cleaned:
+    source = _SOURCE_BY_LABEL.get(text, text) or Lead.Source.OTHER
+    if source not in Lead.Source.values:
+        return source, _("未知的来源渠道：%(v)s") % {"v": source}
+    return source, None
+
+
+def _region(region: str) -> Cleaned:
+    if region and get_region(region) is None:
+        return region, _("无效的行政区划代码：%(code)s") % {"code": region}
+    return region, None
+
+
+def _business_type(text: str) -> Cleaned:
+    kind = _BUSINESS_BY_LABEL.get(text, text)
+    if kind and kind not in Lead.BusinessType.values:
+        return kind, _("未知的业务类型：%(v)s") % {"v": kind}
+    return kind, None
+
+
+def _amount(raw: str) -> Cleaned:
+    if not raw:
+        return None, None
+    try:
+        amount = parse_money(raw)
+        if amount.fen <= 0:
+            raise ValidationError(_("金额必须大于 0。"))
+    except ValidationError as exc:
+        return _SKIP, exc.messages[0]
+    return amount, None
+
+
+def _limit(n: int) -> Callable[[str], Cleaned]:
+    return lambda text: (text[:n], None)
+
+
+# In this order (the order of the values and of the errors).
+_FIELDS: list[tuple[str, Callable[[str], Cleaned]]] = [
+    ("name", _name),
+    ("contact_name", _limit(60)),
+    ("phone", _phone),
+    ("uscc", _uscc),
+    ("source", _source),
+    ("campaign", _limit(80)),
+    ("region_code", _region),
+    ("business_type", _business_type),
+    ("requested_amount", _amount),
+    ("note", _limit(2000)),
+]
+
+
+def _unreachable(out: Mapping[str, Any], errors: Mapping[str, str]) -> bool:
+    """Neither a phone nor a USCC to reach or de-duplicate the lead by."""
+    return not out.get("phone") and not out.get("uscc") and "phone" not in errors
+
+
 def clean_lead(
     data: Mapping[str, Any], *, partial: bool = False
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -42,68 +127,13 @@ def clean_lead(
     for choices as well as codes. ``partial`` cleans only the keys present."""
     out: dict[str, Any] = {}
     errors: dict[str, str] = {}
-
-    def present(key: str) -> bool:
-        return not partial or key in data
-
-    if present("name"):
-        name = _text(data, "name")
-        if not name:
-            errors["name"] = _("请填写名称（企业名称或个人姓名）。")
-        elif len(name) > 120:
-            errors["name"] = _("名称不能超过 120 个字符。")
-        out["name"] = name[:120]
-    if present("contact_name"):
-        out["contact_name"] = _text(data, "contact_name")[:60]
-    if present("phone"):
-        phone = normalize_phone(_text(data, "phone"))
-        if phone:
-            try:
-                validate_phone(phone)
-            except ValidationError as exc:
-                errors["phone"] = exc.messages[0]
-        out["phone"] = phone
-    if present("uscc"):
-        uscc = normalize_uscc(_text(data, "uscc"))
-        if uscc:
-            try:
-                validate_uscc(uscc)
-            except ValidationError as exc:
-                errors["uscc"] = exc.messages[0]
-        out["uscc"] = uscc
-    if not partial and not out.get("phone") and not out.get("uscc") and "phone" not in errors:
-        errors["phone"] = _("请至少填写手机号或统一社会信用代码，以便联系和查重。")
-    if present("source"):
-        source = _text(data, "source")
-        source = _SOURCE_BY_LABEL.get(source, source) or Lead.Source.OTHER
-        if source not in Lead.Source.values:
-            errors["source"] = _("未知的来源渠道：%(v)s") % {"v": source}
-        out["source"] = source
-    if present("campaign"):
-        out["campaign"] = _text(data, "campaign")[:80]
-    if present("region_code"):
-        region = _text(data, "region_code")
-        if region and get_region(region) is None:
-            errors["region_code"] = _("无效的行政区划代码：%(code)s") % {"code": region}
-        out["region_code"] = region
-    if present("business_type"):
-        kind = _text(data, "business_type")
-        kind = _BUSINESS_BY_LABEL.get(kind, kind)
-        if kind and kind not in Lead.BusinessType.values:
-            errors["business_type"] = _("未知的业务类型：%(v)s") % {"v": kind}
-        out["business_type"] = kind
-    if present("requested_amount"):
-        raw = _text(data, "requested_amount")
-        if raw:
-            try:
-                amount = parse_money(raw)
-                if amount.fen <= 0:
-                    raise ValidationError(_("金额必须大于 0。"))
-                out["requested_amount"] = amount
-            except ValidationError as exc:
-                errors["requested_amount"] = exc.messages[0]
-        else:
-            out["requested_amount"] = None
-    if present("note"):
-        out["note"] = _text(data, "note")[:2000]
+    for key, clean in _FIELDS:
+        if not partial or key in data:
+            value, error = clean(_text(data, key))
+            if error:
+                errors[key] = error
+            if value is not _SKIP:
+                out[key] = value
+        if key == "uscc" and not partial and _unreachable(out, errors):
+            errors["phone"] = _("请至少填写手机号或统一社会信用代码，以便联系和查重。")
     return out, errors

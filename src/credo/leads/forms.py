@@ -86,9 +86,11 @@ class AssignForm(StyledFormMixin, forms.Form):
 
     def __init__(self, *args: Any, users: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        field = self.fields["user"]
+        assert isinstance(field, forms.ModelChoiceField)
         if users is not None:
-            self.fields["user"].queryset = users
-        self.fields["user"].empty_label = str(_("按分配规则自动分配"))
+            field.queryset = users
+        field.empty_label = str(_("按分配规则自动分配"))
 
 
 class BookForm(StyledFormMixin, forms.Form):

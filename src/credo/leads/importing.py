@@ -14,23 +14,20 @@ and by the hourly purge after ``CREDO_IMPORT_FILE_TTL_HOURS``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import PurePath
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credo.core import spreadsheet, uploads
+from credo.core import spreadsheet, tabular, uploads
 from credo.core.audit.services import audit_record
 from credo.core.crypto import DecryptionError, blind_index, decrypt, encrypt
 from credo.leads.cleaning import clean_lead
@@ -77,11 +74,7 @@ class ImportFileError(LeadError):
     code = "import_file_error"
 
 
-@dataclass(frozen=True)
-class RowError:
-    row_number: int
-    column_label: str
-    message_zh: str
+RowError = tabular.RowError
 
 
 @dataclass
@@ -96,13 +89,6 @@ class ImportPreview:
         return not self.errors
 
 
-def _norm(text: Any) -> str:
-    value = "" if text is None else str(text)
-    for ch in " \t\r\n()（）*＊:：":
-        value = value.replace(ch, "")
-    return value.lower()
-
-
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -113,63 +99,25 @@ def _cell(value: Any) -> Any:
     return str(value).strip()
 
 
-def _rows(table: Iterable[Iterable[Any]]) -> list[dict[str, Any]]:
-    aliases = {_norm(k): v for k, v in _ALIASES.items()}
-    mapping: list[tuple[int, str]] | None = None
-    rows: list[dict[str, Any]] = []
-    for number, raw in enumerate(table, start=1):
-        cells = list(raw)
-        if mapping is None:
-            if not any(c not in (None, "") for c in cells):
-                continue
-            mapping = [(i, aliases[_norm(c)]) for i, c in enumerate(cells) if _norm(c) in aliases]
-            if not any(target == "name" for _i, target in mapping):
-                raise ImportFileError(_("未找到表头“名称”列：第一行应为列名。"))
-            continue
-        if not any(str(c or "").strip() for c in cells):
-            continue
-        row = {"_row": number}
-        for idx, target in mapping:
-            row[target] = _cell(cells[idx]) if idx < len(cells) else ""
-        rows.append(row)
-        if len(rows) > MAX_ROWS:
-            raise ImportFileError(_("一次最多导入 %(n)s 行，请拆分文件。") % {"n": MAX_ROWS})
-    if mapping is None:
-        raise ImportFileError(_("文件是空的。"))
-    return rows
+def _require_name(columns: list[tabular.Column]) -> None:
+    if not any(c.target == "name" for c in columns):
+        raise ImportFileError(_("未找到表头“名称”列：第一行应为列名。"))
 
 
 def parse_file(source: Any, filename: str = "") -> list[dict[str, Any]]:
     filename = filename or str(getattr(source, "name", "") or "")
-    if hasattr(source, "chunks"):
-        data = b"".join(source.chunks())
-    elif isinstance(source, bytes | bytearray):
-        data = bytes(source)
-    else:
-        data = source.read()
-    suffix = PurePath(filename).suffix.lower()
-    if suffix == ".csv":
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes nearly anything
-            raise ImportFileError(_("无法识别 CSV 文件编码，请另存为 UTF-8 或 GBK。"))
-        return _rows(csv.reader(io.StringIO(text)))
-    if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # BadZipFile, KeyError, InvalidFileException …
-            raise ImportFileError(_("无法读取 Excel 文件：%(err)s") % {"err": exc}) from None
-        try:
-            return _rows(wb.worksheets[0].iter_rows(values_only=True))
-        finally:
-            wb.close()
-    raise ImportFileError(_("只支持 .xlsx 或 .csv 文件。"))
+    try:
+        table = tabular.read_file(
+            source,
+            filename,
+            tabular.HeaderMap(_ALIASES),
+            cell=_cell,
+            check_header=_require_name,
+            max_rows=MAX_ROWS,
+        )
+    except tabular.TableError as exc:
+        raise ImportFileError(exc.message()) from None
+    return [{"_row": number, **values} for number, values in table.records]
 
 
 def preview(rows: Iterable[Mapping[str, Any]], *, default_source: str = "") -> ImportPreview:

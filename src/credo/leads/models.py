@@ -48,7 +48,7 @@ class Lead(models.Model):
     business_type = models.CharField(
         _("业务类型"), max_length=20, choices=BusinessType.choices, blank=True
     )
-    requested_amount = MoneyField(_("意向金额（元）"), null=True, blank=True)
+    requested_amount = MoneyField(_("意向金额（元）"), null=True, blank=True)  # type: ignore[misc]
     note = models.TextField(_("备注"), blank=True)
 
     stage = models.CharField(_("阶段"), max_length=12, choices=Stage.choices, default=Stage.NEW)

@@ -27,6 +27,7 @@ from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
 from credo.core import clock
+from credo.core.money import whole_yuan
 
 YES, NO = "是", "否"
 
@@ -90,7 +91,7 @@ def _years(start: dt.date | None, on: dt.date) -> float | None:
 
 
 def _customer_part(customer: Any, on: dt.date) -> dict[str, Any]:
-    capital = customer.registered_capital.fen // 100 if customer.registered_capital else None
+    capital = whole_yuan(customer.registered_capital) if customer.registered_capital else None
     return {
         "kind": customer.kind,
         "industry": customer.industry or None,
@@ -162,10 +163,10 @@ def application_features(
             {
                 "registered_capital": capital,
                 "business_years": adm.get("business_years"),
-                "amount": app.amount.fen // 100,
+                "amount": whole_yuan(app.amount),
                 "months": app.months,
                 "annual_rate": float(app.annual_rate),
-                "amount_to_capital": _ratio(app.amount.fen // 100, capital),
+                "amount_to_capital": _ratio(whole_yuan(app.amount), capital),
                 "litigation_count": adm.get("litigation_count"),
                 "judgment_debtor": YES if adm.get("judgment_debtor") else NO,
                 "overdue_loans": adm.get("overdue_loans"),
@@ -269,7 +270,7 @@ def book_training_table(
         else:
             rebuilt += 1
             row = _customer_part(loan.customer, loan.start_date)
-            amount = loan.principal.fen // 100
+            amount = whole_yuan(loan.principal)
             row.update(
                 {
                     "amount": amount,

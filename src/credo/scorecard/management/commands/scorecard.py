@@ -74,14 +74,14 @@ class Command(BaseCommand):
                         f"v{card.number}\t{card.status}\t{card.rows} rows\tAUC {auc}\t{card.name}"
                     )
             elif action in ("publish", "retire"):
-                card = Scorecard.objects.filter(number=options["number"]).first()
-                if card is None:
+                version = Scorecard.objects.filter(number=options["number"]).first()
+                if version is None:
                     raise CommandError(f"no scorecard version {options['number']}")
                 if action == "publish":
-                    services.scorecard_publish(scorecard=card, actor=None)
+                    services.scorecard_publish(scorecard=version, actor=None)
                 else:
-                    services.scorecard_retire(scorecard=card, actor=None)
-                self.stdout.write(f"v{card.number}: {action}ed")
+                    services.scorecard_retire(scorecard=version, actor=None)
+                self.stdout.write(f"v{version.number}: {action}ed")
             else:
                 month = None
                 if options["month"]:

@@ -1,283 +1,39 @@
-"""Realistic Shanxi demo/benchmark customers, generated deterministically (``random.Random``).
-
-``generate_customers(n, owners=[...])`` bulk-creates ``n`` customers (≈60 % enterprises with
-valid 统一社会信用代码, ≈40 % individuals with valid 身份证号), spread round-robin over the
-owners (team/branch from the owner), with some relations, timeline events and risk flags.
-It is used by ``credo seed --customers N``, the demo seeder and the benchmarks. No audit row
-per customer: one ``customer.seed`` entry per run.
-"""
+"""Generating the customers, their relations and timeline events."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.crypto import blind_index
 from credo.core.money import Money
 from credo.core.regions import PLACEHOLDER_CITY_NAMES, children_of
 from credo.core.validators import id_check_char, uscc_check_char
+from credo.customers.demo.names import (
+    CITY_SHORT,
+    CITY_WEIGHTS,
+    EMPLOYERS,
+    FOLLOW_UPS,
+    GIVEN,
+    INDUSTRIES,
+    RISK_FLAG_KEYS,
+    ROADS,
+    SHANXI,
+    SUFFIXES,
+    SURNAMES,
+    TRADE_NAMES,
+)
 from credo.customers.models import Customer, CustomerEvent, Relation
 
-SHANXI = "140000"
-CITY_SHORT = {
-    "1401": "太原",
-    "1402": "大同",
-    "1403": "阳泉",
-    "1404": "长治",
-    "1405": "晋城",
-    "1406": "朔州",
-    "1407": "晋中",
-    "1408": "运城",
-    "1409": "忻州",
-    "1410": "临汾",
-    "1411": "吕梁",
-}
-# Weighted towards the big cities.
-CITY_WEIGHTS = {
-    "1401": 24,
-    "1402": 10,
-    "1403": 5,
-    "1404": 9,
-    "1405": 7,
-    "1406": 5,
-    "1407": 10,
-    "1408": 10,
-    "1409": 6,
-    "1410": 9,
-    "1411": 5,
-}
-TRADE_NAMES = (
-    "晋阳",
-    "汾河",
-    "龙城",
-    "并州",
-    "三晋",
-    "太行",
-    "吕梁",
-    "恒山",
-    "五台",
-    "云冈",
-    "平遥",
-    "晋祠",
-    "鼎盛",
-    "宏达",
-    "华通",
-    "兴业",
-    "瑞丰",
-    "恒信",
-    "德顺",
-    "金泰",
-    "昌盛",
-    "永安",
-    "煤都",
-    "晋商",
-    "鑫源",
-    "广源",
-    "长城",
-    "汇通",
-    "嘉禾",
-    "盛世",
-    "泰和",
-    "万通",
-    "润丰",
-    "天泽",
-    "晋丰",
-    "沁水",
-    "黄河",
-    "中条",
-    "壶口",
-    "雁门",
-)
-# Industry section → (weight, business words)
-INDUSTRIES: dict[str, tuple[int, tuple[str, ...]]] = {
-    "F": (26, ("商贸", "贸易", "物资", "百货", "建材销售", "农资")),
-    "C": (18, ("机械制造", "铸造", "化工", "食品", "醋业", "陶瓷", "纺织", "钢铁制品")),
-    "A": (10, ("农业科技", "种植专业合作社", "养殖", "林业", "果业")),
-    "E": (10, ("建筑工程", "建设", "路桥工程", "装饰工程")),
-    "H": (8, ("餐饮管理", "酒店管理", "饭店")),
-    "G": (8, ("物流", "运输", "仓储")),
-    "B": (5, ("煤业", "矿业", "煤炭运销")),
-    "L": (5, ("商务咨询", "租赁")),
-    "I": (4, ("网络科技", "信息技术", "软件")),
-    "K": (3, ("房地产开发", "物业管理")),
-    "O": (3, ("家政服务", "汽车维修")),
-}
-SUFFIXES = ("有限公司", "有限公司", "有限公司", "有限责任公司", "股份有限公司")
-SURNAMES = (
-    "王",
-    "王",
-    "王",
-    "李",
-    "李",
-    "张",
-    "张",
-    "刘",
-    "刘",
-    "陈",
-    "杨",
-    "杨",
-    "赵",
-    "赵",
-    "黄",
-    "周",
-    "吴",
-    "徐",
-    "孙",
-    "胡",
-    "朱",
-    "高",
-    "郭",
-    "郭",
-    "马",
-    "罗",
-    "梁",
-    "宋",
-    "郑",
-    "谢",
-    "韩",
-    "唐",
-    "冯",
-    "董",
-    "程",
-    "曹",
-    "袁",
-    "邓",
-    "许",
-    "傅",
-    "沈",
-    "曾",
-    "彭",
-    "吕",
-    "苏",
-    "卢",
-    "蒋",
-    "蔡",
-    "贾",
-    "丁",
-    "魏",
-    "薛",
-    "叶",
-    "阎",
-    "段",
-    "武",
-    "乔",
-    "常",
-    "温",
-    "白",
-    "牛",
-    "秦",
-    "霍",
-)
-GIVEN = (
-    "伟",
-    "芳",
-    "娜",
-    "敏",
-    "静",
-    "丽",
-    "强",
-    "磊",
-    "军",
-    "洋",
-    "勇",
-    "艳",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "秀",
-    "霞",
-    "平",
-    "刚",
-    "桂",
-    "英",
-    "华",
-    "建",
-    "国",
-    "文",
-    "斌",
-    "辉",
-    "鹏",
-    "宇",
-    "浩",
-    "红",
-    "玲",
-    "晓",
-    "志",
-    "海",
-    "亮",
-    "峰",
-    "林",
-    "燕",
-    "梅",
-    "琳",
-    "波",
-    "鑫",
-    "欣",
-    "婷",
-    "慧",
-    "俊",
-    "彬",
-    "晋",
-    "秀英",
-    "建国",
-    "建华",
-    "志强",
-    "海燕",
-    "丽娟",
-    "小明",
-    "国庆",
-    "卫东",
-)
-ROADS = (
-    "迎泽大街",
-    "长风街",
-    "并州路",
-    "解放路",
-    "建设路",
-    "府西街",
-    "平阳路",
-    "学府街",
-    "太行路",
-    "滨河东路",
-    "新建路",
-    "文化路",
-    "人民路",
-    "中心街",
-    "开发区大道",
-)
-EMPLOYERS = (
-    "太原钢铁集团",
-    "晋能控股集团",
-    "山西焦煤集团",
-    "中国移动山西公司",
-    "太原理工大学",
-    "山西省人民医院",
-    "个体经营",
-    "自由职业",
-    "务农",
-    "晋中市第一中学",
-)
-RISK_FLAG_KEYS = ("overdue", "litigation", "judgment_debtor", "negative_news")
-FOLLOW_UPS = (
-    "电话回访：了解经营情况",
-    "上门拜访：实地查看经营场所",
-    "微信沟通：提供补充资料",
-    "面谈：讨论授信需求",
-    "回访：确认还款安排",
-)
 
-
-@dataclass
 class GenerateStats:
     customers: int = 0
     enterprises: int = 0
@@ -330,7 +86,7 @@ class _Gen:
         self.serial = serial_base
         self.used_uscc: set[str] = set()
         self.used_id: set[str] = set()
-        self.today = dt.date.today()
+        self.today = clock.today()
 
     def place(self) -> tuple[str, str, str]:
         city = self.rng.choices(self.city_keys, self.city_w)[0]
@@ -590,39 +346,3 @@ def _relations(created: list[Customer], rng: random.Random) -> list[Relation]:
             Relation(from_customer=a, to_customer=b, kind=Relation.Kind.SPOUSE, created_by=a.owner)
         )
     return rels
-
-
-# --- the demo seeder (``credo seed_demo``) -----------------------------------------------------
-DEMO_COUNT = 2000
-
-
-def seed_demo_customers(ctx: Any) -> None:
-    """~2,000 customers for the demo account managers; skipped when customers exist."""
-    from credo.accounts.models import User
-
-    if Customer.objects.exists():
-        ctx.out("  customers: already present, skipped")
-        return
-    owners = list(
-        User.objects.filter(roles__code="account_manager", is_active=True)
-        .select_related("org_unit__parent")
-        .distinct()
-        .order_by("username")
-    )
-    if not owners and "account_manager" in ctx.users:
-        owners = [ctx.users["account_manager"]]
-    if not owners:
-        ctx.out("  customers: no account_manager user, skipped")
-        return
-    stats = generate_customers(DEMO_COUNT, owners=owners, seed=2024, batch=500)
-    ctx.out(
-        f"  customers: {stats.customers} created ({stats.enterprises} enterprises, "
-        f"{stats.individuals} individuals, {stats.relations} relations)"
-    )
-
-
-def register() -> None:
-    """Call from ``CustomersConfig.ready()``."""
-    from credo.core.demo import register_seeder
-
-    register_seeder("customers", seed_demo_customers, order=20)
