@@ -62,10 +62,8 @@ def is_approver(app: Application, user: Any) -> bool:
     scope: a branch manager of another team must still be able to read what they approve."""
     if not getattr(user, "is_authenticated", False):
         return False
-    try:
-        from credo.approvals.models import ApprovalTask
-    except ImportError:
-        return False
+    from credo.approvals.models import ApprovalTask
+
     mine = Q(assignee=user) | Q(decided_by=user)
     codes: set[str] = getattr(user, "role_codes", set())
     if codes:

@@ -116,19 +116,10 @@ def application_create(request: HttpRequest) -> HttpResponse:
 
 
 def _approval_context(app: Application) -> dict[str, Any]:
-    ctx: dict[str, Any] = {"approval": None, "contract": None}
-    try:
-        from credo.approvals.selectors import instance_for
+    from credo.approvals.selectors import instance_for
+    from credo.contracts.selectors import contract_for
 
-        ctx["approval"] = instance_for(app)
-    except ImportError:
-        pass
-    try:
-        from credo.contracts.selectors import contract_for
-
-        ctx["contract"] = contract_for(app)
-    except ImportError:
-        pass
+    ctx: dict[str, Any] = {"approval": instance_for(app), "contract": contract_for(app)}
     ctx["approval_ui"] = ctx["approval"] is not None and _has_template("approvals/_trail.html")
     ctx["contract_ui"] = ctx["contract"] is not None and _has_template(
         "contracts/_contract_card.html"
