@@ -31,7 +31,7 @@ def eod_urls(settings):
     except NoReverseMatch:
         module = type(root)("eod_e2e_urls")
         module.urlpatterns = [  # type: ignore[attr-defined]
-            path("lending/eod/", include("credo.lending.eod_urls")),
+            path("lending/eod/", include("credo.lending.eod.urls")),
             *root.urlpatterns,
         ]
         sys.modules["eod_e2e_urls"] = module

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__
 
 # Mounted like the lead mounts it in credo/urls.py (harmless if it is mounted there already).
 urlpatterns = [
-    path("lending/statements/", include("credo.lending.statement_urls")),
+    path("lending/statements/", include("credo.lending.statements.urls")),
     *base_urlpatterns,
 ]
 

@@ -59,18 +59,6 @@ def bullet_loan(owner, borrower, finance):
     return services.loan_disburse(loan=created, actor=finance, value_date=VALUE_DATE)
 
 
-@pytest.fixture
-def listener():
-    received: list[tuple[str, str, dict]] = []
-
-    def fn(event, loan, detail):
-        received.append((event, loan.number, detail))
-
-    eod.register_eod_listener(fn)
-    yield received
-    eod.unregister_eod_listener(fn)
-
-
 def first(loan: Loan) -> Installment:
     return loan.installments.get(period=1)
 
@@ -220,19 +208,10 @@ def test_ledger_verify_ok_after_eod_with_penalty_and_repayment(bullet_loan, fina
     assert ledger.loan_account_balance(bullet_loan, "penalty_income") == -2500
 
 
-def test_listeners_receive_became_overdue_and_dpd_crossed(bullet_loan, listener):
+def test_became_overdue_is_counted_once(bullet_loan):
     eod.run_eod(D(2026, 4, 15))
-    eod.run_eod(D(2026, 4, 16))
-    assert ("became_overdue", bullet_loan.number, {"dpd": 1, "date": "2026-04-16"}) in listener
-    assert any(e == "dpd_crossed" and d["mark"] == 1 for e, _n, d in listener)
-    eod.run_eod(D(2026, 5, 15))
-    marks = [d["mark"] for e, _n, d in listener if e == "dpd_crossed"]
-    assert marks == [1, 30]
-
-
-def test_paid_off_soon_event(bullet_loan, listener):
-    eod.run_eod(D(2026, 4, 8))
-    assert [e for e, _n, _d in listener] == ["paid_off_soon"]
+    assert eod.run_eod(D(2026, 4, 16)).counts["became_overdue"] == 1
+    assert eod.run_eod(D(2026, 5, 15)).counts["became_overdue"] == 0
 
 
 def test_paid_off_loan_stays_paid_off(bullet_loan):
@@ -313,7 +292,7 @@ def eod_urls(settings):
         yield
         return
 
-    patterns = [path("lending/eod/", include("credo.lending.eod_urls")), *root.urlpatterns]
+    patterns = [path("lending/eod/", include("credo.lending.eod.urls")), *root.urlpatterns]
     module = type(root)("eod_test_urls")
     module.urlpatterns = patterns  # type: ignore[attr-defined]
     import sys

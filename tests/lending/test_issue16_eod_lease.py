@@ -24,6 +24,7 @@ from credo.core.money import Money
 from credo.core.scheduling import reaper
 from credo.core.scheduling.models import TaskReap, WorkerLease
 from credo.lending import eod
+from credo.lending.eod import closing as _closing  # noqa: F401 - eod.closing below
 from credo.lending.models import EodChunk, EodRun, Loan
 from tests.lending.test_eod import bullet_loan, first  # noqa: F401 - the fixture is used
 
@@ -48,14 +49,14 @@ def test_killed_inside_a_chunk_leaves_nothing_half_done_and_the_rerun_completes(
     monkeypatch,
 ):
     eod.run_eod(D(2026, 4, 15))
-    run = eod._prepare_run(D(2026, 4, 16), actor=None, chunk_size=5000)
+    run = eod.runs._prepare_run(D(2026, 4, 16), actor=None, chunk_size=5000)
     [chunk] = run.chunks.all()
 
     def die(*args, **kwargs):
         raise Killed
 
     # after the set-based marking, before the per-loan results are written
-    monkeypatch.setattr(eod, "_write_back", die)
+    monkeypatch.setattr(eod.closing, "_write_back", die)
     with pytest.raises(Killed):
         eod.process_chunk(chunk.pk)
     monkeypatch.undo()
@@ -90,7 +91,7 @@ def test_chunk_given_up_by_the_reaper_fails_its_run_which_resumes(
     django_capture_on_commit_callbacks,
 ):
     eod.run_eod(D(2026, 4, 15))
-    run = eod._prepare_run(D(2026, 4, 16), actor=None, chunk_size=5000)
+    run = eod.runs._prepare_run(D(2026, 4, 16), actor=None, chunk_size=5000)
     [chunk] = run.chunks.all()
     claimed_at = timezone.now() - timedelta(seconds=LEASE + 60)
     EodChunk.objects.filter(pk=chunk.pk).update(

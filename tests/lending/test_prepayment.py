@@ -8,7 +8,7 @@ from credo.core.money import Money
 from credo.lending import ledger, services
 from credo.lending.errors import IdempotencyConflict, InvalidLoan, InvalidState
 from credo.lending.models import Loan, Posting
-from credo.lending.prepayment import prepay, prepayment_quote
+from credo.lending.prepay import prepay, prepayment_quote
 from tests.lending.conftest import VALUE_DATE
 
 pytestmark = pytest.mark.django_db

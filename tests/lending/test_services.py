@@ -159,7 +159,7 @@ def test_customer_key_figures(make_loan, finance, borrower):
 
 
 def test_prepayment_posting_cannot_be_reversed_directly(make_loan, finance):
-    from credo.lending.prepayment import prepay
+    from credo.lending.prepay import prepay
 
     loan = services.loan_disburse(loan=make_loan(), actor=finance, value_date=VALUE_DATE)
     on = loan.installments.get(period=2).due_date

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 # The lead mounts statement_urls at /lending/statements/; until then tests use this urlconf.
 urlpatterns = [
-    path("lending/statements/", include("credo.lending.statement_urls")),
+    path("lending/statements/", include("credo.lending.statements.urls")),
     *base_urlpatterns,
 ]
 URLS = "tests.lending.test_statements"

@@ -11,15 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from credo.core import clock
 from credo.core.money import Money
+from credo.core.registry import Registry
 
 DEMO_LOANS = 200
+# Called with today's date once the demo book is disbursed and closed (upper apps register:
+# lending imports no report, collection or monitoring code).
+BookSeededHook = Callable[[dt.date], None]
+book_seeded_hooks: Registry[BookSeededHook] = Registry("demo book seeded", on_duplicate="keep")
 RISKY_INDUSTRIES = {"F": 0.6, "H": 0.8, "E": 0.5, "K": 0.9, "L": 0.4}  # 批发零售, 住宿餐饮, …
 
 
@@ -55,7 +60,8 @@ def _products() -> list[Any]:
         product, _created = Product.objects.get_or_create(code=code, defaults={"name": name})
         pv = product.versions.filter(status="published").first()
         if pv is None:
-            pv = ProductVersion.objects.create(
+            # django-stubs types MoneyField as an int field; Money is what it stores.
+            pv = ProductVersion.objects.create(  # type: ignore[misc]
                 product=product,
                 number=1,
                 status="published",
@@ -125,11 +131,8 @@ def seed_demo_loans(ctx: Any) -> None:
     with _history_entry(finance) as clerk:
         created, postings = _seed_book(customers[:DEMO_LOANS], business, consumer, clerk, rng)
     run_eod(today - dt.timedelta(days=1))
-    from credo.reports import standard
-
-    first = today.replace(day=1)
-    for i in range(12, 0, -1):
-        standard.monthend_backfill(standard.add_months(first, -i))
+    for hook in book_seeded_hooks:  # e.g. reports: the month-end history of the new book
+        hook(today)
     overdue = Loan.objects.filter(dpd__gt=0).count()
     ctx.out(f"  loans: {created} disbursed, {postings} repayments, {overdue} overdue after EOD")
 
@@ -193,7 +196,15 @@ def _seed_book(
     return created, postings
 
 
+def register_book_seeded_hook(key: str, hook: BookSeededHook) -> None:
+    """``hook(today)`` after :func:`seed_demo_loans` created the demo book."""
+    book_seeded_hooks.register(key, hook)
+
+
 def register() -> None:
     from credo.core.demo import register_seeder
 
     register_seeder("lending", seed_demo_loans, order=40)
+
+
+register()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext
 
 from credo.core.money import Money
@@ -27,23 +27,12 @@ def customer_figures(customer: Any) -> dict[str, Any]:
     agg = loans.aggregate(total=Sum("principal"), outstanding=Sum("outstanding_principal"))
     overdue = Installment.objects.filter(
         loan__customer=customer, status=Installment.Status.OVERDUE
-    ).aggregate(
-        owed=Sum(
-            F("principal_due")
-            - F("principal_paid")
-            + F("interest_due")
-            - F("interest_paid")
-            + F("penalty_due")
-            - F("penalty_paid")
-            + F("fee_due")
-            - F("fee_paid")
-        )
-    )
+    ).owed_total()
     return {
         **result,
         "total_credit": Money.from_fen(fen(agg["total"])).format(),
         "outstanding": Money.from_fen(fen(agg["outstanding"])).format(),
-        "overdue": Money.from_fen(fen(overdue["owed"])).format(),
+        "overdue": Money.from_fen(overdue).format(),
     }
 
 

@@ -115,7 +115,6 @@ class Loan(models.Model):
         PENDING = "pending", _("待放款")
         ACTIVE = "active", _("正常")
         OVERDUE = "overdue", _("逾期")
-        RESTRUCTURED = "restructured", _("重组")
         PAID_OFF = "paid_off", _("已结清")
         WRITTEN_OFF = "written_off", _("已核销")
 
@@ -201,6 +200,12 @@ class Loan(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+# Not a status any more (restructuring comes with loan servicing). Kept as a plain attribute only
+# until credo.monitoring.indicators and credo.collections.services.reminders use
+# credo.lending.states.LOAN_OPEN_STATES; no loan is ever in this state.
+Loan.Status.RESTRUCTURED = "restructured"  # type: ignore[attr-defined,misc]
 
 
 COMPONENTS = ("penalty", "fee", "interest", "principal")
@@ -436,10 +441,15 @@ class EodRun(models.Model):
 
 
 class EodChunk(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
     run = models.ForeignKey(EodRun, on_delete=models.CASCADE, related_name="chunks")
     first_loan_id = models.BigIntegerField()
     last_loan_id = models.BigIntegerField()
-    status = models.CharField(max_length=10, default="pending")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     processed = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -158,6 +158,21 @@ def annuity_payment(principal: int, monthly: Fraction, months: int) -> int:
         return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _check_inputs(
+    principal: int, months: int, method: str, repayment_day: int | None, days_in_year: int
+) -> None:
+    if isinstance(principal, bool) or not isinstance(principal, int) or principal <= 0:
+        raise ScheduleError("贷款本金必须大于 0。")
+    if method not in METHODS:
+        raise ScheduleError(f"不支持的还款方式：{method}")
+    if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
+        raise ScheduleError(f"期限应为 1–{MAX_MONTHS} 个月。")
+    if repayment_day is not None and not 1 <= repayment_day <= 31:
+        raise ScheduleError("还款日应为 1–31。")
+    if days_in_year not in (360, 365):
+        raise ScheduleError("计息天数只能是 360 或 365。")
+
+
 def generate(
     *,
     principal: int,
@@ -171,16 +186,7 @@ def generate(
 ) -> Schedule:
     """Build a schedule. ``fixed_payment`` (equal_installment only) keeps a given installment
     and lets the term follow from it (used to shorten the term after a prepayment)."""
-    if isinstance(principal, bool) or not isinstance(principal, int) or principal <= 0:
-        raise ScheduleError("贷款本金必须大于 0。")
-    if method not in METHODS:
-        raise ScheduleError(f"不支持的还款方式：{method}")
-    if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
-        raise ScheduleError(f"期限应为 1–{MAX_MONTHS} 个月。")
-    if repayment_day is not None and not 1 <= repayment_day <= 31:
-        raise ScheduleError("还款日应为 1–31。")
-    if days_in_year not in (360, 365):
-        raise ScheduleError("计息天数只能是 360 或 365。")
+    _check_inputs(principal, months, method, repayment_day, days_in_year)
     annual = _rate(annual_rate)
     monthly = annual / 1200  # percent → fraction per month
     num, den = monthly.numerator, monthly.denominator

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from credo.lending import limit_views, prepay_views, views
+from credo.lending import views
+from credo.lending.limits import views as limit_views
+from credo.lending.prepay import views as prepay_views
+from credo.lending.products import views as product_views
 
 app_name = "lending"
 urlpatterns = [
@@ -24,13 +27,17 @@ urlpatterns = [
         views.posting_reverse,
         name="posting_reverse",
     ),
-    path("products/", views.product_list, name="product_list"),
-    path("products/new/", views.product_create, name="product_create"),
-    path("products/<int:pk>/versions/new/", views.product_version_new, name="product_version_new"),
-    path("versions/<int:pk>/", views.product_version_edit, name="product_version_edit"),
+    path("products/", product_views.product_list, name="product_list"),
+    path("products/new/", product_views.product_create, name="product_create"),
+    path(
+        "products/<int:pk>/versions/new/",
+        product_views.product_version_new,
+        name="product_version_new",
+    ),
+    path("versions/<int:pk>/", product_views.product_version_edit, name="product_version_edit"),
     path(
         "versions/<int:pk>/publish/",
-        views.product_version_publish,
+        product_views.product_version_publish,
         name="product_version_publish",
     ),
 ]

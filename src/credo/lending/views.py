@@ -13,22 +13,20 @@ from django.views.decorators.http import require_POST
 
 from credo.core.money import Money
 from credo.customers.selectors import customers_for
-from credo.lending import product_services, selectors, services
+from credo.lending import selectors, services
 from credo.lending.errors import LendingError
 from credo.lending.forms import (
     METHOD_CHOICES,
     CalculatorForm,
     DisburseForm,
     LoanCreateForm,
-    ProductForm,
-    ProductVersionForm,
     RepaymentForm,
     ReverseForm,
     WriteOffForm,
 )
-from credo.lending.models import Installment, Loan, Posting, Product, ProductVersion
+from credo.lending.models import Installment, Loan, Posting
 from credo.lending.schedule import ScheduleError, generate
-from credo.lending.services import OPEN_STATES
+from credo.lending.states import LOAN_OPEN_STATES
 
 CUSTOMER_CHOICES = 200
 
@@ -96,7 +94,6 @@ STATUS_BADGE: dict[str, str] = {
     Loan.Status.PENDING: "bg-secondary-lt",
     Loan.Status.ACTIVE: "bg-green-lt",
     Loan.Status.OVERDUE: "bg-red-lt",
-    Loan.Status.RESTRUCTURED: "bg-orange-lt",
     Loan.Status.PAID_OFF: "bg-blue-lt",
     Loan.Status.WRITTEN_OFF: "bg-dark-lt",
 }
@@ -125,10 +122,10 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "origin": selectors.loan_origin(loan),
             "disburse_form": DisburseForm() if can_disburse else None,
             "value_date_window": services.value_date_window(loan, user) if can_disburse else None,
-            "can_post": loan.status in OPEN_STATES and user.has_perm("lending.post_repayment"),
+            "can_post": loan.status in LOAN_OPEN_STATES and user.has_perm("lending.post_repayment"),
             "can_reverse": user.has_perm("lending.reverse_posting"),
             "write_off_form": WriteOffForm(initial={"version": loan.version})
-            if loan.status in OPEN_STATES
+            if loan.status in LOAN_OPEN_STATES
             and loan.classification in services.WRITE_OFF_CLASSES
             and user.has_perm("lending.write_off_loan")
             else None,
@@ -299,97 +296,3 @@ def loan_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("贷款已直接新建（未经申请审批），待财务确认放款。"))
             return redirect("lending:loan_detail", pk=loan.pk)
     return render(request, "lending/loan_form.html", {"form": form})
-
-
-# ---------------------------------------------------------------- products
-
-
-@login_required
-@permission_required("lending.manage_products", raise_exception=True)
-def product_list(request: HttpRequest) -> HttpResponse:
-    products = Product.objects.prefetch_related("versions").order_by("code")
-    return render(request, "lending/product_list.html", {"products": products})
-
-
-@login_required
-@permission_required("lending.manage_products", raise_exception=True)
-def product_create(request: HttpRequest) -> HttpResponse:
-    form = ProductForm(request.POST or None, prefix="p")
-    terms = ProductVersionForm(request.POST or None, prefix="v")
-    if request.method == "POST" and form.is_valid() and terms.is_valid():
-        product = product_services.product_create(
-            code=form.cleaned_data["code"],
-            name=form.cleaned_data["name"],
-            version_data=terms.version_data(),
-            actor=request.user,
-        )
-        messages.success(request, _("产品已创建（草稿版本 1），发布后方可使用。"))
-        version = product.versions.get(number=1)
-        return redirect("lending:product_version_edit", pk=version.pk)
-    return render(
-        request, "lending/product_form.html", {"form": form, "terms": terms, "version": None}
-    )
-
-
-@login_required
-@permission_required("lending.manage_products", raise_exception=True)
-def product_version_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    version = get_object_or_404(ProductVersion.objects.select_related("product"), pk=pk)
-    editable = version.status == ProductVersion.Status.DRAFT
-    terms = ProductVersionForm(
-        request.POST if request.method == "POST" and editable else None,
-        prefix="v",
-        initial=ProductVersionForm.initial_for(version),
-    )
-    if not editable:
-        for field in terms.fields.values():
-            field.disabled = True
-    if request.method == "POST" and editable and terms.is_valid():
-        try:
-            product_services.version_update(
-                version=version, data=terms.version_data(), actor=request.user
-            )
-        except LendingError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("草稿已保存。"))
-        return redirect("lending:product_version_edit", pk=version.pk)
-    return render(
-        request,
-        "lending/product_form.html",
-        {
-            "form": None,
-            "terms": terms,
-            "version": version,
-            "editable": editable,
-            "versions": version.product.versions.order_by("-number"),
-        },
-    )
-
-
-@login_required
-@require_POST
-@permission_required("lending.manage_products", raise_exception=True)
-def product_version_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    version = get_object_or_404(ProductVersion, pk=pk)
-    try:
-        product_services.version_publish(version=version, actor=request.user)
-    except LendingError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("版本已发布；此前的发布版本（如有）已停用。"))
-    return redirect("lending:product_version_edit", pk=version.pk)
-
-
-@login_required
-@require_POST
-@permission_required("lending.manage_products", raise_exception=True)
-def product_version_new(request: HttpRequest, pk: int) -> HttpResponse:
-    product = get_object_or_404(Product, pk=pk)
-    try:
-        draft = product_services.version_new(product=product, actor=request.user)
-    except LendingError as exc:
-        messages.error(request, exc.message)
-        return redirect("lending:product_list")
-    messages.success(request, _("已新建草稿版本。"))
-    return redirect("lending:product_version_edit", pk=draft.pk)

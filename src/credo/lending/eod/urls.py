@@ -1,6 +1,6 @@
 from django.urls import path
 
-from credo.lending import eod_views
+from credo.lending.eod import views as eod_views
 
 app_name = "lending_eod"
 urlpatterns = [

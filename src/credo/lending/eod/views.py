@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy
 
 from credo.core import clock
 from credo.core.forms import IsoDateInput
-from credo.lending.eod import OPEN_STATES, EodError, last_done_date, run_eod
+from credo.lending.eod import EodError, last_done_date, run_eod
 from credo.lending.models import EodRun, Loan
+from credo.lending.states import LOAN_OPEN_STATES
 
 # Books up to this many open loans run in the request; bigger ones are queued as chunk tasks.
 INLINE_MAX_LOANS = 20_000
@@ -38,7 +39,7 @@ def runs(request: HttpRequest) -> HttpResponse:
     initial = {"business_date": max(default, last_done) if last_done else default}
     form = EodRunForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        inline = Loan.objects.filter(status__in=OPEN_STATES).count() <= INLINE_MAX_LOANS
+        inline = Loan.objects.filter(status__in=LOAN_OPEN_STATES).count() <= INLINE_MAX_LOANS
         try:
             run = run_eod(form.cleaned_data["business_date"], actor=request.user, inline=inline)
         except EodError as exc:

@@ -18,8 +18,9 @@ from credo.customers.events import record_event
 from credo.lending.errors import InvalidLoan, InvalidState
 from credo.lending.ledger import fen
 from credo.lending.models import CreditLimit, Loan
+from credo.lending.states import LOAN_LIMIT_STATES
 
-OPEN = (Loan.Status.PENDING, Loan.Status.ACTIVE, Loan.Status.OVERDUE, Loan.Status.RESTRUCTURED)
+OPEN = LOAN_LIMIT_STATES
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from credo.core.forms import IsoDateInput, StyledFormMixin
 from credo.core.money import Money
 from credo.lending import selectors
 from credo.lending.errors import LendingError
-from credo.lending.prepayment import MODE_LABELS, MODES, prepay, prepayment_quote
+from credo.lending.prepay import MODE_LABELS, MODES, prepay, prepayment_quote
 
 
 class PrepayForm(StyledFormMixin, forms.Form):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from credo.lending import statement_views as views
+from credo.lending.statements import views
 
 app_name = "lending_statements"
 urlpatterns = [

@@ -10,9 +10,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.core import versioning
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.lending.errors import InvalidLoan, InvalidState
@@ -127,17 +127,7 @@ def version_publish(*, version: ProductVersion, actor: Any) -> ProductVersion:
     locked = ProductVersion.objects.select_for_update().get(pk=version.pk)
     if locked.status != ProductVersion.Status.DRAFT:
         raise InvalidState(_("只有草稿版本可以发布。"))
-    previous = list(
-        ProductVersion.objects.select_for_update().filter(
-            product_id=locked.product_id, status=ProductVersion.Status.PUBLISHED
-        )
-    )
-    for old in previous:
-        old.status = ProductVersion.Status.RETIRED
-        old.save(update_fields=["status"])
-    locked.status = ProductVersion.Status.PUBLISHED
-    locked.published_at = timezone.now()
-    locked.save(update_fields=["status", "published_at"])
+    previous = versioning.publish(locked, parent_field="product", actor=actor)
     audit_record(
         action="product.version_publish",
         actor=actor,

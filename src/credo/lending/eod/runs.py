@@ -1,0 +1,292 @@
+"""Runs and chunks of the close of business: catching up missed dates, preparing a date's
+chunks, processing one chunk in its own transaction, abandoning a chunk whose worker died."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from credo.core import clock, fsm
+from credo.core.audit.services import audit_record
+from credo.core.scheduling.reaper import worker_identity
+from credo.lending.eod.closing import process_range
+from credo.lending.eod.common import (
+    COUNT_KEYS,
+    EodError,
+    classification_thresholds,
+    emit_done,
+    empty_counts,
+)
+from credo.lending.models import EodChunk, EodRun, Loan
+from credo.lending.states import LOAN_OPEN_STATES
+
+# ---------------------------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------------------------
+
+
+def last_done_date() -> dt.date | None:
+    """The business date of the latest completed close of business: the date the live book
+    (DPD, status, classification) stands at. None before the first close."""
+    return (
+        EodRun.objects.filter(status=EodRun.Status.DONE)
+        .order_by("-business_date")
+        .values_list("business_date", flat=True)
+        .first()
+    )
+
+
+def dates_to_run(business_date: dt.date) -> list[dt.date]:
+    """The missed days up to ``business_date`` in order (from the day after the last DONE run,
+    never before the earliest loan start)."""
+    last = last_done_date()
+    if last is None or business_date <= last:
+        return [business_date]
+    start = last + dt.timedelta(days=1)
+    earliest = Loan.objects.filter(start_date__isnull=False).aggregate(m=Min("start_date"))["m"]
+    if earliest is not None and earliest > start:
+        start = min(earliest, business_date)
+    days = (business_date - start).days
+    return [start + dt.timedelta(days=i) for i in range(days + 1)]
+
+
+def run_eod(
+    business_date: dt.date,
+    *,
+    actor: Any = None,
+    chunk_size: int = 5000,
+    inline: bool = True,
+    progress: Callable[[EodRun], None] | None = None,
+) -> EodRun:
+    """Run (or catch up to) the close of business for ``business_date``; returns its run.
+
+    A DONE run for the date is returned unchanged (re-running the last completed date is a
+    no-op). A date before the last completed close is refused: the loans already stand at the
+    later date, so running it would back-date their marking and write that date's report
+    snapshot from today's book; recomputing from a past value date is the value-dated replay's
+    job, not the close's. With ``inline`` the chunks are processed here, one transaction each;
+    otherwise they are enqueued as ``eod_chunk`` tasks and the missed days are chained (the next
+    day starts when the previous one is DONE)."""
+    if business_date > clock.today():
+        raise EodError(_("不能对未来日期（%(d)s）执行日终批处理。") % {"d": business_date})
+    last = last_done_date()
+    if last is not None and business_date < last:
+        raise EodError(
+            _(
+                "业务日期 %(d)s 早于最近一次完成的日终 %(last)s，不能执行日终批处理："
+                "贷款已按 %(last)s 日终，按起息日重算属于后续的按起息日重放功能，此处不允许。"
+            )
+            % {"d": business_date.isoformat(), "last": last.isoformat()}
+        )
+    if chunk_size < 1:
+        raise EodError(_("分片大小必须大于 0。"))
+    classification_thresholds()  # fail early on a malformed setting
+    done = EodRun.objects.filter(business_date=business_date, status=EodRun.Status.DONE).first()
+    if done is not None:
+        return done
+    dates = dates_to_run(business_date)
+    if not inline:
+        return start_run(dates[0], until=business_date, actor=actor, chunk_size=chunk_size)
+    run: EodRun | None = None
+    for day in dates:
+        run = _prepare_run(day, actor=actor, chunk_size=chunk_size)
+        if run.status == EodRun.Status.DONE:
+            continue
+        for chunk_id in (
+            run.chunks.exclude(status=EodChunk.Status.DONE)
+            .order_by("first_loan_id")
+            .values_list("id", flat=True)
+        ):
+            try:
+                process_chunk(chunk_id)
+            except Exception as exc:  # noqa: BLE001 — any failure of a chunk fails the run
+                fsm.transition_queryset(
+                    EodRun.objects.filter(pk=run.pk),
+                    EodRun.Status.FAILED,
+                    error=f"{type(exc).__name__}: {exc}"[:2000],
+                )
+                run.refresh_from_db()
+                return run
+            if progress is not None:
+                run.refresh_from_db()
+                progress(run)
+        run.refresh_from_db()
+        if run.status != EodRun.Status.DONE:
+            return run
+    assert run is not None
+    return run
+
+
+def _prepare_run(business_date: dt.date, *, actor: Any, chunk_size: int) -> EodRun:
+    """Create the run and its chunks for a date (or resume a RUNNING/FAILED one)."""
+    with transaction.atomic():
+        run, created = EodRun.objects.select_for_update().get_or_create(
+            business_date=business_date,
+            defaults={
+                "started_by": actor if getattr(actor, "is_authenticated", False) else None,
+                "counts": empty_counts(),
+            },
+        )
+        if not created:
+            if run.status == EodRun.Status.FAILED:
+                run.error = ""
+                fsm.transition(run, EodRun.Status.RUNNING, update_fields=("error",))
+                fsm.transition_queryset(
+                    run.chunks.all(), EodChunk.Status.PENDING, sources=[EodChunk.Status.FAILED]
+                )
+            return run
+        ids = list(
+            Loan.objects.filter(status__in=LOAN_OPEN_STATES)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        chunks = [
+            EodChunk(
+                run=run, first_loan_id=ids[i], last_loan_id=ids[min(i + chunk_size, len(ids)) - 1]
+            )
+            for i in range(0, len(ids), chunk_size)
+        ]
+        EodChunk.objects.bulk_create(chunks)
+        run.chunks_total, run.loans_total = len(chunks), len(ids)
+        if not chunks:
+            run.finished_at = timezone.now()
+            fsm.transition(run, EodRun.Status.DONE, save=False)
+            done = run
+            transaction.on_commit(lambda: emit_done(done))
+        run.save()
+        audit_record(
+            action="lending.eod_start",
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            obj=run,
+            metadata={"business_date": business_date.isoformat(), "chunks": len(chunks)},
+        )
+    return run
+
+
+def start_run(
+    business_date: dt.date, *, until: dt.date, actor: Any = None, chunk_size: int = 5000
+) -> EodRun:
+    """Queue the chunks of one date; when it is DONE the next date up to ``until`` follows."""
+    from credo.lending.tasks import eod_chunk
+
+    run = _prepare_run(business_date, actor=actor, chunk_size=chunk_size)
+    if until > business_date:
+        EodRun.objects.filter(pk=run.pk).update(
+            counts={**(run.counts or {}), "_until": until.isoformat(), "_chunk_size": chunk_size}
+        )
+    if run.status == EodRun.Status.DONE:
+        return _advance(run) or run
+    for chunk_id in run.chunks.exclude(status=EodChunk.Status.DONE).values_list("id", flat=True):
+        eod_chunk.enqueue(chunk_id)
+    run.refresh_from_db()
+    return run
+
+
+def _advance(run: EodRun) -> EodRun | None:
+    """After a queued run finished: start the next missed day, if any."""
+    until = (run.counts or {}).get("_until")
+    if not until:
+        return None
+    target = dt.date.fromisoformat(until)
+    nxt = run.business_date + dt.timedelta(days=1)
+    if nxt > target:
+        return None
+    return start_run(
+        nxt, until=target, actor=run.started_by, chunk_size=int(run.counts.get("_chunk_size", 5000))
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Chunks
+# ---------------------------------------------------------------------------------------------
+
+
+def process_chunk(chunk_id: int) -> dict[str, int]:
+    """Process one chunk in its own transaction; returns its counts (a done chunk: unchanged).
+
+    The claim (who, when, which attempt) is committed before that transaction: a worker killed
+    inside it loses all the chunk's work (rolled back with its connection) but leaves the record
+    of who held it. Its task is taken back once the worker's lease lapses
+    (``credo.core.scheduling.reaper``); running the chunk again is safe — a done chunk returns its
+    counts, and loans already closed for the date are skipped — and a second claimant waits on
+    the chunk's row lock, then finds it done."""
+    EodChunk.objects.filter(pk=chunk_id).exclude(status=EodChunk.Status.DONE).update(
+        claimed_by=worker_identity()[:64], claimed_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    finished_run: EodRun | None = None
+    with transaction.atomic():
+        chunk = EodChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
+        if chunk.status == EodChunk.Status.DONE:
+            return dict(chunk.counts)
+        run = chunk.run
+        counts = process_range(
+            run.business_date, chunk.first_loan_id, chunk.last_loan_id, run.started_by
+        )
+        chunk.processed, chunk.counts = counts["loans"], counts
+        chunk.finished_at = timezone.now()
+        fsm.transition(
+            chunk, EodChunk.Status.DONE, update_fields=("processed", "counts", "finished_at")
+        )
+        run = EodRun.objects.select_for_update().get(pk=run.pk)
+        merged = dict(run.counts or {})
+        for key in COUNT_KEYS:
+            merged[key] = int(merged.get(key, 0)) + counts[key]
+        run.counts = merged
+        run.chunks_done = F("chunks_done") + 1
+        run.loans_done = F("loans_done") + counts["loans"]
+        run.save(update_fields=["counts", "chunks_done", "loans_done"])
+        run.refresh_from_db()
+        if run.chunks_done >= run.chunks_total and run.status != EodRun.Status.DONE:
+            run.finished_at = timezone.now()
+            fsm.transition(run, EodRun.Status.DONE, update_fields=("finished_at",))
+            audit_record(
+                action="lending.eod_done",
+                actor=None,
+                obj=run,
+                metadata={"business_date": run.business_date.isoformat(), "counts": merged},
+            )
+            finished_run = run
+    if finished_run is not None:
+        emit_done(finished_run)
+        _advance(finished_run)  # queued catch-up only (inline runs carry no "_until")
+    return counts
+
+
+def chunk_abandon(chunk_id: int, *, reason: str) -> None:
+    """The reaper gave up on a chunk's task (its claims kept losing their worker): the chunk and
+    its run are marked failed with the reason, so the run page says so and 重新执行 resumes it,
+    instead of a run RUNNING forever."""
+    with transaction.atomic():
+        chunk = (
+            EodChunk.objects.select_for_update()
+            .select_related("run")
+            .filter(pk=chunk_id)
+            .exclude(status=EodChunk.Status.DONE)
+            .first()
+        )
+        if chunk is None:
+            return
+        fsm.transition(chunk, EodChunk.Status.FAILED, allow_same=True)
+        message = _("分片 %(a)s–%(b)s 未完成：%(reason)s") % {
+            "a": chunk.first_loan_id,
+            "b": chunk.last_loan_id,
+            "reason": reason,
+        }
+        if fsm.transition_queryset(
+            EodRun.objects.filter(pk=chunk.run_id),
+            EodRun.Status.FAILED,
+            sources=[EodRun.Status.RUNNING],
+            error=message[:2000],
+        ):
+            audit_record(
+                action="lending.eod_chunk_abandoned",
+                actor=None,
+                obj=chunk.run,
+                metadata={"chunk": chunk.pk, "claimed_by": chunk.claimed_by, "reason": reason},
+            )

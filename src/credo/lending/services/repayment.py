@@ -1,0 +1,223 @@
+"""Repayments (还款) and their reversal (冲正)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from credo.core import clock, fsm
+from credo.core.audit.services import audit_record
+from credo.core.money import Money
+from credo.customers.events import record_event
+from credo.lending import ledger
+from credo.lending.allocation import (
+    allocation_preview,
+    apply_allocation,
+    loan_status_after,
+    refresh_installment_status,
+)
+from credo.lending.errors import IdempotencyConflict, InvalidLoan, InvalidState
+from credo.lending.models import Installment, JournalEntry, Loan, Posting
+from credo.lending.states import LOAN_OPEN_STATES
+
+
+def repayment_post(
+    *,
+    loan: Loan,
+    amount: Money,
+    received_on: dt.date,
+    actor: Any,
+    channel: str = Posting.Channel.MANUAL,
+    reference: str = "",
+    idempotency_key: str | None = None,
+) -> Posting:
+    """Post a repayment. The same ``idempotency_key`` returns the first posting (nothing is
+    posted twice); the same key with a different loan or amount is a conflict."""
+    if idempotency_key:
+        existing = Posting.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _same_or_conflict(existing, loan, amount)
+    try:
+        with transaction.atomic():
+            return _post(
+                loan=loan,
+                amount=amount,
+                received_on=received_on,
+                actor=actor,
+                channel=channel,
+                reference=reference,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        existing = Posting.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, loan, amount)
+
+
+def _same_or_conflict(existing: Posting, loan: Loan, amount: Money) -> Posting:
+    if existing.loan_id != loan.pk or existing.amount != amount:
+        raise IdempotencyConflict(_("该幂等键已用于另一笔还款。"))
+    return existing
+
+
+def _post(
+    *,
+    loan: Loan,
+    amount: Money,
+    received_on: dt.date,
+    actor: Any,
+    channel: str,
+    reference: str,
+    idempotency_key: str | None,
+) -> Posting:
+    if not isinstance(amount, Money) or amount.fen <= 0:
+        raise InvalidLoan(_("还款金额必须大于 0。"))
+    locked = Loan.objects.select_for_update().get(pk=loan.pk)
+    if locked.status not in LOAN_OPEN_STATES:
+        raise InvalidState(
+            _("贷款 %(n)s 状态为“%(s)s”，不能登记还款。")
+            % {"n": locked.number, "s": locked.get_status_display()}
+        )
+    if locked.start_date and received_on < locked.start_date:
+        raise InvalidLoan(_("到账日期不能早于放款日。"))
+    if received_on > clock.today():
+        raise InvalidLoan(_("到账日期不能晚于今天。"))
+    rows = list(
+        locked.installments.select_for_update()
+        .filter(due_date__lte=received_on)
+        .exclude(status="paid")
+        .order_by("period")
+    )
+    plan = allocation_preview(locked, amount.fen, received_on, rows)
+    by_id = {i.pk: i for i in rows}
+    for part in plan["installments"]:
+        inst = by_id[part["installment"]]
+        apply_allocation(inst, part, +1)
+        refresh_installment_status(inst, received_on)
+        inst.save()
+    t = plan["totals"]
+    entry = ledger.post_entry(
+        loan=locked,
+        kind=JournalEntry.Kind.REPAYMENT,
+        business_date=received_on,
+        actor=actor,
+        memo=f"还款 {locked.number} {reference}".strip(),
+        lines=[
+            ("cash", amount.fen, 0),
+            ("loan_principal", 0, t["principal"]),
+            ("interest_income", 0, t["interest"]),
+            ("penalty_income", 0, t["penalty"]),
+            ("fee_income", 0, t["fee"]),
+            ("customer_credit", 0, plan["credit"]),
+        ],
+    )
+    locked.outstanding_principal = Money.from_fen(locked.outstanding_principal.fen - t["principal"])
+    locked.credit_balance = Money.from_fen(locked.credit_balance.fen + plan["credit"])
+    before = locked.status
+    locked.version += 1
+    fsm.transition(locked, loan_status_after(locked), save=False, allow_same=True)
+    locked.save()
+    posting = Posting.objects.create(  # type: ignore[misc]
+        loan=locked,
+        amount=amount,
+        received_on=received_on,
+        channel=channel,
+        reference=reference[:80],
+        idempotency_key=idempotency_key or None,
+        allocation=plan,
+        entry=entry,
+        actor=actor,
+    )
+    audit_record(
+        action="loan.repayment",
+        actor=actor,
+        obj=locked,
+        changes={"status": [before, locked.status]} if before != locked.status else {},
+        metadata={
+            "posting": posting.pk,
+            "amount": amount.fen,
+            "totals": t,
+            "credit": plan["credit"],
+        },
+    )
+    record_event(
+        customer=locked.customer,
+        kind="repayment",
+        actor=actor,
+        obj=posting,
+        source="lending",
+        title=_("贷款 %(n)s 还款 %(amt)s 元")
+        % {"n": locked.number, "amt": amount.format(symbol=False)},
+        detail={"totals": t, "credit": plan["credit"]},
+    )
+    return posting
+
+
+@transaction.atomic
+def posting_reverse(*, posting: Posting, actor: Any, reason: str) -> JournalEntry:
+    """冲正: a reversing journal entry and the allocation undone; the posting is kept."""
+    if not (reason or "").strip():
+        raise InvalidLoan(_("请填写冲正原因。"))
+    locked = Loan.objects.select_for_update().get(pk=posting.loan_id)
+    posting = Posting.objects.select_for_update().get(pk=posting.pk)
+    if posting.reversed_at is not None:
+        raise InvalidState(_("该笔还款已冲正。"))
+    if locked.status == Loan.Status.WRITTEN_OFF:
+        raise InvalidState(_("贷款已核销，不能冲正其还款。"))
+    if "prepayment" in posting.allocation:
+        # The schedule was rebuilt by the prepayment; undoing the money alone would leave the
+        # new schedule in place. Such a reversal needs a restructuring, not a 冲正.
+        raise InvalidState(_("提前还款已重排还款计划，不能直接冲正。"))
+    credit = int(posting.allocation.get("credit", 0))
+    if credit > locked.credit_balance.fen:
+        raise InvalidState(_("溢缴款已被使用，不能直接冲正这笔还款。"))
+    for part in posting.allocation.get("installments", []):
+        inst = Installment.objects.select_for_update().get(pk=part["installment"])
+        apply_allocation(inst, part, -1)
+        refresh_installment_status(inst, clock.today())
+        inst.save()
+    original = posting.entry
+    entry = ledger.post_entry(
+        loan=locked,
+        kind=JournalEntry.Kind.REVERSAL,
+        business_date=clock.today(),
+        actor=actor,
+        memo=f"冲正 {locked.number}：{reason}"[:200],
+        reverses=original,
+        lines=[
+            (line.account.code, line.credit.fen, line.debit.fen)
+            for line in original.lines.select_related("account")
+        ],
+    )
+    principal = int(posting.allocation.get("totals", {}).get("principal", 0))
+    locked.outstanding_principal = Money.from_fen(locked.outstanding_principal.fen + principal)
+    locked.credit_balance = Money.from_fen(locked.credit_balance.fen - credit)
+    # a paid-off loan reopens: 正常, or 逾期 with an overdue installment
+    locked.version += 1
+    fsm.transition(locked, loan_status_after(locked), save=False, allow_same=True)
+    locked.save()
+    posting.reversed_at = timezone.now()
+    posting.save(update_fields=["reversed_at"])
+    audit_record(
+        action="loan.repayment_reverse",
+        actor=actor,
+        obj=locked,
+        metadata={"posting": posting.pk, "reason": reason},
+    )
+    record_event(
+        customer=locked.customer,
+        kind="repayment",
+        actor=actor,
+        obj=posting,
+        source="lending",
+        title=_("冲正还款 %(amt)s 元：%(r)s")
+        % {"amt": posting.amount.format(symbol=False), "r": reason},
+    )
+    return entry

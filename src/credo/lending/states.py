@@ -1,0 +1,102 @@
+"""Every status field of lending and its allowed transitions (one table each, :mod:`credo.core.fsm`).
+
+Services change a status only through ``fsm.transition`` (one row) or
+``fsm.transition_queryset`` (set-based, the close of business). The tables are the business
+rules; ``tests/lending/test_states.py`` lists them literally.
+
+* Loan: 待放款 → 正常 (放款); 正常 ⇄ 逾期 (close of business / repayment); 正常 or 逾期 → 已结清
+  (repayment, prepayment, close of business) or 已核销 (write-off, final); 已结清 → 正常 / 逾期
+  when a repayment is reversed (冲正). Restructuring comes with loan servicing.
+* Installment: 未到期 → 已到期 → 逾期 (close of business); any unpaid → 已还清 (repayment,
+  credit) or 已核销 (write-off); 已还清 → 已到期 / 未到期 when a repayment is reversed.
+* EodRun / EodChunk: running → done | failed, failed → running (resume) or done (the late
+  worker of an abandoned chunk finishing the date); a chunk: pending → done | failed, failed →
+  pending (resume) or done.
+* StatementLine: 未匹配 → 已匹配 → 已入账; unmatched or matched → 已忽略.
+* ProductVersion: draft → published → retired (:func:`credo.core.versioning.version_machine`).
+"""
+
+from __future__ import annotations
+
+from credo.core import fsm
+from credo.core.versioning import version_machine
+from credo.lending.models import (
+    EodChunk,
+    EodRun,
+    Installment,
+    Loan,
+    ProductVersion,
+    StatementLine,
+)
+
+L = Loan.Status
+I = Installment.Status  # noqa: E741 — a table key, read as "Installment"
+R = EodRun.Status
+C = EodChunk.Status
+S = StatementLine.Status
+
+# A loan that is being repaid: repayments, write-off, statement matching and the close of
+# business work on these. The one definition (reports, collections and monitoring import it).
+LOAN_OPEN_STATES: tuple[str, ...] = (L.ACTIVE, L.OVERDUE)
+# Open plus not yet disbursed: what draws on a credit limit.
+LOAN_LIMIT_STATES: tuple[str, ...] = (L.PENDING, *LOAN_OPEN_STATES)
+
+LOAN_MACHINE = fsm.machine(
+    Loan,
+    {
+        L.PENDING: {L.ACTIVE},
+        L.ACTIVE: {L.OVERDUE, L.PAID_OFF, L.WRITTEN_OFF},
+        L.OVERDUE: {L.ACTIVE, L.PAID_OFF, L.WRITTEN_OFF},
+        L.PAID_OFF: {L.ACTIVE, L.OVERDUE},
+        L.WRITTEN_OFF: set(),
+    },
+    initial={L.PENDING},
+    choices=L,
+    note="放款 → 正常 ⇄ 逾期 → 已结清 / 已核销; 冲正 reopens a paid-off loan",
+)
+
+INSTALLMENT_MACHINE = fsm.machine(
+    Installment,
+    {
+        I.SCHEDULED: {I.DUE, I.PAID, I.WRITTEN_OFF},
+        I.DUE: {I.OVERDUE, I.PAID, I.WRITTEN_OFF},
+        I.OVERDUE: {I.PAID, I.WRITTEN_OFF},
+        I.PAID: {I.DUE, I.SCHEDULED},
+        I.WRITTEN_OFF: set(),
+    },
+    # a prepayment writes its row already paid
+    initial={I.SCHEDULED, I.PAID},
+    choices=I,
+    note="close of business marks due/overdue; repayments pay; 冲正 reopens",
+)
+
+EOD_RUN_MACHINE = fsm.machine(
+    EodRun,
+    {R.RUNNING: {R.DONE, R.FAILED}, R.FAILED: {R.RUNNING, R.DONE}, R.DONE: set()},
+    initial={R.RUNNING, R.DONE},  # a date without open loans is created done
+    choices=R,
+    note="a failed run is resumed (重新执行)",
+)
+
+EOD_CHUNK_MACHINE = fsm.machine(
+    EodChunk,
+    {C.PENDING: {C.DONE, C.FAILED}, C.FAILED: {C.PENDING, C.DONE}, C.DONE: set()},
+    initial={C.PENDING},
+    choices=C,
+    note="abandoned by the reaper → failed; resumed with its run",
+)
+
+STATEMENT_LINE_MACHINE = fsm.machine(
+    StatementLine,
+    {
+        S.UNMATCHED: {S.MATCHED, S.IGNORED},
+        S.MATCHED: {S.POSTED, S.IGNORED},
+        S.POSTED: set(),
+        S.IGNORED: set(),
+    },
+    initial={S.UNMATCHED, S.MATCHED, S.IGNORED},  # matched (or a duplicate) on import
+    choices=S,
+    note="matched lines are posted as repayments",
+)
+
+PRODUCT_VERSION_MACHINE = version_machine(ProductVersion, choices=ProductVersion.Status)
