@@ -11,7 +11,7 @@ EOD as done, then times:
   ``last_eod_date`` UPDATE of the open loans, rolled back;
 * ``run_eod`` for the business date (a steady-state day: ≈1/30 of the loans fall due);
 * ``run_eod`` for the next day (those loans become overdue: status changes, timeline events,
-  audit rows, listeners).
+  audit rows, the close-of-business done listeners).
 
 Loans are written without journal entries, so the ledger is not verified here (the ledger
 invariants after EOD are covered by tests/lending/test_eod.py). Target: < 60 s for 100,000.
@@ -145,8 +145,7 @@ def _floor(day: dt.date) -> float:
             [day, day],
         )
         cur.execute(
-            "UPDATE lending_loan SET last_eod_date = %s "
-            "WHERE status IN ('active', 'overdue', 'restructured')",
+            "UPDATE lending_loan SET last_eod_date = %s WHERE status IN ('active', 'overdue')",
             [day],
         )
         elapsed = time.perf_counter() - t

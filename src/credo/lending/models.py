@@ -202,12 +202,6 @@ class Loan(models.Model):
         return self.number
 
 
-# Not a status any more (restructuring comes with loan servicing). Kept as a plain attribute only
-# until credo.monitoring.indicators and credo.collections.services.reminders use
-# credo.lending.states.LOAN_OPEN_STATES; no loan is ever in this state.
-Loan.Status.RESTRUCTURED = "restructured"  # type: ignore[attr-defined,misc]
-
-
 COMPONENTS = ("penalty", "fee", "interest", "principal")
 
 

@@ -24,7 +24,7 @@ from credo.api.pagination import Page, PageQuery, paginate
 from credo.api.schemas import ErrorOut
 from credo.core import clock
 from credo.core.money import Money
-from credo.lending import accounting, selectors, services
+from credo.lending import accounting, allocation, selectors, services
 from credo.lending import prepay as prepayment
 from credo.lending.errors import LendingError
 from credo.lending.ledger import fen
@@ -299,7 +299,7 @@ def _figures(loan: Loan) -> dict[str, Any]:
     rows = list(loan.installments.order_by("period"))
     today = clock.today()
     owed = sum(
-        sum(services._due_components(i).values())
+        sum(allocation.due_components(i).values())
         for i in rows
         if i.due_date <= today and i.status != Installment.Status.PAID
     )
@@ -310,7 +310,9 @@ def _figures(loan: Loan) -> dict[str, Any]:
     return {
         "due_amount": fen_to_str(owed),
         "next_due_date": nxt.due_date.isoformat() if nxt else None,
-        "next_due_amount": fen_to_str(sum(services._due_components(nxt).values())) if nxt else None,
+        "next_due_amount": fen_to_str(sum(allocation.due_components(nxt).values()))
+        if nxt
+        else None,
         "installments_total": len(rows),
         "installments_paid": sum(1 for i in rows if i.status == Installment.Status.PAID),
         "principal_repaid": fen_to_str(sum(i.principal_paid.fen for i in rows)),

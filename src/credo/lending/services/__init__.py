@@ -39,9 +39,6 @@ from credo.lending.services.write_off import WRITE_OFF_CLASSES, loan_write_off
 from credo.lending.states import LOAN_OPEN_STATES
 
 OPEN_STATES = LOAN_OPEN_STATES
-# Old private names still used by credo.api.routers.lending (use credo.lending.allocation).
-_due_components = due_components
-_loan_status_after = loan_status_after
 
 __all__ = [
     "BACKDATE_PERM",
