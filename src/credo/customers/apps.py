@@ -9,4 +9,4 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         # Declarative wiring: each module registers its contributions when imported.
-        from credo.customers import hooks, nav, permissions  # noqa: F401
+        from credo.customers import hooks, nav, permissions, states  # noqa: F401
