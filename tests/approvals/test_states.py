@@ -35,7 +35,7 @@ FLOW_VERSION_ALLOWED = {("draft", "published"), ("published", "retired")}
 CASES = [
     (INSTANCE_MACHINE, ApprovalInstance.Status, INSTANCE_ALLOWED, {"running"}),
     (TASK_MACHINE, ApprovalTask.Status, TASK_ALLOWED, {"open"}),
-    (FLOW_VERSION_MACHINE, FlowVersion.Status, FLOW_VERSION_ALLOWED, {"draft"}),
+    (FLOW_VERSION_MACHINE, FlowVersion.Status, FLOW_VERSION_ALLOWED, {"draft", "published"}),
 ]
 
 

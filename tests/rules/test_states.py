@@ -19,7 +19,7 @@ ALLOWED = {("draft", "published"), ("published", "retired")}
 
 def test_table_is_exactly_the_listed_transitions():
     assert set(DECISION_VERSION_MACHINE.pairs()) == ALLOWED
-    assert DECISION_VERSION_MACHINE.initial == frozenset({"draft"})
+    assert DECISION_VERSION_MACHINE.initial == frozenset({"draft", "published"})
     assert fsm.machine_for(DecisionVersion) is DECISION_VERSION_MACHINE
 
 

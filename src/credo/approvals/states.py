@@ -64,7 +64,10 @@ TASK_MACHINE = fsm.machine(
     note="a task is created open and closed exactly once",
 )
 
-FLOW_VERSION_MACHINE = version_machine(FlowVersion, choices=FlowVersion.Status)
+# The shipped default flow (v1) is created published.
+FLOW_VERSION_MACHINE = version_machine(
+    FlowVersion, choices=FlowVersion.Status, shipped_published=True
+)
 
 # an instance that still waits for someone (an approver or the applicant)
 ACTIVE_STATES = (Instance.RUNNING, Instance.RETURNED)

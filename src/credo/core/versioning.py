@@ -21,14 +21,16 @@ from credo.core import fsm
 DRAFT, PUBLISHED, RETIRED = "draft", "published", "retired"
 
 
-def version_machine(model: type[models.Model], *, choices: Any = None) -> fsm.Machine:
+def version_machine(
+    model: type[models.Model], *, choices: Any = None, shipped_published: bool = False
+) -> fsm.Machine:
     """draft → published → retired (a draft may also be discarded where the model allows it:
     that is a delete, not a state)."""
     return fsm.machine(
         model,
         {DRAFT: {PUBLISHED}, PUBLISHED: {RETIRED}, RETIRED: set()},
         # Shipped defaults (approval flow v1, decision table v1) are created published.
-        initial={DRAFT, PUBLISHED},
+        initial={DRAFT, PUBLISHED} if shipped_published else {DRAFT},
         choices=choices,
         note="draft → published → retired; publishing retires the previous version",
     )

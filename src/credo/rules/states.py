@@ -8,4 +8,7 @@ from __future__ import annotations
 from credo.core.versioning import version_machine
 from credo.rules.models import DecisionVersion
 
-DECISION_VERSION_MACHINE = version_machine(DecisionVersion, choices=DecisionVersion.Status)
+# The shipped default decision tables (v1) are created published.
+DECISION_VERSION_MACHINE = version_machine(
+    DecisionVersion, choices=DecisionVersion.Status, shipped_published=True
+)
