@@ -27,7 +27,7 @@ def listener():
 
     services.register_signed_listener(on_signed)
     yield calls
-    services._SIGNED_LISTENERS.remove(on_signed)
+    services.unregister_signed_listener(on_signed)
 
 
 def test_generate_renders_snapshot_pdf_and_number(make_contract, borrower):

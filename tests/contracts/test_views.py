@@ -142,5 +142,5 @@ def test_api_callback(client: Client, owner, contract):
         )
         assert resp.status_code == 404
     finally:
-        services._SIGNED_LISTENERS.remove(calls.append)
+        services.unregister_signed_listener(calls.append)
     assert Contract.objects.get(pk=contract.pk).status == "signed"

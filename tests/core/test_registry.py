@@ -74,3 +74,15 @@ def test_iteration_is_a_snapshot():
     for _item in reg:
         reg.register("b", 2)  # registering while iterating does not break the loop
     assert reg.keys() == ["a", "b"]
+
+
+def test_callable_key_is_stable_for_functions_and_bound_methods():
+    from credo.core.registry import callable_key
+
+    calls: list[int] = []
+    other: list[int] = []
+    assert callable_key(calls.append) == callable_key(calls.append)  # new bound object each time
+    assert callable_key(calls.append) != callable_key(other.append)
+    assert callable_key(callable_key) == "credo.core.registry.callable_key"
+    first, second = (lambda: 1), (lambda: 2)
+    assert callable_key(first) != callable_key(second)

@@ -30,29 +30,36 @@ from credo.contracts.models import Contract, ContractEvent, ContractTemplate
 from credo.contracts.states import OPEN_STATES
 from credo.core import clock, fsm
 from credo.core.audit.services import audit_record
+from credo.core.registry import Registry, callable_key
 from credo.core.sequence import daily_number
 from credo.customers.events import record_event
 
 SignedListener = Callable[[Contract], None]
-_SIGNED_LISTENERS: list[SignedListener] = []
+signed_listeners: Registry[SignedListener] = Registry(
+    "contract signed listeners", on_duplicate="keep"
+)
 
 DEFAULT_TEMPLATES = {"loan": gettext_lazy("借款合同（个人/企业）")}
 
 
 def register_signed_listener(callback: SignedListener) -> None:
-    if callback not in _SIGNED_LISTENERS:
-        _SIGNED_LISTENERS.append(callback)
+    signed_listeners.register(callable_key(callback), callback)
+
+
+def unregister_signed_listener(callback: SignedListener) -> None:
+    signed_listeners.unregister(callable_key(callback))
 
 
 ClosedListener = Callable[[Contract, str], None]
-_CLOSED_LISTENERS: list[ClosedListener] = []
+closed_listeners: Registry[ClosedListener] = Registry(
+    "contract closed listeners", on_duplicate="keep"
+)
 
 
 def register_closed_listener(callback: ClosedListener) -> None:
     """``callback(contract, status)`` when a sent contract is rejected or expires (inside the
     transaction), so the subject's app can offer a new contract."""
-    if callback not in _CLOSED_LISTENERS:
-        _CLOSED_LISTENERS.append(callback)
+    closed_listeners.register(callable_key(callback), callback)
 
 
 def expire_days() -> int:
@@ -345,10 +352,10 @@ def _apply_status(
         detail={"source": source},
     )
     if target == Contract.Status.SIGNED:
-        for listener in list(_SIGNED_LISTENERS):
+        for listener in signed_listeners:
             listener(contract)
     else:
-        for closed in list(_CLOSED_LISTENERS):
+        for closed in closed_listeners:
             closed(contract, status)
     return contract, True
 

@@ -23,6 +23,19 @@ class DuplicateRegistration(KeyError):
     pass
 
 
+def callable_key(fn: Callable[..., object]) -> str:
+    """A registry key for a listener registered without a name: its dotted path, or — for a
+    bound method or closure with no stable path — its identity."""
+    module = getattr(fn, "__module__", None)
+    qualname = getattr(fn, "__qualname__", None) or type(fn).__name__
+    owner = getattr(fn, "__self__", None)
+    if owner is not None:  # a bound method: a new object on every access, its owner is not
+        return f"{qualname}@{id(owner):x}"
+    if module and "<locals>" not in qualname and "<lambda>" not in qualname:
+        return f"{module}.{qualname}"
+    return f"{qualname}@{id(fn):x}"
+
+
 class Registry(Generic[T]):
     """Ordered, keyed registrations of ``T``.
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from credo.accounts.scope import can_access, scope_queryset
 from credo.core.audit.services import audit_record
+from credo.core.registry import Registry, callable_key
 from credo.customers.models import CustomerEvent
 from credo.lending.models import JournalEntry, Loan, Posting, ProductVersion
 
@@ -138,14 +139,13 @@ class ValueDateFloor(NamedTuple):
 
 
 FloorProvider = Callable[[Loan, Any], list[ValueDateFloor]]
-_FLOOR_PROVIDERS: list[FloorProvider] = []
+floor_providers: Registry[FloorProvider] = Registry("value-date floors", on_duplicate="keep")
 
 
 def register_value_date_floor(provider: FloorProvider) -> None:
     """Apps above lending (contracts) add dates a disbursement may not precede, e.g. the
     contract signature date: ``provider(loan, origin)`` → floors (``origin`` may be None)."""
-    if provider not in _FLOOR_PROVIDERS:
-        _FLOOR_PROVIDERS.append(provider)
+    floor_providers.register(callable_key(provider), provider)
 
 
 def _local_date(value: Any) -> dt.date | None:
@@ -169,7 +169,7 @@ def value_date_floor(loan: Loan) -> ValueDateFloor:
         approved = _local_date(getattr(origin, "decided_at", None))
         if approved is not None:
             floors.append(ValueDateFloor(approved, _("申请审批通过日")))
-    for provider in _FLOOR_PROVIDERS:
+    for provider in floor_providers:
         floors.extend(provider(loan, origin))
     if not floors:  # an application without a decision date: fall back to the loan itself
         floors.append(ValueDateFloor(_local_date(loan.created_at) or dt.date.min, _("贷款创建日")))
