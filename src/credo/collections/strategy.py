@@ -8,13 +8,15 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from credo.core.money import whole_yuan
+
 KEY = "collections.strategy"
 DEFAULT = Path(__file__).parent / "decisions" / "strategy.json"
 
 
 def inputs_for(*, dpd: int, amount_fen: int, risk_grade: str) -> dict[str, Any]:
     # Whole yuan keep the table readable (">= 500000"); fen precision is irrelevant here.
-    return {"dpd": int(dpd), "amount": int(amount_fen) // 100, "risk_grade": risk_grade or ""}
+    return {"dpd": int(dpd), "amount": whole_yuan(int(amount_fen)), "risk_grade": risk_grade or ""}
 
 
 def spec() -> Any:
