@@ -103,3 +103,14 @@ def test_collect_hit_policy_lists_every_matched_row(spec):
     version = DecisionVersion.objects.create(model=model, number=1, content=content)
     result, reasons = services.run_version(version, {"region": "140100", "amount": 500})
     assert [r["rule"] for r in reasons] == ["r1", "r2"]
+
+
+def test_published_version_is_loaded_once_then_only_its_id_is_asked(
+    spec, django_assert_num_queries
+):
+    """Issue 24: each evaluation asks which version is published (one small query); the
+    version with its content is loaded once per process."""
+    services.evaluate("test.assign", {"region": "140100", "amount": 1}, record=False)
+    with django_assert_num_queries(1):
+        decision = services.evaluate("test.assign", {"region": "140100", "amount": 1}, record=False)
+    assert decision.version.number == 1

@@ -189,17 +189,36 @@ def build_inputs(applications: Iterable[Any]) -> list[dict[str, Any]]:
     ]
 
 
-# Encrypted personal fields are not admission inputs: skip loading (and decrypting) them.
-CUSTOMER_DEFER = ("customer__id_number", "customer__phone", "customer__bank_account")
+
+
+EVALUATION_FIELDS = (
+    "id",
+    "number",
+    "status",
+    "amount",
+    "months",
+    "branch_id",
+    "customer__id",
+    "customer__kind",
+    "customer__registered_capital",
+    "customer__founded_on",
+    "customer__industry",
+    "customer__risk_flags",
+    "product_version__id",
+    "product_version__product__id",
+    "product_version__product__code",
+)
 
 
 def applications_for_evaluation(ids: Iterable[int]) -> Any:
     from credo.origination.models import Application
 
+    # Only the columns admission and routing read (build_input, the route input): loading whole
+    # customers (encrypted fields, custom data) cost more than evaluating them (issue 24).
     return (
         Application.objects.filter(id__in=list(ids))
-        .select_related("customer", "product_version__product", "branch")
-        .defer(*CUSTOMER_DEFER)
+        .select_related("customer", "product_version__product")
+        .only(*EVALUATION_FIELDS)
     )
 
 
