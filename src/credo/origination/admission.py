@@ -189,8 +189,6 @@ def build_inputs(applications: Iterable[Any]) -> list[dict[str, Any]]:
     ]
 
 
-
-
 EVALUATION_FIELDS = (
     "id",
     "number",
