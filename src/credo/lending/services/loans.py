@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from credo.core import clock, sequence
+from credo.core.audit.refusals import refuse
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.customers.events import record_event
@@ -56,18 +57,17 @@ def loan_create(
 
 
 def require_direct_create(actor: Any, *, customer: Customer | None = None) -> None:
-    """Refuse (audited, in its own transaction so the record survives) an actor without
+    """Refuse (audited so the record survives, core.audit.refusals) an actor without
     ``lending.create_loan_directly``; the 新建贷款 page calls this before showing the form."""
     if actor is not None and actor.has_perm(DIRECT_CREATE_PERM):
         return
-    with transaction.atomic():
-        audit_record(
-            action="loan.create_direct_denied",
-            actor=actor,
-            obj=customer,
-            metadata={"permission": DIRECT_CREATE_PERM},
-        )
-    raise NotPermitted(_("没有直接新建贷款（不经申请审批）的权限。"))
+    refuse(
+        NotPermitted(_("没有直接新建贷款（不经申请审批）的权限。")),
+        action="loan.create_direct_denied",
+        actor=actor,
+        obj=customer,
+        metadata={"permission": DIRECT_CREATE_PERM},
+    )
 
 
 def loan_create_direct(

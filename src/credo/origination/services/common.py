@@ -3,19 +3,16 @@ its audit after a rollback), the one status-change step, the document checklist.
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from credo.accounts.scope import can_access
 from credo.core import clock, fsm
+from credo.core.audit.refusals import atomic_with_refusals, refuse
 from credo.core.audit.services import audit_record
 from credo.core.sequence import daily_number
 from credo.customers.events import record_event
@@ -52,50 +49,21 @@ def _lock(application: Application, expected_version: int | None = None) -> Appl
     return locked
 
 
-T = TypeVar("T")
-_DEFER_DENIAL_AUDIT: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "origination_defer_denial_audit", default=False
-)
-
-
 def _check_actor(application: Application, actor: Any, perm: str) -> None:
     """Staff actions: the actor needs the permission and the application in their data scope.
-    The refusal is audited; inside ``_atomic`` only after the rollback (else it would vanish)."""
+    The refusal is audited (after the rollback inside ``_atomic``, see core.audit.refusals)."""
     if actor is None or not actor.has_perm(perm) or not can_access(application, actor):
-        entry = {
-            "action": "application.denied",
-            "actor": actor,
-            "obj": application,
-            "metadata": {"permission": perm},
-        }
-        err = NotAllowed(_("没有权限操作该申请。"))
-        if _DEFER_DENIAL_AUDIT.get():
-            err.audit = entry
-        else:
-            audit_record(**entry)
-        raise err
+        refuse(
+            NotAllowed(_("没有权限操作该申请。")),
+            action="application.denied",
+            actor=actor,
+            obj=application,
+            metadata={"permission": perm},
+        )
 
 
-def _atomic(func: Callable[..., T]) -> Callable[..., T]:
-    """``transaction.atomic`` for services that check the actor inside their transaction: a
-    permission refusal rolls the transaction back and is then audited outside it."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        token = _DEFER_DENIAL_AUDIT.set(True)
-        try:
-            with transaction.atomic():
-                return func(*args, **kwargs)
-        except NotAllowed as exc:
-            entry = getattr(exc, "audit", None)
-            if entry is not None:
-                exc.audit = None
-                audit_record(**entry)
-            raise
-        finally:
-            _DEFER_DENIAL_AUDIT.reset(token)
-
-    return wrapper
+# ``transaction.atomic`` for services that check the actor inside their transaction.
+_atomic = atomic_with_refusals
 
 
 def _transition(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credo.accounts.scope import can_access
+from credo.core.audit.refusals import refuse
 from credo.core.audit.services import audit_record
 from credo.customers.models import Customer
 from credo.lending.models import ProductVersion
@@ -158,16 +159,15 @@ INVITE_NOTIFY_TEMPLATE = "origination.portal_application"
 
 
 def _check_customer_actor(customer: Customer, actor: Any, perm: str) -> None:
-    """Like ``_check_actor`` for a customer; the refusal is audited in its own transaction."""
+    """Like ``_check_actor`` for a customer; the refusal is audited (core.audit.refusals)."""
     if actor is None or not actor.has_perm(perm) or not can_access(customer, actor):
-        with transaction.atomic():
-            audit_record(
-                action="portal_invite.denied",
-                actor=actor,
-                obj=customer,
-                metadata={"permission": perm},
-            )
-        raise NotAllowed(_("没有权限为该客户生成在线申请链接。"))
+        refuse(
+            NotAllowed(_("没有权限为该客户生成在线申请链接。")),
+            action="portal_invite.denied",
+            actor=actor,
+            obj=customer,
+            metadata={"permission": perm},
+        )
 
 
 def portal_invite_create(
