@@ -19,7 +19,7 @@ from credo.rules import services as rules
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-JDM = Path(services.__file__).parents[1] / "decisions" / "assignment.json"
+JDM = Path(services.__file__).parents[1] / "decision_tables" / "assignment.json"
 
 
 def test_shipped_decision_tests_pass():

@@ -10,7 +10,7 @@ from credo.rules.registry import DecisionSpec, register_decision
 ROUTE = DecisionSpec(
     key="approvals.route",
     name=_("审批路径选择"),
-    default=Path(__file__).parent / "decisions" / "route.json",
+    default=Path(__file__).parent / "decision_tables" / "route.json",
     description=_("按审批流、金额、产品、风险等级与机构选择审批路径"),
     inputs=[
         ("flow", _("审批流")),

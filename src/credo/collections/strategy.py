@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from credo.core.money import whole_yuan
 
 KEY = "collections.strategy"
-DEFAULT = Path(__file__).parent / "decisions" / "strategy.json"
+DEFAULT = Path(__file__).parent / "decision_tables" / "strategy.json"
 
 
 def inputs_for(*, dpd: int, amount_fen: int, risk_grade: str) -> dict[str, Any]:

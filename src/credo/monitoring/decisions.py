@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from credo.rules.registry import DecisionSpec, register_decision
 
-DECISIONS = Path(__file__).resolve().parent / "decisions"
+DECISIONS = Path(__file__).resolve().parent / "decision_tables"
 
 _BASE = {
     "dpd": 0,

@@ -21,7 +21,7 @@ from credo.core.money import whole_yuan
 from credo.rules.registry import DecisionSpec
 
 KEY = "origination.admission"
-DEFAULT = Path(__file__).resolve().parent / "decisions" / "admission.json"
+DEFAULT = Path(__file__).resolve().parent / "decision_tables" / "admission.json"
 
 GOOD = {
     "kind": "enterprise",

@@ -26,7 +26,7 @@ from credo.customers.models import Customer, DataKind, ExternalPull
 from credo.lending.states import LOAN_OPEN_STATES
 
 DECISION_KEY = "origination.risk_score"
-DECISION_FILE = Path(__file__).parent / "decisions" / "risk_score.json"
+DECISION_FILE = Path(__file__).parent / "decision_tables" / "risk_score.json"
 GRADE_BANDS = [("A", 800), ("B", 700), ("C", 600), ("D", 500), ("E", 0)]
 CLASS_RANK = {"normal": 0, "special_mention": 1, "substandard": 2, "doubtful": 3, "loss": 4}
 OPEN_LOAN_STATES = LOAN_OPEN_STATES

@@ -1,5 +1,5 @@
-"""The lead assignment decision table (edited in 规则 → 决策表; the default is assignment.json
-next to this file)."""
+"""The lead assignment decision table (edited in 规则 → 决策表; the default is
+``decision_tables/assignment.json``)."""
 
 from pathlib import Path
 
@@ -12,7 +12,7 @@ register_decision(
     DecisionSpec(
         key="leads.assignment",
         name=str(_("线索分配")),
-        default=Path(__file__).resolve().parent / "assignment.json",
+        default=Path(__file__).resolve().parent / "decision_tables" / "assignment.json",
         description=str(
             _(
                 "按地区（市级代码）、业务类型、意向金额（元）、来源渠道决定线索归属的团队"
