@@ -15,6 +15,7 @@ from credo.core.money import Money
 from credo.lending import ledger, services
 from credo.lending.errors import InvalidState
 from credo.lending.models import Installment, Loan, Posting
+from credo.lending.states import LOAN_OPEN_STATES
 
 
 class LoanMachine(RuleBasedStateMachine):
@@ -83,7 +84,7 @@ class LoanMachine(RuleBasedStateMachine):
         except InvalidState:
             loan.refresh_from_db()
             assert (
-                loan.status not in services.OPEN_STATES
+                loan.status not in LOAN_OPEN_STATES
                 or loan.credit_balance.fen > 0
                 or loan.outstanding_principal.fen == 0
             )

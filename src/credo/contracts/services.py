@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -157,14 +156,10 @@ def template_preview(body: str) -> str:
 
 
 # --- numbering -----------------------------------------------------------------------------
-def _existing_max(stem: str) -> str | None:
-    return Contract.objects.filter(number__startswith=stem).aggregate(m=Max("number"))["m"]
-
-
 def next_number(day: dt.date | None = None) -> str:
     """HT + yyyymmdd + 4-digit sequence from the locked ``contract`` counter (credo.core.sequence):
     concurrent transactions queue instead of reading the same value. Call inside a transaction."""
-    return daily_number("contract", "HT", day=day or clock.today(), existing_max=_existing_max)
+    return daily_number("contract", "HT", day=day or clock.today(), numbered=Contract)
 
 
 # --- generate / send -----------------------------------------------------------------------

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Max
 
 from credo.core.models import BusinessSequence
 
@@ -54,11 +55,19 @@ def daily_number(
     *,
     day: dt.date,
     width: int = 4,
+    numbered: type[models.Model] | None = None,
     existing_max: Callable[[str], str | None] | None = None,
 ) -> str:
-    """``<prefix><yyyymmdd><seq:0width>``, e.g. ``L202612030001``. ``existing_max(stem)`` returns
-    the largest number already issued with that stem (to seed a counter on an existing book)."""
+    """``<prefix><yyyymmdd><seq:0width>``, e.g. ``L202612030001``. A new day's counter is seeded
+    from the largest ``number`` of model ``numbered`` with that stem (an existing book continues
+    its sequence), or from ``existing_max(stem)`` when given."""
     stem = f"{prefix}{day:%Y%m%d}"
+    if existing_max is None and numbered is not None:
+        manager = numbered._default_manager
+
+        def existing_max(stem: str) -> str | None:
+            found = manager.filter(number__startswith=stem).aggregate(m=Max("number"))["m"]
+            return str(found) if found else None
 
     def seed() -> int:
         last = existing_max(stem) if existing_max else None

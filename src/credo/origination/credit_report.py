@@ -29,7 +29,6 @@ DECISION_KEY = "origination.risk_score"
 DECISION_FILE = Path(__file__).parent / "decision_tables" / "risk_score.json"
 GRADE_BANDS = [("A", 800), ("B", 700), ("C", 600), ("D", 500), ("E", 0)]
 CLASS_RANK = {"normal": 0, "special_mention": 1, "substandard": 2, "doubtful": 3, "loss": 4}
-OPEN_LOAN_STATES = LOAN_OPEN_STATES
 
 _BASE_INPUT: dict[str, Any] = {
     "max_dpd": 0,
@@ -187,7 +186,7 @@ def _loan_stats(customer_ids: list[int]) -> dict[int, dict[str, int]]:
     from credo.lending.models import Loan
 
     rows = (
-        Loan.objects.filter(customer_id__in=customer_ids, status__in=OPEN_LOAN_STATES)
+        Loan.objects.filter(customer_id__in=customer_ids, status__in=LOAN_OPEN_STATES)
         .values("customer_id")
         .annotate(outstanding=Sum("outstanding_principal"), max_dpd=Max("dpd"))
     )
@@ -236,7 +235,7 @@ def _internal_section(customer: Customer) -> dict[str, Any]:
         "outstanding": sum(
             r["outstanding"]
             for r, ln in zip(rows, loans, strict=True)
-            if ln.status in OPEN_LOAN_STATES
+            if ln.status in LOAN_OPEN_STATES
         ),
         "max_dpd": max((ln.dpd for ln in loans), default=0),
         "overdue_loans": sum(1 for ln in loans if ln.dpd > 0 or ln.status == "overdue"),

@@ -28,7 +28,7 @@ from credo.collections.models import (
 )
 from credo.collections.services.assignment import Assigner, script_for, team_of
 from credo.collections.services.promises import promises_check
-from credo.collections.services.reminders import OPEN_LOAN_STATES, notify_customer
+from credo.collections.services.reminders import notify_customer
 from credo.collections.strategy import KEY as STRATEGY_KEY
 from credo.collections.strategy import inputs_for
 from credo.core import fsm
@@ -36,6 +36,7 @@ from credo.core.audit.services import audit_record
 from credo.core.money import fen_of, format_fen
 from credo.customers.models import CustomerEvent
 from credo.lending.models import Installment, Loan
+from credo.lending.states import LOAN_OPEN_STATES
 
 TODO_DIGEST_OVER = 20
 TIER_RANK = {Tier.SMS: 1, Tier.CALL_JUNIOR: 2, Tier.SENIOR_LETTER: 3, Tier.LEGAL: 4}
@@ -50,7 +51,7 @@ def cases_refresh(business_date: dt.date, *, actor: Any = None) -> dict[str, int
     counts = {"opened": 0, "retiered": 0, "closed": 0, "updated": 0, "broken_promises": 0}
     version = published_version(STRATEGY_KEY)
     overdue = list(
-        Loan.objects.filter(status__in=OPEN_LOAN_STATES, dpd__gte=1).values_list(
+        Loan.objects.filter(status__in=LOAN_OPEN_STATES, dpd__gte=1).values_list(
             "id", "dpd", "outstanding_principal", "customer_id", "customer__risk_grade", "branch_id"
         )
     )

@@ -21,7 +21,6 @@ from credo.notify.services import notify, register_template
 log = logging.getLogger(__name__)
 
 DEFAULT_OFFSETS = (3, 1, 0)
-OPEN_LOAN_STATES = LOAN_OPEN_STATES
 
 
 def notify_customer(**kwargs: Any) -> list[Any]:
@@ -92,7 +91,7 @@ def reminders_due(business_date: dt.date) -> list[tuple[int, int]]:
         qs = Installment.objects.filter(
             due_date=business_date + dt.timedelta(days=offset),
             status__in=(Installment.Status.SCHEDULED, Installment.Status.DUE),
-            loan__status__in=OPEN_LOAN_STATES,
+            loan__status__in=LOAN_OPEN_STATES,
         )
         # Products whose policy includes this offset, plus (when the default does) the rest.
         with_offset = [pid for pid, vals in policies.items() if offset in vals]

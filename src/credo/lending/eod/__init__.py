@@ -36,15 +36,11 @@ from credo.lending.eod.runs import (
     run_eod,
     start_run,
 )
-from credo.lending.states import LOAN_OPEN_STATES
-
-OPEN_STATES = LOAN_OPEN_STATES
 
 __all__ = [
     "CLASSIFICATION_DEFAULT",
     "CLASSIFICATION_ENV",
     "COUNT_KEYS",
-    "OPEN_STATES",
     "EodError",
     "chunk_abandon",
     "classification_thresholds",

@@ -36,15 +36,11 @@ from credo.lending.services.loans import (
 )
 from credo.lending.services.repayment import posting_reverse, repayment_post
 from credo.lending.services.write_off import WRITE_OFF_CLASSES, loan_write_off
-from credo.lending.states import LOAN_OPEN_STATES
-
-OPEN_STATES = LOAN_OPEN_STATES
 
 __all__ = [
     "BACKDATE_PERM",
     "COMPONENTS",
     "DIRECT_CREATE_PERM",
-    "OPEN_STATES",
     "WRITE_OFF_CLASSES",
     "Money",
     "ValueDateWindow",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from credo.core import clock, sequence
@@ -21,14 +20,10 @@ from credo.lending.models import DEFAULT_ALLOCATION, Loan, ProductVersion
 DIRECT_CREATE_PERM = "lending.create_loan_directly"
 
 
-def _existing_max(stem: str) -> str | None:
-    return Loan.objects.filter(number__startswith=stem).aggregate(m=Max("number"))["m"]
-
-
 def next_loan_number() -> str:
     """``L<yyyymmdd><seq>`` from the locked daily counter (call inside the creating
     transaction: concurrent creations queue on the counter row instead of colliding)."""
-    return sequence.daily_number("loan", "L", day=clock.today(), existing_max=_existing_max)
+    return sequence.daily_number("loan", "L", day=clock.today(), numbered=Loan)
 
 
 def loan_create(

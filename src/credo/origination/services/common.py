@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db.models import Max
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -28,14 +27,10 @@ EDITABLE_DOCS: tuple[str, ...] = (S.DRAFT, S.RETURNED)
 
 
 # --- helpers -------------------------------------------------------------------------------------
-def _existing_max(stem: str) -> str | None:
-    return Application.objects.filter(number__startswith=stem).aggregate(m=Max("number"))["m"]
-
-
 def next_number() -> str:
     """A + yyyymmdd + 4-digit sequence from the locked ``application`` counter (seeded from the
     numbers already issued that day). Call inside the transaction that creates the row."""
-    return daily_number("application", "A", day=clock.today(), existing_max=_existing_max)
+    return daily_number("application", "A", day=clock.today(), numbered=Application)
 
 
 def _lock(application: Application, expected_version: int | None = None) -> Application:

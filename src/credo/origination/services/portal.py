@@ -129,15 +129,9 @@ def portal_upload(*, token: str, item: str, name: str, data: bytes) -> Document:
     link = portal_resolve(token)
     try:
         with transaction.atomic():
-            locked = PortalLink.objects.select_for_update().get(pk=link.pk)
-            now = timezone.now()
-            if locked.window_start is None or now - locked.window_start > PORTAL_WINDOW:
-                locked.window_start, locked.window_uploads = now, 0
-            if locked.window_uploads >= PORTAL_UPLOADS_PER_WINDOW:
-                raise RateLimited(_("上传过于频繁，请 10 分钟后再试。"))
-            locked.window_uploads += 1
-            locked.last_used_at = now
-            locked.save(update_fields=["window_start", "window_uploads", "last_used_at"])
+            locked = _take_window_slot(
+                link, PORTAL_UPLOADS_PER_WINDOW, _("上传过于频繁，请 10 分钟后再试。")
+            )
             app = _lock(_app_of(link))
             return _upload(
                 app, item=item, name=name, data=data, actor=None, via="portal", link=locked
@@ -245,15 +239,24 @@ def portal_invite_resolve(token: str) -> PortalLink:
 def _throttle_invite(link: PortalLink) -> None:
     """Count the attempt in its own transaction, so a refused attempt still counts."""
     with transaction.atomic():
-        locked = PortalLink.objects.select_for_update().get(pk=link.pk)
-        now = timezone.now()
-        if locked.window_start is None or now - locked.window_start > PORTAL_WINDOW:
-            locked.window_start, locked.window_uploads = now, 0
-        if locked.window_uploads >= PORTAL_INVITE_ATTEMPTS_PER_WINDOW:
-            raise RateLimited(_("提交过于频繁，请 10 分钟后再试。"))
-        locked.window_uploads += 1
-        locked.last_used_at = now
-        locked.save(update_fields=["window_start", "window_uploads", "last_used_at"])
+        _take_window_slot(
+            link, PORTAL_INVITE_ATTEMPTS_PER_WINDOW, _("提交过于频繁，请 10 分钟后再试。")
+        )
+
+
+def _take_window_slot(link: PortalLink, limit: int, message: str) -> PortalLink:
+    """Lock the link and count one use in its PORTAL_WINDOW; refuse (RateLimited) past ``limit``.
+    Call inside a transaction."""
+    locked = PortalLink.objects.select_for_update().get(pk=link.pk)
+    now = timezone.now()
+    if locked.window_start is None or now - locked.window_start > PORTAL_WINDOW:
+        locked.window_start, locked.window_uploads = now, 0
+    if locked.window_uploads >= limit:
+        raise RateLimited(message)
+    locked.window_uploads += 1
+    locked.last_used_at = now
+    locked.save(update_fields=["window_start", "window_uploads", "last_used_at"])
+    return locked
 
 
 def _notify_invite_owner(app: Application, invite_pk: int) -> None:
