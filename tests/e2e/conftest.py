@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -54,8 +55,29 @@ def page(_browser, live_server, settings):
     pg.console_errors = []
     pg.on("console", lambda msg: msg.type == "error" and pg.console_errors.append(msg.text))
     pg.base_url = live_server.url
+    pg.wait_until = lambda expression, arg=None, timeout=10.0: _wait_until(
+        pg, expression, arg, timeout
+    )
     yield pg
     context.close()
+
+
+def _wait_until(pg, expression: str, arg, timeout: float) -> None:
+    """Poll a JS function expression until it returns something truthy.
+
+    Use this instead of ``page.wait_for_function``: Playwright re-evaluates that predicate inside
+    the page with ``eval``, which our Content-Security-Policy (no 'unsafe-eval') refuses — it only
+    passed when the predicate was already true on the first (CDP) evaluation. ``page.evaluate``
+    goes through the DevTools protocol and is not subject to the page's CSP.
+    """
+    deadline = time.monotonic() + timeout
+    check = f"(arg) => Boolean(({expression})(arg))"
+    while True:
+        if pg.evaluate(check, arg):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {expression}")
+        pg.wait_for_timeout(50)
 
 
 @pytest.fixture

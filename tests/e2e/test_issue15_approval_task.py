@@ -134,8 +134,8 @@ def test_task_page_shows_what_the_approver_decides_on(page, login, world):
     # the documents: the licence photo previews inline, the files open through the document view
     preview = page.locator("#approval-documents img.approval-document-preview")
     preview.wait_for(state="visible")
-    page.wait_for_function(
-        "document.querySelector('#approval-documents img.approval-document-preview')"
+    page.wait_until(
+        "() => document.querySelector('#approval-documents img.approval-document-preview')"
         ".naturalWidth > 0"
     )
     rows = page.inner_text("#approval-documents")

@@ -62,14 +62,14 @@ def test_relation_graph_tooltip_escapes_customer_name(page, login, manager):
     services.relation_add(from_customer=other, to_customer=evil, kind="guarantor", actor=manager)
     login(manager)
     page.goto(f"{page.base_url}/customers/{other.pk}/#relations")
-    page.wait_for_function(
+    page.wait_until(
         "() => window.echarts && window.echarts.getInstanceByDom("
         "document.getElementById('relation-graph'))"
     )
     graph = page.locator("#relation-graph")
     _show_tip(page, 1)  # node 0 is this customer, node 1 the related party with the markup
     # "五" is in the tooltip whether the name is shown as text or (the bug) rendered as HTML.
-    page.wait_for_function(
+    page.wait_until(
         "(t) => document.getElementById('relation-graph').innerText.includes(t)", arg="五"
     )
     assert EVIL in graph.inner_text()  # shown literally
