@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 
 from credo.core.audit.db import install_guard, remove_guard
 from credo.core.audit.models import AuditEntry
-from credo.core.audit.services import audit_record, audit_verify, diff_fields
+from credo.core.audit.services import audit_record, audit_seal, audit_verify, diff_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,8 @@ def tampering():
 
 
 def _chain(n: int, actor=None) -> list[AuditEntry]:
-    return [
+    """n rows, sealed: the tampering below aims at chain positions."""
+    rows = [
         audit_record(
             action="test.changed",
             actor=actor,
@@ -36,6 +37,8 @@ def _chain(n: int, actor=None) -> list[AuditEntry]:
         )
         for i in range(n)
     ]
+    audit_seal()
+    return rows
 
 
 def test_intact_chain_verifies(owner):
@@ -133,5 +136,5 @@ def test_audit_page_requires_permission_and_filters(client, owner, colleague):
     resp = client.get("/audit/", {"date_from": "2026-02-01", "date_to": "2026-01-01"})
     assert resp.status_code == 200 and resp.context["form"].errors
     assert list(resp.context["page"]) == []
-    detail = client.get(f"/audit/{rows[0].seq}/")
+    detail = client.get(f"/audit/entry/{rows[0].pk}/")
     assert detail.status_code == 200 and "lending.loan" in detail.content.decode()

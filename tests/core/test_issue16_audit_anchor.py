@@ -16,7 +16,7 @@ from django.db import connection
 
 from credo.core.audit.db import install_guard, remove_guard
 from credo.core.audit.models import AuditChainHead, AuditEntry
-from credo.core.audit.services import audit_record, audit_verify
+from credo.core.audit.services import audit_record, audit_seal, audit_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +38,13 @@ def anchor_file(settings, tmp_path):
 
 
 def _chain(n: int) -> list[AuditEntry]:
-    return [
+    """n rows, sealed (the chain positions the attacks below aim at)."""
+    rows = [
         audit_record(action="test.changed", object_type="x", object_id=i, changes={"n": i})
         for i in range(n)
     ]
+    audit_seal()
+    return rows
 
 
 def _verify_ok(capture) -> None:

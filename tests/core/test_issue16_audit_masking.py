@@ -89,14 +89,14 @@ def test_audit_page_shows_created_values_of_lead_create(client, owner, colleague
     )
     colleague.user_permissions.add(Permission.objects.get(codename="view_audit_log"))
     client.force_login(colleague)
-    seq = AuditEntry.objects.get(action="lead.create").seq
-    resp = client.get(f"/audit/{seq}/")
+    pk = AuditEntry.objects.get(action="lead.create").pk
+    resp = client.get(f"/audit/entry/{pk}/")
     rows = {name: (before, after) for name, before, after in resp.context["rows"]}
     assert rows["name"] == (None, "太原乙公司") and rows["phone"] == (None, MASKED)
     html = resp.content.decode()
     assert "太原乙公司" in html and MASKED in html and PHONE not in html
-    seq = AuditEntry.objects.get(action="lead.update").seq
-    rows = client.get(f"/audit/{seq}/").context["rows"]
+    pk = AuditEntry.objects.get(action="lead.update").pk
+    rows = client.get(f"/audit/entry/{pk}/").context["rows"]
     assert rows == [("campaign", "旧活动", "新活动")]
 
 

@@ -21,9 +21,9 @@ def test_audit_page_shows_lead_create_values_masked(page, login, owner, colleagu
         owner=owner,
     )
     colleague.user_permissions.add(Permission.objects.get(codename="view_audit_log"))
-    seq = AuditEntry.objects.get(action="lead.create").seq
+    pk = AuditEntry.objects.get(action="lead.create").pk
     login(colleague)
-    page.goto(f"{page.base_url}/audit/{seq}/")
+    page.goto(f"{page.base_url}/audit/entry/{pk}/")
     table = page.locator("table.card-table")
     name_row = table.locator("tr", has_text="name").first
     assert name_row.locator("td").nth(2).inner_text().strip() == "太原丙公司"

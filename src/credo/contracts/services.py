@@ -362,7 +362,10 @@ def contract_callback(*, body: bytes, headers: Any, provider_code: str | None = 
     provider = esign.get_provider(provider_code)
     ref, status = provider.verify_callback(body, headers)
     contract = (
-        Contract.objects.select_for_update()
+        # of=("self",): lock the contract only. Without it PostgreSQL also locks the joined
+        # customer row, and the signed listener then waits for the customer's credit limit
+        # while limit_set (holding the limit) waits for that customer row (see docs/architecture.md).
+        Contract.objects.select_for_update(of=("self",))
         .select_related("customer")
         .filter(provider=provider.code, provider_ref=ref)
         .first()
@@ -420,7 +423,11 @@ def contracts_expire(*, now: dt.datetime | None = None) -> int:
     count = 0
     for pk in ids:
         with transaction.atomic():
-            contract = Contract.objects.select_for_update().select_related("customer").get(pk=pk)
+            contract = (
+                Contract.objects.select_for_update(of=("self",))
+                .select_related("customer")
+                .get(pk=pk)
+            )
             if contract.status != Contract.Status.SENT or contract.expires_at is None:
                 continue
             if contract.expires_at > now:

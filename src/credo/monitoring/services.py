@@ -38,7 +38,13 @@ ACTIONS = (
 
 
 def _lock(alert: Alert) -> Alert:
-    locked = Alert.objects.select_for_update().select_related("customer", "loan").get(pk=alert.pk)
+    # of=("self",): the alert row only. Locking the joined customer and loan rows too put the
+    # customer before the credit limit (freeze/adjust actions) — the reverse of loan creation.
+    locked = (
+        Alert.objects.select_for_update(of=("self",))
+        .select_related("customer", "loan")
+        .get(pk=alert.pk)
+    )
     if locked.status == Alert.Status.CLOSED:
         raise InvalidState(_("预警已关闭，不能再处理。"))
     return locked

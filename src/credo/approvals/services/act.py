@@ -80,11 +80,15 @@ def _act(
     instance_id = ApprovalTask.objects.values_list("instance_id", flat=True).get(pk=task_id)
     # lock order: instance, then task (every writer follows it)
     instance = (
-        ApprovalInstance.objects.select_for_update()
+        ApprovalInstance.objects.select_for_update(of=("self",))  # not the flow or its version
         .select_related("flow_version__flow")
         .get(pk=instance_id)
     )
-    task = ApprovalTask.objects.select_for_update().select_related("assignee").get(pk=task_id)
+    task = (
+        ApprovalTask.objects.select_for_update(of=("self",))  # not the assignee's user row
+        .select_related("assignee")
+        .get(pk=task_id)
+    )
     if action not in ACTIONS:
         raise ApprovalError(_("未知的审批动作：%(a)s") % {"a": action})
     if actor is None or not getattr(actor, "is_authenticated", False):

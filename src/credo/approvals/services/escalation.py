@@ -30,7 +30,7 @@ def approvals_escalate_overdue(*, now: dt.datetime | None = None) -> int:
     for task_id, instance_id in candidates:
         with transaction.atomic():
             instance = (
-                ApprovalInstance.objects.select_for_update()
+                ApprovalInstance.objects.select_for_update(of=("self",))
                 .select_related("flow_version__flow")
                 .get(pk=instance_id)
             )

@@ -162,7 +162,11 @@ def flow_version_create(*, flow: ApprovalFlow, actor: Any) -> FlowVersion:
 def flow_version_update(
     *, version: FlowVersion, definition: Any, actor: Any, note: str | None = None
 ) -> FlowVersion:
-    version = FlowVersion.objects.select_for_update().select_related("flow").get(pk=version.pk)
+    version = (
+        FlowVersion.objects.select_for_update(of=("self",))
+        .select_related("flow")
+        .get(pk=version.pk)
+    )
     if version.status != FlowVersion.Status.DRAFT:
         raise InvalidState(_("只有草稿可以修改；已发布的版本请新建草稿。"))
     validate_definition(definition)

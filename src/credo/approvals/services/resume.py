@@ -24,7 +24,7 @@ def approval_resume(*, instance: ApprovalInstance, actor: Any, answer: str) -> A
         with transaction.atomic():
             now = timezone.now()
             locked = (
-                ApprovalInstance.objects.select_for_update()
+                ApprovalInstance.objects.select_for_update(of=("self",))
                 .select_related("flow_version__flow")
                 .get(pk=instance.pk)
             )

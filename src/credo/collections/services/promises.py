@@ -47,7 +47,12 @@ def _promise_resolve(promise_id: int) -> int:
     case_id = PromiseToPay.objects.filter(pk=promise_id).values_list("case_id", flat=True).first()
     if case_id is None:
         return 0
-    case = CollectionCase.objects.select_for_update().select_related("customer").get(pk=case_id)
+    # of=("self",): the case only — contact attempts lock the customer before the case.
+    case = (
+        CollectionCase.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .get(pk=case_id)
+    )
     promise = PromiseToPay.objects.select_for_update().get(pk=promise_id)
     if promise.status != PromiseToPay.Status.PENDING:  # resolved by a concurrent run
         return 0

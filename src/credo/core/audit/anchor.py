@@ -1,7 +1,8 @@
 """Keyed checkpoints ("anchors") of the audit chain tail, so deleting the newest rows is detected.
 
 The hash chain alone cannot notice a truncated tail: delete the last N rows, move
-``AuditChainHead`` back, and every remaining row still links. A checkpoint records the tail
+``AuditChainHead`` back, and every remaining row still links. Checkpoints cover sealed rows
+only (``seq`` assigned by the sealer); unsealed rows have no chain position yet. A checkpoint records the tail
 (``seq``, row ``hash``, row ``count``) with ``mac = HMAC-SHA256(anchor key, payload)``. The
 anchor key is derived with HKDF from ``CREDO_AUDIT_ANCHOR_KEY`` (or, when unset, the secret key)
 and never stored in the database, so a checkpoint cannot be forged with SQL alone.
@@ -130,14 +131,13 @@ def write_checkpoint(*, seq: int, row_hash: str, count: int, source: str) -> Aud
 
 
 def checkpoint_tail(*, source: str = "schedule") -> AuditCheckpoint | None:
-    """Anchor the current tail of the chain (the scheduled job). Reads only: the audit write
-    path and its head lock are untouched."""
-    tail = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
-    if tail is None:
+    """Anchor the current tail of the sealed chain (the scheduled job). Reads only: neither
+    the writers nor the sealer are held up."""
+    sealed = AuditEntry.objects.filter(seq__isnull=False)
+    tail = sealed.order_by("-seq").values_list("seq", "hash").first()
+    if tail is None or tail[0] is None or tail[1] is None:
         return None
-    return write_checkpoint(
-        seq=tail[0], row_hash=tail[1], count=AuditEntry.objects.count(), source=source
-    )
+    return write_checkpoint(seq=tail[0], row_hash=tail[1], count=sealed.count(), source=source)
 
 
 def _from_mapping(data: Any, origin: str) -> Anchor:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
-    # seq is the chain position: gaps or reordering break verification.
-    seq = models.BigIntegerField(_("序号"), unique=True)
+    """One audit row. A business transaction inserts it with its content and ``content_hash``
+    (a keyed hash of the content) and touches no shared row; the sealer
+    (``credo.core.audit.services.audit_seal``) later gives it its chain position: ``seq``
+    (gaps or reordering break verification), ``prev_hash`` and ``hash``. Until then the three
+    are NULL and the row is 未封存 (unsealed)."""
+
+    seq = models.BigIntegerField(_("序号"), unique=True, null=True, blank=True)
     created_at = models.DateTimeField(_("时间"), db_index=True)
     actor_id = models.BigIntegerField(_("操作人ID"), null=True, blank=True, db_index=True)
     actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
@@ -20,21 +26,34 @@ class AuditEntry(models.Model):
     metadata = models.JSONField(_("附加信息"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
     request_id = models.CharField(_("请求ID"), max_length=64, blank=True)
-    prev_hash = models.CharField(_("前一条哈希"), max_length=64)
-    hash = models.CharField(_("哈希"), max_length=64, unique=True)
+    # Keyed hash of the content, written with the row; empty on rows sealed at insert (before
+    # the sealer existed). The sealer re-checks it, so an edit before sealing is detected.
+    content_hash = models.CharField(_("内容哈希"), max_length=64, blank=True, default="")
+    prev_hash = models.CharField(_("前一条哈希"), max_length=64, null=True, blank=True)
+    hash = models.CharField(_("哈希"), max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
-        ordering = ["-seq"]
+        ordering = ["-id"]
         permissions = [("view_audit_log", _("查看审计日志"))]
+        indexes = [
+            # the sealer's queue and the lag figure: only unsealed rows are in it
+            models.Index(fields=["id"], condition=Q(seq__isnull=True), name="audit_unsealed_idx"),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        position = f"#{self.seq}" if self.seq is not None else f"(id {self.pk})"
+        return f"{position} {self.action} {self.object_type}:{self.object_id}"
+
+    @property
+    def sealed(self) -> bool:
+        return self.seq is not None
 
 
 class AuditChainHead(models.Model):
-    """A single row locked by every writer so the chain is extended one entry at a time."""
+    """The chain tail (seq, hash). Only the sealer locks and moves it; business transactions
+    never touch it."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)

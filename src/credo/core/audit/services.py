@@ -1,10 +1,24 @@
-"""Writing to and verifying the audit log.
+"""Writing to, sealing and verifying the audit log.
 
-Every row stores ``hash = HMAC(key, prev_hash || canonical(row))``. Editing a row changes its
-hash; deleting or reordering rows breaks either the ``seq`` sequence or the ``prev_hash`` link.
-Writers serialise on ``AuditChainHead`` (one locked row) so concurrent writers cannot fork the
-chain. Deleting the newest rows (and moving the head back) is caught by keyed checkpoints of the
-tail kept outside the database's control (``credo.core.audit.anchor``).
+Writing never touches a shared row. ``audit_record`` inserts the row with its content and
+``content_hash = HMAC(key, canonical(content))``, inside the caller's transaction: a rolled-back
+change leaves no row, and concurrent business transactions do not wait for each other.
+
+Sealing chains the rows. ``audit_seal`` (a task every minute, and inline at the start of
+``audit_verify`` / ``credo audit verify``) takes the committed unsealed rows in ``id`` order,
+under the lock of the chain head that only the sealer touches, re-checks each row's content
+hash and writes ``seq`` (consecutive), ``prev_hash`` and
+``hash = HMAC(key, canonical(row incl. seq, prev_hash, content_hash, intact))``. Sealing order
+is commit-visibility order: a row that commits after a sealing batch, even with a lower ``id``
+than rows already sealed, is sealed by a later batch with a higher ``seq``. A row whose
+content no longer matches its content hash (edited before sealing) is still sealed, with
+``intact = False`` inside the keyed hash, so verify reports it for ever.
+
+Verifying walks the sealed rows in ``seq`` order: editing a sealed row changes its hash;
+deleting or reordering rows breaks either the ``seq`` sequence or the ``prev_hash`` link.
+Deleting the newest rows (and moving the head back) is caught by keyed checkpoints of the tail
+kept outside the database's control (``credo.core.audit.anchor``). Rows sealed at insert by
+earlier versions (no content hash) keep their original hash formula and verify unchanged.
 
 Personal data never enters the log in clear: values of sensitive fields (phone, ID number, bank
 account, secrets — by field name anywhere in ``changes``/``metadata``, and every registered
@@ -17,12 +31,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, connections, router, transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from credo.core.audit.models import AuditChainHead, AuditEntry
@@ -32,15 +49,17 @@ from credo.core.sensitive import sensitive_fields
 
 GENESIS = "0" * 64
 SENSITIVE_MARK = "***"
+SEAL_BATCH = 5000
+
+logger = logging.getLogger(__name__)
 
 
 def _key() -> bytes:
     return hashlib.sha256(b"credo-audit:" + settings.SECRET_KEY.encode()).digest()
 
 
-def _canonical(entry: AuditEntry) -> bytes:
-    payload = {
-        "seq": entry.seq,
+def _content(entry: AuditEntry) -> dict[str, Any]:
+    return {
         "created_at": entry.created_at.isoformat(),
         "actor_id": entry.actor_id,
         "actor_name": entry.actor_name,
@@ -52,13 +71,41 @@ def _canonical(entry: AuditEntry) -> bytes:
         "metadata": entry.metadata,
         "ip": entry.ip,
         "request_id": entry.request_id,
-        "prev_hash": entry.prev_hash,
     }
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+
+
+def _mac(payload: Mapping[str, Any]) -> str:
+    message = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hmac.new(_key(), message, hashlib.sha256).hexdigest()
+
+
+def content_hash(entry: AuditEntry) -> str:
+    """Keyed hash of what the row says (no chain fields): written at insert."""
+    return _mac({"content": _content(entry)})
+
+
+def legacy_hash(entry: AuditEntry) -> str:
+    """The chain hash of rows sealed at insert, before the sealer (no content hash)."""
+    return _mac({**_content(entry), "seq": entry.seq, "prev_hash": entry.prev_hash})
+
+
+def chain_hash(entry: AuditEntry, *, intact: bool = True) -> str:
+    """The chain hash the sealer writes: the row, its position, its content hash, and whether
+    the content still matched that hash when it was sealed."""
+    return _mac(
+        {
+            **_content(entry),
+            "seq": entry.seq,
+            "prev_hash": entry.prev_hash,
+            "content_hash": entry.content_hash,
+            "intact": intact,
+        }
+    )
 
 
 def compute_hash(entry: AuditEntry) -> str:
-    return hmac.new(_key(), _canonical(entry), hashlib.sha256).hexdigest()
+    """The hash a sealed row must carry (the formula depends on how it was sealed)."""
+    return chain_hash(entry) if entry.content_hash else legacy_hash(entry)
 
 
 def diff_fields(
@@ -182,28 +229,183 @@ def audit_record(
     kinds = mask_kinds_for(object_type)
     clean_changes = mask_sensitive(_jsonable(dict(changes or {})), kinds)
     clean_metadata = mask_sensitive(_jsonable(dict(metadata or {})), kinds)
-    with transaction.atomic():
-        head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        entry = AuditEntry(
-            seq=head.seq + 1,
-            created_at=timezone.now(),
-            actor_id=actor_id,
-            actor_name=actor_name or "",
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id) if object_id != "" else "",
-            object_repr=object_repr[:200],
-            changes=clean_changes,
-            metadata=clean_metadata,
-            ip=info.ip,
-            request_id=info.request_id,
-            prev_hash=head.hash,
-        )
-        entry.hash = compute_hash(entry)
-        entry.save(force_insert=True)
-        head.seq, head.hash = entry.seq, entry.hash
-        head.save(update_fields=["seq", "hash"])
+    entry = AuditEntry(
+        created_at=timezone.now(),
+        actor_id=actor_id,
+        actor_name=actor_name or "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id != "" else "",
+        object_repr=object_repr[:200],
+        changes=clean_changes,
+        metadata=clean_metadata,
+        ip=info.ip,
+        request_id=info.request_id,
+    )
+    entry.content_hash = content_hash(entry)
+    _insert(entry)  # no shared row: the sealer chains it after commit
     return entry
+
+
+def _insert(entry: AuditEntry) -> None:
+    """``entry.save(force_insert=True)`` as one prepared statement: the ORM's insert compiler
+    was most of the CPU time of an audit write, paid by every business transaction. Nothing
+    listens to the audit model's save signals; the row is append-only."""
+    alias = router.db_for_write(AuditEntry)
+    conn = connections[alias]
+    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+    key = (alias, conn.vendor)
+    sql = _INSERT_SQL.get(key)
+    if sql is None:
+        quote = conn.ops.quote_name
+        columns = ", ".join(quote(str(f.column)) for f in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        sql = (
+            f"INSERT INTO {quote(AuditEntry._meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({marks}) RETURNING {quote(str(AuditEntry._meta.pk.column))}"
+        )
+        _INSERT_SQL[key] = sql
+    params = [f.get_db_prep_save(getattr(entry, f.attname), conn) for f in fields]
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        entry.pk = cur.fetchone()[0]
+    entry._state.adding, entry._state.db = False, alias
+
+
+_INSERT_SQL: dict[tuple[str, str], str] = {}
+
+
+# --- sealing --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SealResult:
+    sealed: int = 0
+    batches: int = 0
+    altered: tuple[int, ...] = ()  # ids whose content no longer matched their content hash
+    busy: bool = False  # another sealer holds the head (a task run skips instead of waiting)
+
+
+def _lock_head(*, wait: bool) -> AuditChainHead | None:
+    """The chain head, locked for this transaction (created at the sealed tail if missing);
+    None when ``wait`` is False and another sealer holds it."""
+    qs = AuditChainHead.objects.select_for_update(skip_locked=not wait).filter(pk=1)
+    head = qs.first()
+    if head is not None:
+        return head
+    if AuditChainHead.objects.filter(pk=1).exists():
+        return None  # locked by another sealer (skip_locked)
+    tail = AuditEntry.objects.filter(seq__isnull=False).order_by("-seq").first()
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(
+                pk=1,
+                seq=tail.seq if tail and tail.seq is not None else 0,
+                hash=tail.hash if tail and tail.hash else GENESIS,
+            )
+    except IntegrityError:
+        pass  # another sealer created it first
+    return AuditChainHead.objects.select_for_update(skip_locked=not wait).filter(pk=1).first()
+
+
+def _write_seals(rows: list[AuditEntry]) -> None:
+    if connection.vendor == "postgresql":
+        table = AuditEntry._meta.db_table
+        for start in range(0, len(rows), 1000):
+            part = rows[start : start + 1000]
+            values = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(part))
+            params: list[Any] = []
+            for e in part:
+                params += [e.pk, e.seq, e.prev_hash, e.hash]
+            with connection.cursor() as cur:
+                cur.execute(
+                    f"UPDATE {table} AS a SET seq = v.seq, prev_hash = v.prev_hash, "  # noqa: S608
+                    f"hash = v.hash FROM (VALUES {values}) AS v(id, seq, prev_hash, hash) "
+                    "WHERE a.id = v.id AND a.seq IS NULL",
+                    params,
+                )
+                if cur.rowcount != len(part):
+                    raise RuntimeError("audit rows changed while sealing")
+    else:
+        AuditEntry.objects.bulk_update(rows, ["seq", "prev_hash", "hash"], batch_size=500)
+
+
+def _seal_batch(batch: int, *, wait: bool) -> tuple[int, list[int], bool]:
+    with transaction.atomic():
+        head = _lock_head(wait=wait)
+        if head is None:
+            return 0, [], True
+        # Committed unsealed rows, oldest id first. A row still uncommitted is invisible here
+        # and gets the next seq after it commits (commit-visibility order, see module doc).
+        rows = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:batch])
+        if not rows:
+            return 0, [], False
+        seq, prev = head.seq, head.hash
+        altered: list[int] = []
+        for entry in rows:
+            intact = bool(entry.content_hash) and hmac.compare_digest(
+                content_hash(entry), entry.content_hash
+            )
+            if not intact:
+                altered.append(entry.pk)
+            seq += 1
+            entry.seq, entry.prev_hash = seq, prev
+            entry.hash = chain_hash(entry, intact=intact)
+            prev = entry.hash
+        _write_seals(rows)
+        head.seq, head.hash = seq, prev
+        head.save(update_fields=["seq", "hash"])
+    if altered:
+        logger.error(
+            "audit rows %s changed before sealing (content hash mismatch): sealed as altered",
+            altered,
+        )
+    return len(rows), altered, False
+
+
+def audit_seal(
+    *,
+    batch: int = SEAL_BATCH,
+    max_batches: int | None = None,
+    max_seconds: float | None = None,
+    wait: bool = True,
+) -> SealResult:
+    """Chain the committed unsealed rows, ``batch`` rows per transaction, until none is left
+    (or ``max_batches`` / ``max_seconds``). ``wait=False`` returns ``busy`` at once when another
+    sealer runs (the scheduled task) instead of queueing behind it (verify)."""
+    started = time.monotonic()
+    sealed, batches = 0, 0
+    altered: list[int] = []
+    while max_batches is None or batches < max_batches:
+        count, bad, busy = _seal_batch(batch, wait=wait)
+        if busy:
+            return SealResult(sealed, batches, tuple(altered), busy=True)
+        if not count:
+            break
+        sealed, batches = sealed + count, batches + 1
+        altered += bad
+        if count < batch or (max_seconds is not None and time.monotonic() - started > max_seconds):
+            break
+    return SealResult(sealed, batches, tuple(altered))
+
+
+@dataclass(frozen=True)
+class SealLag:
+    unsealed: int
+    oldest_seconds: float | None  # age of the oldest unsealed row
+
+    def __str__(self) -> str:
+        if not self.unsealed:
+            return "0 条未封存"
+        return f"{self.unsealed} 条未封存，最早 {self.oldest_seconds or 0:.0f} 秒前"
+
+
+def audit_lag() -> SealLag:
+    """How far the sealer is behind: unsealed rows and the age of the oldest."""
+    agg = AuditEntry.objects.filter(seq__isnull=True).aggregate(
+        n=Count("id"), oldest=Min("created_at")
+    )
+    oldest = agg["oldest"]
+    age = max(0.0, (timezone.now() - oldest).total_seconds()) if oldest else None
+    return SealLag(int(agg["n"] or 0), age)
 
 
 @dataclass(frozen=True)
@@ -215,12 +417,16 @@ class VerifyResult:
     anchor: str = ""  # the checkpoint that proves a problem (truncation, bad MAC)
     problems: tuple[str, ...] = ()  # every problem found, ``reason`` is the first
     anchors: int = 0  # checkpoints the chain was checked against
+    sealed_now: int = 0  # rows the inline sealer chained before the walk
+    lag: SealLag = field(default_factory=lambda: SealLag(0, None))  # rows still unsealed
 
 
-def audit_checkpoint(*, source: str = "schedule") -> Any:
-    """Anchor the current chain tail (see ``credo.core.audit.anchor``)."""
+def audit_checkpoint(*, source: str = "schedule", seal: bool = True) -> Any:
+    """Seal what is committed, then anchor the sealed chain tail (``credo.core.audit.anchor``)."""
     from credo.core.audit.anchor import checkpoint_tail
 
+    if seal:
+        audit_seal()
     return checkpoint_tail(source=source)
 
 
@@ -248,8 +454,8 @@ def _walk_chain(anchored_seqs: set[int], chunk: int) -> _Walk:
                 walk.broken = VerifyResult(False, walk.checked, walk.checked + 1, problem)
                 return walk
             if entry.seq in anchored_seqs:
-                walk.seen[entry.seq] = entry.hash
-            walk.tail_hash = entry.hash
+                walk.seen[entry.seq] = entry.hash or ""
+            walk.tail_hash = entry.hash or ""
             walk.checked += 1
 
 
@@ -258,22 +464,36 @@ def _link_problem(entry: AuditEntry, expected_seq: int, prev: str) -> str:
         return f"缺少序号 {expected_seq} 的记录（被删除或重排）"
     if entry.prev_hash != prev:
         return "前一条哈希不匹配（记录被删除或重排）"
-    if compute_hash(entry) != entry.hash:
-        return "记录内容与哈希不符（被篡改）"
-    return ""
+    return _row_problem(entry)
 
 
-def audit_verify(*, chunk: int = 2000, checkpoint: bool = True) -> VerifyResult:
-    """Walk the chain in order; report the first row that is edited, missing or out of order,
-    then check the chain against every keyed checkpoint (database and anchor file): a chain that
+def _row_problem(entry: AuditEntry) -> str:
+    stored = entry.hash or ""
+    if hmac.compare_digest(compute_hash(entry), stored):
+        return ""
+    if hmac.compare_digest(chain_hash(entry, intact=False), stored):
+        # the sealer found the content different from its content hash (or the hash removed)
+        return "记录在封存前被改动（内容与写入时的内容哈希不符）"
+    return "记录内容与哈希不符（被篡改）"
+
+
+def audit_verify(*, chunk: int = 2000, checkpoint: bool = True, seal: bool = True) -> VerifyResult:
+    """Seal what is committed (``seal``), then walk the sealed chain in order; report the first
+    row that is edited, missing or out of order (or was edited before it was sealed), then
+    check the chain against every keyed checkpoint (database and anchor file): a chain that
     ends before an anchored row, or differs from it, was truncated. A clean chain is anchored
-    again (``checkpoint``), so the next verify can detect truncation of what was seen today."""
+    again (``checkpoint``), so the next verify can detect truncation of what was seen today.
+    Rows committed after the inline seal are reported as unsealed (``lag``), not verified."""
+    import dataclasses
+
     from credo.core.audit.anchor import collect_anchors, write_checkpoint
 
+    sealed_now = audit_seal().sealed if seal else 0
     anchors, read_problems = collect_anchors()
     walk = _walk_chain({a.seq for a in anchors}, chunk)
+    lag = audit_lag()
     if walk.broken is not None:
-        return walk.broken
+        return dataclasses.replace(walk.broken, sealed_now=sealed_now, lag=lag)
     checked, seen, prev = walk.checked, walk.seen, walk.tail_hash
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and head.seq != checked:
@@ -282,6 +502,8 @@ def audit_verify(*, chunk: int = 2000, checkpoint: bool = True) -> VerifyResult:
             checked,
             checked + 1,
             f"链头记录 {head.seq} 条，实际 {checked} 条（尾部记录被删除）",
+            sealed_now=sealed_now,
+            lag=lag,
         )
     problems: list[tuple[str, int | None, str]] = []  # (message, bad seq, anchor)
     # Truncation first: the newest valid anchor beyond the tail says most about what is missing.
@@ -327,7 +549,9 @@ def audit_verify(*, chunk: int = 2000, checkpoint: bool = True) -> VerifyResult:
             anchor=origin,
             problems=tuple(p[0] for p in problems),
             anchors=len(anchors),
+            sealed_now=sealed_now,
+            lag=lag,
         )
     if checkpoint and checked:
         write_checkpoint(seq=checked, row_hash=prev, count=checked, source="verify")
-    return VerifyResult(True, checked, anchors=len(anchors))
+    return VerifyResult(True, checked, anchors=len(anchors), sealed_now=sealed_now, lag=lag)

@@ -6,9 +6,19 @@ from django_tasks import task
 
 
 @task()
+def seal() -> int:
+    """Every minute: chain the committed unsealed rows (``audit_seal``). Skips at once when
+    another sealer is running; stops after ~50 s so runs do not pile up. Returns rows sealed."""
+    from credo.core.audit.services import audit_seal
+
+    return audit_seal(wait=False, max_seconds=50).sealed
+
+
+@task()
 def checkpoint() -> int:
-    """Hourly: anchor the chain tail (database + anchor file + optional syslog), so deleting
-    the newest rows is detected by ``credo audit verify``. Returns the anchored seq (0: empty)."""
+    """Hourly: seal, then anchor the chain tail (database + anchor file + optional syslog), so
+    deleting the newest rows is detected by ``credo audit verify``. Returns the anchored seq
+    (0: empty)."""
     from credo.core.audit.services import audit_checkpoint
 
     cp = audit_checkpoint(source="schedule")

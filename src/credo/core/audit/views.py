@@ -5,12 +5,12 @@ from typing import Any
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from credo.core.audit.forms import AuditFilterForm
 from credo.core.audit.models import AuditEntry
 from credo.core.audit.selectors import audit_facets, audit_search
-from credo.core.audit.services import mask_kinds_for, mask_sensitive
+from credo.core.audit.services import audit_lag, mask_kinds_for, mask_sensitive
 
 PAGE_SIZE = 50
 
@@ -27,15 +27,28 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/log.html",
-        {"form": form, "page": page, "facets": audit_facets(), "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "facets": audit_facets(),
+            "query": query.urlencode(),
+            "lag": audit_lag(),
+        },
     )
 
 
 @login_required
 @permission_required("audit.view_audit_log", raise_exception=True)
-def audit_detail(request: HttpRequest, seq: int) -> HttpResponse:
-    entry = get_object_or_404(AuditEntry, seq=seq)
+def audit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(AuditEntry, pk=pk)
     return render(request, "audit/detail.html", {"entry": entry, "rows": change_rows(entry)})
+
+
+@login_required
+@permission_required("audit.view_audit_log", raise_exception=True)
+def audit_detail_by_seq(request: HttpRequest, seq: int) -> HttpResponse:
+    entry = get_object_or_404(AuditEntry, seq=seq)
+    return redirect("audit:detail", pk=entry.pk)
 
 
 def change_rows(entry: AuditEntry) -> list[tuple[str, Any, Any]]:

@@ -178,6 +178,7 @@ def _start_approval(approvals: Any, app: Application, *, grade: str, actor: Any)
 
 @_atomic
 def application_withdraw(*, application: Application, actor: Any, reason: str = "") -> Application:
+    _lock_approval_first(application)
     app = _lock(application)
     _check_actor(app, actor, "origination.change_application")
     if app.status not in WITHDRAWABLE:
@@ -209,9 +210,23 @@ def _instance(app: Application) -> Any:
     return instance_for(app)
 
 
+def _lock_approval_first(application: Application) -> None:
+    """Lock order approval instance → application (docs/architecture.md): an approver's action
+    holds the instance and its task when the outcome listener locks the application, so the
+    applicant's withdrawal or answer locks the instance before the application too."""
+    if _approvals() is None:
+        return
+    instance = _instance(application)
+    if instance is not None:
+        type(instance)._default_manager.select_for_update(of=("self",)).filter(
+            pk=instance.pk
+        ).first()
+
+
 @_atomic
 def application_answer(*, application: Application, actor: Any, answer: str) -> Application:
     """The owner answers an approver's question; the flow continues where it was returned."""
+    _lock_approval_first(application)
     app = _lock(application)
     _check_actor(app, actor, "origination.change_application")
     if app.status != S.RETURNED:

@@ -70,7 +70,11 @@ def version_create(
 def version_update(
     *, version: DecisionVersion, content: dict[str, Any], actor: Any, note: str | None = None
 ) -> DecisionVersion:
-    version = DecisionVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    version = (
+        DecisionVersion.objects.select_for_update(of=("self",))
+        .select_related("model")
+        .get(pk=version.pk)
+    )
     if version.status != DecisionVersion.Status.DRAFT:
         raise InvalidState(_("只有草稿可以修改；已发布的版本请新建草稿。"))
     spec = get_spec(version.model.key)
@@ -164,7 +168,11 @@ def version_publish(*, version: DecisionVersion, actor: Any) -> DecisionVersion:
 
 @transaction.atomic
 def version_discard(*, version: DecisionVersion, actor: Any) -> None:
-    version = DecisionVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+    version = (
+        DecisionVersion.objects.select_for_update(of=("self",))
+        .select_related("model")
+        .get(pk=version.pk)
+    )
     if version.status != DecisionVersion.Status.DRAFT:
         raise InvalidState(_("只有草稿可以删除。"))
     audit_record(

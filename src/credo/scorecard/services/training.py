@@ -77,7 +77,14 @@ def _check_csv(data: bytes, target: str, bad_value: str) -> None:
 
 
 def _next_number() -> int:
-    return (Scorecard.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+    """The next version number from the locked ``scorecard`` counter (``credo.core.sequence``,
+    seeded from the largest existing number): two trainings started together cannot collide
+    on the unique number. Call inside the creating transaction."""
+    from credo.core.sequence import next_value
+
+    return next_value(
+        "scorecard", seed=lambda: Scorecard.objects.aggregate(n=Max("number"))["n"] or 0
+    )
 
 
 def scorecard_train_start(
