@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,7 @@ GROUP_KINDS = (Kind.WECOM, Kind.DINGTALK)
 ACTIVE = (Message.Status.QUEUED, Message.Status.SENDING, Message.Status.SENT)
 STALE_SENDING = dt.timedelta(minutes=15)
 DO_NOT_CONTACT_FLAG = "do_not_contact"
+KIND_VALUES = frozenset(Kind.values)
 
 
 # --- recipients ---------------------------------------------------------------------------------
@@ -91,7 +93,7 @@ def normalize_channel(channel: str | None) -> tuple[str | None, bool]:
         "dingtalk_bot": Kind.DINGTALK,
     }
     kind = aliases.get(channel, channel)
-    if kind not in Kind.values:
+    if kind not in KIND_VALUES:
         raise InvalidRecipient(_("未知的通知渠道：%(c)s") % {"c": channel})
     return str(kind), False
 
@@ -103,17 +105,20 @@ def kinds_for(
     customer: Any,
     explicit: str | None,
     pref: NotifyPreference | None,
+    channel_lookup: Callable[[str], Channel | None] = channel_for,
 ) -> list[str]:
+    """The kinds of message this recipient gets from ``template`` (``channel_lookup`` lets the
+    bulk path answer "is a channel configured for this kind" once per batch)."""
     if explicit:
         return [explicit]
-    wanted = [k for k in template.channels if k in Kind.values]
+    wanted = [k for k in template.channels if k in KIND_VALUES]
     preferred = list(pref.preferred) if pref else []
     if user is not None:
         kinds = []
         for k in wanted:
             if k == Kind.INAPP:
                 kinds.append(k)
-            elif channel_for(k) is None:
+            elif channel_lookup(k) is None:
                 # Staff always have the inbox: an unconfigured extra channel is skipped rather
                 # than producing a failed message on every notification.
                 continue
