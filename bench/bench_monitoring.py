@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loans", type=int, default=100_000)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--profile", action="store_true", help="cProfile the first run")
     args = parser.parse_args(argv)
     book = setup_book("bench_monitoring", args.loans)
     if book is None:
@@ -41,9 +42,21 @@ def main(argv: list[str] | None = None) -> int:
         rm.roles.add(role)
         rows = []
         for label in ("first run (alerts created)", "second run (steady state)"):
+            profiler = None
+            if args.profile and not rows:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
             t = time.perf_counter()
             counts = run_monitoring(BUSINESS_DATE)
             elapsed = time.perf_counter() - t
+            if profiler is not None:
+                import pstats
+
+                profiler.disable()
+                stats = pstats.Stats(profiler).sort_stats("cumulative")
+                stats.print_stats("credo/|django/db/models/query.py", 45)
             print(f"  {label}: {elapsed:.2f} s {counts}", flush=True)
             rows.append((label, elapsed, counts))
         target = 60 * max(1, args.loans / 100_000)

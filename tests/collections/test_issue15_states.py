@@ -204,7 +204,7 @@ def test_escalation_while_promised_keeps_promise_then_broken_goes_to_escalated(c
     eod.run_eod(D(2026, 2, 26))  # 11 days overdue → senior tier, promise still pending
     case.refresh_from_db()
     assert (case.tier, case.status) == (Tier.SENIOR_LETTER, S.PROMISED)
-    batch = AuditEntry.objects.filter(action="collections.cases_refreshed").latest("seq")
+    batch = AuditEntry.objects.filter(action="collections.cases_refreshed").latest("id")
     assert "transitions" in batch.metadata
     eod.run_eod(D(2026, 3, 1))  # promise date passed, nothing paid → broken
     case.refresh_from_db()

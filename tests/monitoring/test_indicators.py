@@ -120,3 +120,57 @@ def test_pct_drop_properties():
             assert pct == 0
 
     check()
+
+
+def test_sql_path_matches_python_path(customer_factory, loan_factory, owner):
+    """PostgreSQL computes every indicator in one statement (``_compute_sql``); the portable
+    path (``_compute_python``, SQLite) must give exactly the same rows on a varied book."""
+    from django.db import connection
+    from django.forms.models import model_to_dict
+
+    from credo.lending.models import Loan
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQL path is PostgreSQL only")
+    a = customer_factory("甲公司")
+    b = customer_factory("乙公司", risk_flags=["judgment_debtor"])
+    c = customer_factory("丙公司")
+    Relation.objects.create(from_customer=a, to_customer=b, kind="guarantor")
+    dues = months(dt.date(2025, 11, 10), 10)
+    late = [(d, d + dt.timedelta(days=i % 3), 0) for i, d in enumerate(dues[:5])]
+    mixed = loan_factory(a, [*late, (dues[5], None, 30000), *[(d, None) for d in dues[6:]]], dpd=36)
+    for i, (amount, on) in enumerate(((1000000, dues[0]), (400001, dues[1]), (300001, dues[2]))):
+        _posting(mixed, amount, on + dt.timedelta(days=i), owner)
+    Posting.objects.filter(loan=mixed, amount=Money.from_fen(300001)).update(
+        reversed_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    )
+    clean = loan_factory(b, [(d, d if d < DAY else None) for d in dues])
+    loan_factory(c, [(x, None) for x in months(dt.date(2026, 7, 10), 3)])
+    paid = loan_factory(c, [(d, d) for d in months(dt.date(2026, 1, 20), 5)], status="paid_off")
+    old = loan_factory(c, [(d, d) for d in months(dt.date(2025, 1, 20), 3)], status="paid_off")
+    st = StatementImport.objects.create(file_name="s.xlsx", uploaded_by=owner)
+    for i, (back, fen) in enumerate(((100, 300000), (40, 250000), (5, 7))):
+        StatementLine.objects.create(
+            statement=st,
+            row_number=i + 1,
+            txn_date=DAY - dt.timedelta(days=back),
+            amount=Money.from_fen(fen),
+            loan=clean,
+        )
+
+    def rows():
+        return {r.loan_id: model_to_dict(r) for r in LoanIndicator.objects.order_by("loan_id")}
+
+    assert indicators._compute_python(DAY) == 4
+    python_rows = rows()
+    LoanIndicator.objects.all().delete()
+    assert indicators._compute_sql(DAY, None) == 4
+    assert rows() == python_rows
+    assert old.pk not in python_rows and python_rows[paid.pk]["paid_off"] is True
+    assert python_rows[clean.pk]["inflow_drop_pct"] == 99
+    assert python_rows[mixed.pk]["payment_drop_pct"] == 59
+    # a subset of loans (the API's single-loan refresh)
+    LoanIndicator.objects.all().delete()
+    assert indicators._compute_sql(DAY, [mixed.pk, old.pk]) == 1
+    assert rows() == {mixed.pk: python_rows[mixed.pk]}
+    assert Loan.objects.count() == 5

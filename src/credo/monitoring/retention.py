@@ -30,18 +30,25 @@ CHUNK = 2000
 
 
 def run_retention(day: dt.date, *, loan_ids: list[int] | None = None) -> Counter[str]:
-    from credo.monitoring.batch import evaluate
+    from credo.monitoring.batch import evaluate, indicator_groups
 
     counts: Counter[str] = Counter()
     qs = LoanIndicator.objects.filter(as_of=day, dpd=0, late_12m=0)
     if loan_ids is not None:
         qs = qs.filter(loan_id__in=loan_ids)
     # Only loans whose facts could fire a trigger are evaluated: the shipped and sensible
-    # retention models all require a clean record (no DPD, nothing late in 12 months).
-    rows = {r.loan_id: r for r in qs}
-    if not rows:
+    # retention models all require a clean record (no DPD, nothing late in 12 months). Loans
+    # sharing one input are evaluated once (indicator_groups).
+    groups = indicator_groups(qs)
+    if not groups:
         return counts
-    _version, results = evaluate(RETENTION_KEY, [(pk, r.rule_input()) for pk, r in rows.items()])
+    _version, results = evaluate(RETENTION_KEY, list(enumerate(g.data for g in groups)))
+    fired_loans = sorted(
+        (loan_id, customer_id, n)
+        for n, group in enumerate(groups)
+        if (results[n] or {}).get("triggers")
+        for loan_id, customer_id in group.loans
+    )
     # A customer-level trigger needs every open loan of the customer to be clean.
     unclean = set(
         LoanIndicator.objects.filter(as_of=day)
@@ -50,22 +57,21 @@ def run_retention(day: dt.date, *, loan_ids: list[int] | None = None) -> Counter
         .distinct()
     )
     candidates: dict[str, tuple[int, int, str, dict[str, Any]]] = {}
-    for loan_id in sorted(results):
-        row = rows[loan_id]
-        for hit in (results[loan_id] or {}).get("triggers") or []:
+    for loan_id, customer_id, n in fired_loans:
+        for hit in results[n]["triggers"]:
             trigger = str(hit.get("trigger") or "")
             if not trigger:
                 continue
             per = str(hit.get("per") or "loan")
             if per == "loan":
                 key = f"loan:{loan_id}:{trigger}"
-            elif row.customer_id in unclean:
+            elif customer_id in unclean:
                 continue
             elif per == "customer":
-                key = f"customer:{row.customer_id}:{trigger}"
+                key = f"customer:{customer_id}:{trigger}"
             else:  # customer_year
-                key = f"customer:{row.customer_id}:{trigger}:{day.year}"
-            candidates.setdefault(key, (loan_id, row.customer_id, trigger, hit))
+                key = f"customer:{customer_id}:{trigger}:{day.year}"
+            candidates.setdefault(key, (loan_id, customer_id, trigger, hit))
     if not candidates:
         return counts
     fired: set[str] = set()
@@ -84,7 +90,7 @@ def run_retention(day: dt.date, *, loan_ids: list[int] | None = None) -> Counter
 
 def _fire(day: dt.date, new: dict[str, tuple[int, int, str, dict[str, Any]]]) -> Counter[str]:
     """Set-based: triggers, care todos, timeline events and suggestions in bulk inserts; the
-    renewal messages one by one through the notification outbox (deduplicated there)."""
+    renewal messages through the bulk notification path (deduplicated there)."""
     from credo.core.todo.models import Todo
     from credo.customers.models import CustomerEvent
 
@@ -184,28 +190,50 @@ def _fire(day: dt.date, new: dict[str, tuple[int, int, str, dict[str, Any]]]) ->
         Todo.objects.bulk_create(todos, ignore_conflicts=True, batch_size=CHUNK)
         CustomerEvent.objects.bulk_create(events, batch_size=CHUNK)
         RetentionSuggestion.objects.bulk_create(suggestions, batch_size=CHUNK)
-    for loan_id in invites:
-        _invite(Loan.objects.select_related("customer").get(pk=loan_id))
+    counts.update(_invite([loans[pk] for pk in invites]))
     return counts
 
 
-def _invite(loan: Loan) -> None:
-    from credo.notify.services import notify
+def _invite(loans: list[dict[str, Any]]) -> Counter[str]:
+    """The renewal invitations through the bulk notification path (one ``notify_many`` call,
+    deduplicated per loan). A refused invitation never blocks the care tasks: the refusals are
+    written to one audit entry ``monitoring.renewal_invite_failed`` listing them."""
+    from credo.customers.models import Customer
+    from credo.notify.services import Notice, notify_many
 
-    try:
-        notify(
+    counts: Counter[str] = Counter()
+    if not loans:
+        return counts
+    customers = Customer.objects.only("id", "name", "phone", "risk_flags").in_bulk(
+        list({row["customer_id"] for row in loans})
+    )
+    notices = [
+        Notice(
             template=RENEWAL_TEMPLATE,
-            context={"customer_name": loan.customer.name, "loan_number": loan.number},
-            customer=loan.customer,
-            category="marketing",
-            dedupe_key=f"retention:{loan.pk}:renewal",
+            context={"customer_name": row["customer__name"], "loan_number": row["number"]},
+            customer=customers[row["customer_id"]],
+            dedupe_key=f"retention:{row['id']}:renewal",
         )
-    except Exception as exc:  # noqa: BLE001 — a message problem must not block the care task
+        for row in loans
+    ]
+    failures: list[dict[str, Any]] = []
+    try:
+        result = notify_many(notices, category="marketing")
+    except Exception as exc:  # noqa: BLE001 — a message problem must not block the care tasks
+        failures = [{"loan": row["id"], "error": str(exc)[:200]} for row in loans]
+    else:
+        counts["invites_queued"] = result.queued
+        counts["invites_suppressed"] = result.suppressed
+        failures = [{"loan": loans[i]["id"], "error": reason[:200]} for i, reason in result.errors]
+    if failures:
+        counts["invites_failed"] = len(failures)
         audit_record(
             action="monitoring.renewal_invite_failed",
-            obj=loan,
-            metadata={"error": str(getattr(exc, "message", exc))[:200]},
+            object_type="monitoring.retention",
+            object_id=str(loans[0]["id"]) if len(loans) == 1 else "batch",
+            metadata={"failures": failures[:500], "count": len(failures)},
         )
+    return counts
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ guardrails, promises to pay, do-not-contact, reassignment, scripts and lawyer's 
 One module per use-case group; this package re-exports the services used from outside it."""
 
 from credo.collections.services.assignment import case_reassign, script_for, script_update
-from credo.collections.services.cases import cases_refresh, overdue_amount
+from credo.collections.services.cases import cases_refresh, overdue_amount, overdue_amounts
 from credo.collections.services.contacts import (
     contact_log,
     contact_targets,
@@ -17,7 +17,9 @@ from credo.collections.services.reminders import (
     register_templates,
     reminder_offsets,
     reminders_due,
+    reminders_run,
     reminders_send,
+    send_notices,
 )
 
 __all__ = [
@@ -28,13 +30,16 @@ __all__ = [
     "dnc_create",
     "letter_pdf",
     "overdue_amount",
+    "overdue_amounts",
     "promise_create",
     "promises_check",
     "register_templates",
     "reminder_offsets",
     "reminders_due",
+    "reminders_run",
     "reminders_send",
     "script_for",
     "script_update",
+    "send_notices",
     "third_party_message",
 ]

@@ -45,6 +45,12 @@ def script_for(tier: str) -> str:
     return script.text if script else str(DEFAULT_SCRIPTS.get(tier, ""))
 
 
+def scripts_all() -> dict[str, str]:
+    """tier → script of every tier (edited or default), one query."""
+    edited = dict(CollectionScript.objects.values_list("tier", "text"))
+    return {tier: edited.get(tier) or str(DEFAULT_SCRIPTS.get(tier, "")) for tier in Tier.values}
+
+
 def _collectors() -> dict[str, list[Any]]:
     from credo.accounts.models import User
 

@@ -1,11 +1,15 @@
-"""Due-date reminders (F1) and the notify templates collections sends with."""
+"""Due-date reminders (F1), the notify templates collections sends with, and the one path
+collections queues borrower messages through (:func:`send_notices`, the bulk notification API)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from credo.collections.models import (
@@ -13,23 +17,70 @@ from credo.collections.models import (
     ReminderPolicy,
 )
 from credo.core.money import format_fen
-from credo.lending.models import Installment
+from credo.lending.models import Installment, owed_expression
 from credo.lending.states import LOAN_OPEN_STATES
 from credo.notify.errors import NotifyError
-from credo.notify.services import notify, register_template
+from credo.notify.services import Notice, notify, notify_many, register_template
 
 log = logging.getLogger(__name__)
 
 DEFAULT_OFFSETS = (3, 1, 0)
+BATCH = 2000
 
 
 def notify_customer(**kwargs: Any) -> list[Any]:
-    """``credo.notify.services.notify`` that never breaks the caller (a refusal is logged)."""
+    """``credo.notify.services.notify`` that never breaks the caller (a refusal is logged) —
+    for the single messages people trigger; batches go through :func:`send_notices`."""
     try:
         return notify(**kwargs)
     except NotifyError as exc:
         log.warning("collections notify %s failed: %s", kwargs.get("template"), exc)
         return []
+
+
+@dataclass
+class SendCounts:
+    """What :func:`send_notices` did: messages queued (incl. deferred to the end of the quiet
+    window), suppressed (guardrails) and failed (no channel configured: retried from the outbox
+    page), notices answered by an earlier message (same dedupe key) and refused (bad template
+    or recipient); ``keys`` are the dedupe keys that have messages now."""
+
+    queued: int = 0
+    suppressed: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    refused: int = 0
+    keys: set[str] = field(default_factory=set)
+
+
+def send_notices(
+    notices: Iterable[Notice], *, category: str, actor: Any = None, now: Any = None
+) -> SendCounts:
+    """Queue many borrower messages with ``notify_many`` (render, guardrails, dedupe, outbox
+    and timeline rows in batches). Every notice carries a dedupe key, so a re-run sends nothing
+    twice. A refusal never breaks the batch (counted and logged)."""
+    notices = list(notices)
+    out = SendCounts()
+    if not notices:
+        return out
+    try:
+        result = notify_many(notices, actor=actor, category=category, now=now, batch_size=BATCH)
+    except NotifyError as exc:
+        log.warning("collections notify_many (%d notices) failed: %s", len(notices), exc)
+        out.refused = len(notices)
+        return out
+    rejected = {index for index, _reason in result.errors}
+    for index, reason in result.errors[:20]:
+        log.warning("collections notice %s refused: %s", notices[index].dedupe_key, reason)
+    out.queued = result.queued + result.sent
+    out.suppressed = result.suppressed
+    out.duplicates = result.deduplicated
+    out.failed = result.failed
+    out.refused = result.rejected
+    out.keys = {
+        str(n.dedupe_key) for i, n in enumerate(notices) if n.dedupe_key and i not in rejected
+    }
+    return out
 
 
 def register_templates() -> None:
@@ -106,40 +157,72 @@ def reminders_due(business_date: dt.date) -> list[tuple[int, int]]:
     return pairs
 
 
-def reminders_send(business_date: dt.date, *, send: bool = True) -> int:
+def reminders_send(business_date: dt.date, *, send: bool = True, actor: Any = None) -> int:
     """Send today's reminders; never twice for the same installment and offset (ReminderLog
     unique + the notify dedupe key). Returns the number of reminders newly logged."""
+    return reminders_run(business_date, send=send, actor=actor)["logged"]
+
+
+def reminders_run(
+    business_date: dt.date, *, send: bool = True, actor: Any = None
+) -> dict[str, int]:
+    """Set-based reminders of ``business_date`` in batches of ``BATCH``: per batch one query for
+    the installments (amount owed computed in SQL), one ReminderLog insert, one ``notify_many``
+    call and one UPDATE of the sent flags, in one transaction (a batch interrupted half-way is
+    redone by the next run; the dedupe keys keep its messages single). Returns counts."""
+    counts = {
+        "logged": 0,
+        "messages_queued": 0,
+        "messages_suppressed": 0,
+        "messages_failed": 0,
+        "messages_refused": 0,
+    }
     pairs = reminders_due(business_date)
-    if not pairs:
-        return 0
-    logs = [ReminderLog(installment_id=i, offset=o, business_date=business_date) for i, o in pairs]
-    ReminderLog.objects.bulk_create(logs, ignore_conflicts=True, batch_size=2000)
-    if not send:
-        return len(pairs)
-    insts = Installment.objects.select_related("loan", "loan__customer").in_bulk(
-        [i for i, _o in pairs]
-    )
-    sent_ids = []
-    for inst_id, offset in pairs:
-        inst = insts[inst_id]
-        due = inst.amount_owed()
-        msgs = notify_customer(
-            template="collections.reminder",
-            customer=inst.loan.customer,
-            category="service",
-            dedupe_key=f"reminder:{inst.pk}:{offset}",
-            context={
-                "name": inst.loan.customer.name,
-                "loan_number": inst.loan.number,
-                "period": inst.period,
-                "amount": format_fen(due),
-                "due_date": inst.due_date.isoformat(),
-            },
-        )
-        if msgs:
-            sent_ids.append(inst_id)
-    if sent_ids:
-        ReminderLog.objects.filter(installment_id__in=sent_ids, business_date=business_date).update(
-            sent=True
-        )
-    return len(pairs)
+    for start in range(0, len(pairs), BATCH):
+        part = pairs[start : start + BATCH]
+        with transaction.atomic():
+            ReminderLog.objects.bulk_create(
+                [
+                    ReminderLog(installment_id=i, offset=o, business_date=business_date)
+                    for i, o in part
+                ],
+                ignore_conflicts=True,
+            )
+            counts["logged"] += len(part)
+            if not send:
+                continue
+            insts = (
+                Installment.objects.filter(pk__in=[i for i, _o in part])
+                .select_related("loan__customer")
+                .annotate(owed=owed_expression())
+                .in_bulk()
+            )
+            notices = []
+            for inst_id, offset in part:
+                inst = insts[inst_id]
+                customer = inst.loan.customer
+                notices.append(
+                    Notice(
+                        template="collections.reminder",
+                        context={
+                            "name": customer.name,
+                            "loan_number": inst.loan.number,
+                            "period": inst.period,
+                            "amount": format_fen(int(inst.owed or 0)),  # type: ignore[attr-defined]
+                            "due_date": inst.due_date.isoformat(),
+                        },
+                        customer=customer,
+                        dedupe_key=f"reminder:{inst_id}:{offset}",
+                    )
+                )
+            sent = send_notices(notices, category="service", actor=actor)
+            counts["messages_queued"] += sent.queued
+            counts["messages_suppressed"] += sent.suppressed
+            counts["messages_failed"] += sent.failed
+            counts["messages_refused"] += sent.refused
+            done = [i for i, o in part if f"reminder:{i}:{o}" in sent.keys]
+            if done:
+                ReminderLog.objects.filter(
+                    installment_id__in=done, business_date=business_date
+                ).update(sent=True)
+    return counts
