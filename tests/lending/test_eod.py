@@ -247,9 +247,11 @@ def test_chunks_and_cure(make_loan, finance):
     assert ledger.verify().ok
 
 
-def test_queued_run_with_catch_up(bullet_loan):
+def test_queued_run_with_catch_up(bullet_loan, django_capture_on_commit_callbacks):
     eod.run_eod(D(2026, 4, 14))
-    run = eod.run_eod(D(2026, 4, 17), inline=False)  # immediate backend in tests
+    # immediate backend in tests; the jobs are queued on commit, the next day after them
+    with django_capture_on_commit_callbacks(execute=True):
+        run = eod.run_eod(D(2026, 4, 17), inline=False)
     assert run.business_date == D(2026, 4, 15)
     assert list(
         EodRun.objects.values_list("business_date", "status").order_by("business_date")
@@ -342,16 +344,37 @@ def test_nightly_task_runs_yesterday_and_audits(loan):
     assert AuditEntry.objects.filter(action="lending.eod_done").exists()
 
 
-def test_done_listener_called_once_per_finished_date(bullet_loan):
+def test_after_close_job_called_once_per_finished_date(bullet_loan):
     finished: list = []
 
     def fn(run):
         finished.append((run.business_date, run.status))
 
-    eod.register_eod_done_listener(fn)
+    eod.register_after_close_job("test.once", fn, label="测试")
     try:
         eod.run_eod(D(2026, 4, 15))
-        eod.run_eod(D(2026, 4, 15))  # re-run of a done date: no second call
+        eod.run_eod(D(2026, 4, 15))  # re-run of a done date: its done job is not run again
         assert finished == [(D(2026, 4, 15), "done")]
     finally:
-        eod.unregister_eod_done_listener(fn)
+        eod.unregister_after_close_job("test.once")
+
+
+def test_loan_paid_off_by_the_close_keeps_its_last_eod_date(bullet_loan, loan, finance):
+    """The close pays the bullet loan off from its credit balance on the due date (it leaves
+    the open book and keeps the date of its previous close), while an open loan of the same
+    chunk is closed for the day (PostgreSQL writes both in one UPDATE)."""
+    eod.run_eod(D(2026, 4, 14))
+    inst = first(bullet_loan)
+    owed = inst.principal_due.fen + inst.interest_due.fen + inst.fee_due.fen
+    services.repayment_post(
+        loan=bullet_loan, amount=Money.from_fen(owed), received_on=D(2026, 4, 14), actor=finance
+    )
+    run = eod.run_eod(D(2026, 4, 15))
+    assert run.counts["credit_applied_fen"] == owed and run.counts["paid_off"] == 1
+    bullet_loan.refresh_from_db()
+    loan.refresh_from_db()
+    assert bullet_loan.status == "paid_off" and bullet_loan.last_eod_date == D(2026, 4, 14)
+    assert bullet_loan.credit_balance.fen == 0 and bullet_loan.outstanding_principal.fen == 0
+    assert first(bullet_loan).status == "paid"
+    assert loan.status in ("active", "overdue") and loan.last_eod_date == D(2026, 4, 15)
+    assert ledger.verify().ok

@@ -10,6 +10,7 @@ class LendingConfig(AppConfig):
     def ready(self) -> None:
         # Declarative wiring: each module registers its contributions when imported.
         from credo.lending import (  # noqa: F401
+            backup,
             customer360,
             demo,
             nav,

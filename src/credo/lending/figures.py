@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils.translation import gettext
 
 from credo.core.money import Money
@@ -22,9 +22,11 @@ def customer_figures(customer: Any) -> dict[str, Any]:
             gettext("（已冻结）") if status.frozen else ""
         )
     loans = Loan.objects.filter(customer=customer).exclude(status=Loan.Status.PENDING)
-    if not loans.exists():
+    agg = loans.aggregate(
+        n=Count("id"), total=Sum("principal"), outstanding=Sum("outstanding_principal")
+    )
+    if not agg["n"]:  # one query for "any loan?" and the sums
         return result
-    agg = loans.aggregate(total=Sum("principal"), outstanding=Sum("outstanding_principal"))
     overdue = Installment.objects.filter(
         loan__customer=customer, status=Installment.Status.OVERDUE
     ).owed_total()

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Sum
 
 from credo.core.money import Money
-from credo.lending.models import JournalEntry, JournalLine, LedgerAccount, Loan
+from credo.lending.models import Installment, JournalEntry, JournalLine, LedgerAccount, Loan
 
 # code → (name, kind, default export code in a typical PRC GL)
 CHART = {
@@ -124,13 +124,22 @@ def verify(loans: Iterable[Loan] | None = None) -> VerifyReport:
         .order_by()
     ):
         per_loan[(sub["loan_id"], sub["account__code"])] = fen(sub["d"]) - fen(sub["c"])
-    qs = Loan.objects.exclude(status=Loan.Status.PENDING) if loans is None else loans
+    # principal repaid per loan in one grouped query (one aggregate per loan made a restore's
+    # ledger check of 100,000 loans take minutes)
+    repaid_qs = Installment.objects.values("loan_id").annotate(s=Sum("principal_paid")).order_by()
+    qs: Iterable[Loan]
+    if loans is None:
+        qs = Loan.objects.exclude(status=Loan.Status.PENDING).iterator(chunk_size=5000)
+    else:
+        qs = list(loans)
+        repaid_qs = repaid_qs.filter(loan_id__in=[loan.pk for loan in qs])
+    repaid_by_loan = {row["loan_id"]: fen(row["s"]) for row in repaid_qs}
     total_principal = total_credit = 0
     for loan in qs:
         report.loans += 1
         principal_gl = per_loan.get((loan.pk, "loan_principal"), 0)
         credit_gl = -per_loan.get((loan.pk, "customer_credit"), 0)
-        repaid = fen(loan.installments.aggregate(s=Sum("principal_paid"))["s"])
+        repaid = repaid_by_loan.get(loan.pk, 0)
         expected = loan.principal.fen - repaid
         outstanding = loan.outstanding_principal.fen
         if loan.status == Loan.Status.WRITTEN_OFF:

@@ -462,6 +462,41 @@ class EodChunk(models.Model):
         return f"{self.run} [{self.first_loan_id}–{self.last_loan_id}]"
 
 
+class EodJob(models.Model):
+    """One after-close job (日终后续作业) of a business date's run: monitoring, collections,
+    report snapshots, … (registered with ``credo.lending.eod.register_after_close_job``). Its
+    own status, attempts and result; a DONE job is never run again for the date."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待执行")
+        RUNNING = "running", _("执行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    run = models.ForeignKey(EodRun, on_delete=models.CASCADE, related_name="jobs")
+    key = models.CharField(_("作业"), max_length=60)
+    order = models.IntegerField(default=100)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration = models.DurationField(_("耗时"), null=True, blank=True)
+    error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("日终后续作业")
+        verbose_name_plural = _("日终后续作业")
+        ordering = ["run", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "key"], name="eodjob_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.key}"
+
+
 class StatementImport(models.Model):
     """A bank statement file imported for repayment matching (银行流水导入)."""
 

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from credo.accounts.scope import can_access, scope_queryset
+from credo.accounts.scope import get_with_access, scope_queryset
 from credo.core.audit.services import audit_record
 from credo.core.registry import Registry, callable_key
 from credo.customers.models import CustomerEvent
@@ -46,12 +46,16 @@ def loan_list(user: Any, params: Mapping[str, Any] | None = None) -> QuerySet[Lo
 def loan_get(user: Any, pk: Any) -> Loan:
     """The loan if inside the user's scope; otherwise 404 (and the attempt is audited)."""
     try:
-        loan = Loan.objects.select_related(
-            "customer", "owner", "team", "branch", "product_version__product", "created_by"
-        ).get(pk=int(pk))
+        loan, allowed = get_with_access(
+            Loan.objects.select_related(
+                "customer", "owner", "team", "branch", "product_version__product", "created_by"
+            ),
+            user,
+            int(pk),
+        )
     except (Loan.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if not can_access(loan, user):
+    if not allowed:
         with transaction.atomic():
             audit_record(
                 action="loan.access_denied",

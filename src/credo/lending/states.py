@@ -12,6 +12,9 @@ rules; ``tests/lending/test_states.py`` lists them literally.
 * EodRun / EodChunk: running → done | failed, failed → running (resume) or done (the late
   worker of an abandoned chunk finishing the date); a chunk: pending → done | failed, failed →
   pending (resume) or done.
+* EodJob (an after-close job of a run): pending → running → done | failed; failed → running
+  (retried) or pending (重试); pending → failed (its task given up by the reaper). A done job
+  is final: never run again for the date.
 * StatementLine: 未匹配 → 已匹配 → 已入账; unmatched or matched → 已忽略.
 * ProductVersion: draft → published → retired (:func:`credo.core.versioning.version_machine`).
 """
@@ -22,6 +25,7 @@ from credo.core import fsm
 from credo.core.versioning import version_machine
 from credo.lending.models import (
     EodChunk,
+    EodJob,
     EodRun,
     Installment,
     Loan,
@@ -33,6 +37,7 @@ L = Loan.Status
 I = Installment.Status  # noqa: E741 — a table key, read as "Installment"
 R = EodRun.Status
 C = EodChunk.Status
+J = EodJob.Status
 S = StatementLine.Status
 
 # A loan that is being repaid: repayments, write-off, statement matching and the close of
@@ -84,6 +89,19 @@ EOD_CHUNK_MACHINE = fsm.machine(
     initial={C.PENDING},
     choices=C,
     note="abandoned by the reaper → failed; resumed with its run",
+)
+
+EOD_JOB_MACHINE = fsm.machine(
+    EodJob,
+    {
+        J.PENDING: {J.RUNNING, J.FAILED},
+        J.RUNNING: {J.DONE, J.FAILED},
+        J.FAILED: {J.RUNNING, J.PENDING},
+        J.DONE: set(),
+    },
+    initial={J.PENDING},
+    choices=J,
+    note="claimed → done | failed; a failed job is retried (automatically, 重试, a re-run)",
 )
 
 STATEMENT_LINE_MACHINE = fsm.machine(

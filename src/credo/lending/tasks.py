@@ -1,4 +1,5 @@
-"""Background tasks of the lending app: the close-of-business batch (日终批处理)."""
+"""Background tasks of the lending app: the close-of-business batch (日终批处理) and its
+after-close jobs (日终后续作业)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,22 @@ def eod_chunk(chunk_id: int) -> dict[str, int]:
     from credo.lending.eod import process_chunk
 
     return process_chunk(chunk_id)
+
+
+@task()
+def eod_job(job_id: int) -> dict[str, Any]:
+    """Run one after-close job of a finished close of business (idempotent per business date:
+    a DONE job is left alone). A failure is recorded on the job and retried automatically, up
+    to ``CREDO_TASK_MAX_ATTEMPTS`` attempts, after a short pause when the backend can defer."""
+    from credo.lending.eod.jobs import job_execute, job_retry_later
+    from credo.lending.eod.runs import job_finished
+
+    job = job_execute(job_id)
+    if job is None:  # another worker is running it
+        return {"job": job_id, "status": "busy"}
+    if not job_retry_later(job):
+        job_finished(job_id)
+    return {"job": job_id, "status": job.status, "attempts": job.attempts}
 
 
 @task()
@@ -48,4 +65,18 @@ def _eod_chunk_reaped(reap: TaskReap, args: list[Any], kwargs: dict[str, Any]) -
         chunk_abandon(int(chunk_id), reason=reap.reason)
 
 
+def _eod_job_reaped(reap: TaskReap, args: list[Any], kwargs: dict[str, Any]) -> None:
+    """A job's task given up (its claims kept losing their worker): the job is marked failed."""
+    if reap.outcome != TaskReap.Outcome.FAILED:
+        return
+    from credo.lending.eod.jobs import job_abandon
+    from credo.lending.eod.runs import job_finished
+
+    job_id = kwargs.get("job_id", args[0] if args else None)
+    if job_id is not None:
+        job_abandon(int(job_id), reason=reap.reason)
+        job_finished(int(job_id))
+
+
 register_reap_listener("credo.lending.tasks.eod_chunk", _eod_chunk_reaped)
+register_reap_listener("credo.lending.tasks.eod_job", _eod_job_reaped)

@@ -6,11 +6,11 @@ import datetime as dt
 from django.utils.translation import gettext_lazy as _
 
 from credo.lending.demo import register_book_seeded_hook
-from credo.lending.eod import register_eod_done_listener
+from credo.lending.eod import register_after_close_job
 from credo.notify.services import register_template
 from credo.reports.tasks import after_eod
 
-register_eod_done_listener(after_eod)
+register_after_close_job("reports", after_eod, label=_("报表快照"), order=30)
 register_template(
     "reports.scheduled",
     name=str(_("定时报表")),

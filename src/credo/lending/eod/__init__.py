@@ -22,11 +22,13 @@ from credo.lending.eod.common import (
     CLASSIFICATION_DEFAULT,
     CLASSIFICATION_ENV,
     COUNT_KEYS,
+    AfterCloseJob,
     EodError,
+    after_close_job_list,
     classification_thresholds,
     classify,
-    register_eod_done_listener,
-    unregister_eod_done_listener,
+    register_after_close_job,
+    unregister_after_close_job,
 )
 from credo.lending.eod.runs import (
     chunk_abandon,
@@ -38,6 +40,8 @@ from credo.lending.eod.runs import (
 )
 
 __all__ = [
+    "AfterCloseJob",
+    "after_close_job_list",
     "CLASSIFICATION_DEFAULT",
     "CLASSIFICATION_ENV",
     "COUNT_KEYS",
@@ -48,8 +52,8 @@ __all__ = [
     "dates_to_run",
     "last_done_date",
     "process_chunk",
-    "register_eod_done_listener",
+    "register_after_close_job",
     "run_eod",
     "start_run",
-    "unregister_eod_done_listener",
+    "unregister_after_close_job",
 ]

@@ -10,13 +10,13 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from credo.core import fsm
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
-from credo.customers.events import record_event
-from credo.customers.models import Customer
+from credo.customers.events import record_events_bulk
 from credo.lending import ledger
 from credo.lending.allocation import (
     allocation_preview,
@@ -72,6 +72,7 @@ def process_range(day: dt.date, first_id: int, last_id: int, actor: Any) -> dict
     work_ids = set(rows) | extra
     loans = list(Loan.objects.filter(id__in=work_ids).order_by("id"))
     audit_changes: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     changed_loans: list[Loan] = []
     changed_insts: dict[int, Installment] = {}
     for loan in loans:
@@ -84,10 +85,19 @@ def process_range(day: dt.date, first_id: int, last_id: int, actor: Any) -> dict
             thresholds,
             actor,
             audit_changes,
+            events,
         ):
             changed_loans.append(loan)
-    _write_back(changed_insts.values(), changed_loans)
-    eligible.update(last_eod_date=day)
+    if connection.vendor == "postgresql":
+        _write_back(changed_insts.values(), [])
+        # the changed loans and every loan's last_eod_date in one UPDATE (no second version
+        # of the changed rows)
+        _write_loans_closed(day, [pk for pk, _g in locked], changed_loans)
+    else:
+        _write_back(changed_insts.values(), changed_loans)
+        eligible.update(last_eod_date=day)
+    if events:  # the customers' timeline rows, one bulk insert per chunk
+        record_events_bulk(events)
     if audit_changes:
         # one audit entry per chunk listing every loan whose status/classification changed
         # (a per-loan entry would serialise the workers on the audit chain head)
@@ -154,6 +164,34 @@ def _write_back(insts: Iterable[Installment], loans: list[Loan]) -> None:
             )
 
 
+def _write_loans_closed(day: dt.date, loan_ids: list[int], changed: list[Loan]) -> None:
+    """PostgreSQL: ``last_eod_date = day`` on the chunk's locked loans that are still open
+    (as ``eligible.update`` would: a loan paid off today keeps its date) and the per-loan
+    results of ``changed``, in one ``UPDATE … FROM unnest(…) LEFT JOIN unnest(…)``."""
+    names = ", ".join(c for c, _t in LOAN_COLUMNS)
+    sets = ", ".join(
+        f"{c} = CASE WHEN v.id IS NULL THEN t.{c} ELSE v.{c} END" for c, _t in LOAN_COLUMNS
+    )
+    arrays = ", ".join(f"%s::{t}[]" for _c, t in LOAN_COLUMNS)
+    params: list[Any] = [
+        list(LOAN_OPEN_STATES),
+        day,
+        loan_ids,
+        [o.pk for o in changed],
+        *[[_db_value(getattr(o, c)) for o in changed] for c, _t in LOAN_COLUMNS],
+    ]
+    with connection.cursor() as cur:
+        cur.execute(
+            # table/column names are the constants above, never user input
+            f"UPDATE {Loan._meta.db_table} AS t SET {sets}, "  # noqa: S608
+            "last_eod_date = CASE WHEN COALESCE(v.status, t.status) = ANY(%s) "
+            "THEN %s ELSE t.last_eod_date END "
+            f"FROM unnest(%s::bigint[]) AS e(id) LEFT JOIN unnest(%s::bigint[], {arrays}) "
+            f"AS v(id, {names}) ON v.id = e.id WHERE t.id = e.id",
+            params,
+        )
+
+
 def _process_loan(
     loan: Loan,
     day: dt.date,
@@ -163,6 +201,7 @@ def _process_loan(
     thresholds: tuple[int, int, int, int],
     actor: Any,
     audit_changes: list[dict[str, Any]],
+    events: list[dict[str, Any]],
 ) -> bool:
     """Credit, penalty, DPD, status and classification of one loan; True if the loan changed."""
     before = (loan.status, loan.dpd, loan.classification)
@@ -192,7 +231,10 @@ def _process_loan(
     if (
         loan.outstanding_principal.fen == 0
         and not unpaid
-        and not loan.installments.exclude(status=Installment.Status.PAID).exists()
+        # the installments this close just paid from the credit are not written back yet
+        and not loan.installments.exclude(status=Installment.Status.PAID)
+        .exclude(pk__in=[pk for pk, i in changed_insts.items() if i.loan_id == loan.pk])
+        .exists()
     ):
         target = Loan.Status.PAID_OFF
         counts["paid_off"] += 1
@@ -209,7 +251,7 @@ def _process_loan(
         counts["classification_changes"] += 1
     if before[0] != loan.status or before[2] != loan.classification:
         loan.version += 1
-        _record_change(loan, day, before, audit_changes)
+        _record_change(loan, day, before, audit_changes, events)
     return True
 
 
@@ -218,9 +260,9 @@ def _record_change(
     day: dt.date,
     before: tuple[str, int, str],
     audit_changes: list[dict[str, Any]],
+    events: list[dict[str, Any]],
 ) -> None:
-    old_status = Loan.Status(before[0]).label
-    old_class = Loan.Classification(before[2]).label
+    status_labels, class_labels, title = _labels()
     audit_changes.append(
         {
             "loan": loan.pk,
@@ -237,25 +279,48 @@ def _record_change(
         }
     )
     worse = loan.status == Loan.Status.OVERDUE or loan.classification != "normal"
-    record_event(
-        customer=Customer(pk=loan.customer_id),  # only the FK is needed; no decrypting load
-        kind="alert" if worse else "other",
-        source="lending",
-        obj=loan,
-        title=_(
-            "贷款 %(n)s 日终（%(d)s）：%(s0)s → %(s1)s，五级分类 %(c0)s → %(c1)s，逾期 %(dpd)s 天"
-        )
-        % {
-            "n": loan.number,
-            "d": day.isoformat(),
-            "s0": old_status,
-            "s1": loan.get_status_display(),
-            "c0": old_class,
-            "c1": loan.get_classification_display(),
-            "dpd": loan.dpd,
-        },
-        detail={"dpd": loan.dpd, "status": loan.status, "classification": loan.classification},
+    events.append(
+        {
+            "customer_id": loan.customer_id,  # only the FK is needed; no decrypting load
+            "kind": "alert" if worse else "other",
+            "source": "lending",
+            "obj": loan,
+            "title": title
+            % {
+                "n": loan.number,
+                "d": day.isoformat(),
+                "s0": status_labels[before[0]],
+                "s1": status_labels[loan.status],
+                "c0": class_labels[before[2]],
+                "c1": class_labels[loan.classification],
+                "dpd": loan.dpd,
+            },
+            "detail": {
+                "dpd": loan.dpd,
+                "status": loan.status,
+                "classification": loan.classification,
+            },
+        }
     )
+
+
+def _labels() -> tuple[dict[str, str], dict[str, str], str]:
+    """The status and 五级分类 labels and the timeline title in the active language, translated
+    once per language (thousands of loans change on an overdue day)."""
+    lang = get_language() or ""
+    cached = _LABELS.get(lang)
+    if cached is None:
+        cached = _LABELS[lang] = (
+            {str(v): str(label) for v, label in Loan.Status.choices},
+            {str(v): str(label) for v, label in Loan.Classification.choices},
+            _(
+                "贷款 %(n)s 日终（%(d)s）：%(s0)s → %(s1)s，五级分类 %(c0)s → %(c1)s，逾期 %(dpd)s 天"
+            ),
+        )
+    return cached
+
+
+_LABELS: dict[str, tuple[dict[str, str], dict[str, str], str]] = {}
 
 
 def _apply_credit(

@@ -1,10 +1,14 @@
 """The close of business's shared vocabulary: counts, the 五级分类 thresholds, its errors and the
-listeners told when a business date's run is done."""
+registry of the after-close jobs run once a business date's run is done."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.functional import Promise
 
 from credo.core.registry import Registry
 from credo.lending.errors import LendingError
@@ -25,34 +29,80 @@ COUNT_KEYS = (
     "paid_off",
 )
 
-DoneListener = Callable[[EodRun], None]
-# keyed by the listener's identity: registering the same function twice is a no-op
-done_listeners: Registry[DoneListener] = Registry("EOD done listeners", on_duplicate="keep")
+Label = str | Promise  # a display name, usually gettext_lazy(...)
+AfterCloseFn = Callable[[EodRun], Mapping[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class AfterCloseJob:
+    """One downstream job of the close of business (see :func:`register_after_close_job`)."""
+
+    key: str
+    fn: AfterCloseFn
+    label: Label
+    order: int = 100
+    # Chinese display names of the counts ``fn`` returns (the runs page never shows raw keys)
+    result_labels: Mapping[str, Label] = field(default_factory=dict)
+
+
+# keyed by the job's key; a re-registration (an app's ready() run twice, a test's stand-in)
+# replaces the earlier one
+after_close_jobs: Registry[AfterCloseJob] = Registry("after-close jobs", on_duplicate="replace")
 
 
 class EodError(LendingError):
     code = "eod_error"
 
 
-def _key(fn: DoneListener) -> str:
-    return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', fn)}#{id(fn)}"
+def register_after_close_job(
+    key: str,
+    fn: AfterCloseFn,
+    *,
+    label: Label,
+    order: int = 100,
+    result_labels: Mapping[str, Label] | None = None,
+) -> AfterCloseFn:
+    """Register a downstream job of the close of business (日终后续作业).
 
+    When a business date's run becomes DONE, one :class:`~credo.lending.models.EodJob` row per
+    registered job is created and ``fn(run)`` is called for it — inline in ``order`` (then
+    registration order), or as one ``credo.lending.tasks.eod_job`` task each on the ``batch``
+    queue (several workers run them in parallel). ``label`` is the Chinese display name (pass a
+    lazy ``gettext_lazy`` string); ``result_labels`` names the counts ``fn`` may return
+    (``{"opened": 12}`` is shown as 新开案件 12 when ``result_labels={"opened": _("新开案件")}``).
 
-def register_eod_done_listener(fn: DoneListener) -> DoneListener:
-    """``fn(run)`` once a business date's run is DONE (after its last chunk commits): the hook for
-    the nightly monitoring and collections batches that must see the day's DPD. Exceptions
-    propagate to the worker that finished the run (the run itself stays DONE)."""
-    done_listeners.register(_key(fn), fn)
+    Contract:
+
+    * The close of business only marks the day: a job failing never fails the run nor blocks
+      the other jobs. Its exception marks only its own job FAILED (with the error); it is retried
+      automatically (up to ``CREDO_TASK_MAX_ATTEMPTS`` attempts), by 重试 on the run page, and by
+      running the close of business for the date again.
+    * **Idempotent per business date**: a DONE job is never run again, but a failed or
+      interrupted one is — so ``fn`` must be safe to re-run for the same ``run.business_date``
+      (upserts keyed by the date, "already done for this date" checks, no blind inserts).
+    * ``fn`` runs outside any transaction of the close; it opens its own (``transaction.atomic``)
+      as its work needs. Inline its work is wrapped in a savepoint, so a failure rolls back only
+      its own writes.
+    * Catching up several missed days runs every job for each day in date order.
+    * It returns ``None`` or a mapping of counts (JSON-serialisable) shown on the run page.
+    """
+    after_close_jobs.register(
+        key,
+        AfterCloseJob(
+            key=key, fn=fn, label=label, order=order, result_labels=dict(result_labels or {})
+        ),
+    )
     return fn
 
 
-def unregister_eod_done_listener(fn: DoneListener) -> None:
-    done_listeners.unregister(_key(fn))
+def unregister_after_close_job(key: str) -> None:
+    after_close_jobs.unregister(key)
 
 
-def emit_done(run: EodRun) -> None:
-    for fn in done_listeners:
-        fn(run)
+def after_close_job_list() -> list[AfterCloseJob]:
+    """The registered jobs in run order: ``order``, then registration order."""
+    jobs = list(after_close_jobs)
+    return sorted(jobs, key=lambda j: (j.order, jobs.index(j)))
 
 
 def classification_thresholds() -> tuple[int, int, int, int]:

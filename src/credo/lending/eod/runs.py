@@ -20,9 +20,9 @@ from credo.lending.eod.common import (
     COUNT_KEYS,
     EodError,
     classification_thresholds,
-    emit_done,
     empty_counts,
 )
+from credo.lending.eod.jobs import jobs_enqueue, jobs_run_inline, jobs_settled
 from credo.lending.models import EodChunk, EodRun, Loan
 from credo.lending.states import LOAN_OPEN_STATES
 
@@ -66,13 +66,16 @@ def run_eod(
 ) -> EodRun:
     """Run (or catch up to) the close of business for ``business_date``; returns its run.
 
-    A DONE run for the date is returned unchanged (re-running the last completed date is a
-    no-op). A date before the last completed close is refused: the loans already stand at the
+    Each date's after-close jobs (:mod:`credo.lending.eod.jobs`) run once its run is DONE and
+    before the next missed date starts, so every job sees each date's book. A DONE run for the
+    date is returned as it is, except that its jobs not yet DONE (failed, interrupted, newly
+    registered) are run again (re-running the last completed date changes nothing else). A date before the last completed close is refused: the loans already stand at the
     later date, so running it would back-date their marking and write that date's report
     snapshot from today's book; recomputing from a past value date is the value-dated replay's
     job, not the close's. With ``inline`` the chunks are processed here, one transaction each;
-    otherwise they are enqueued as ``eod_chunk`` tasks and the missed days are chained (the next
-    day starts when the previous one is DONE)."""
+    otherwise they are enqueued as ``eod_chunk`` tasks, then the jobs as ``eod_job`` tasks, and
+    the missed days are chained (the next day starts when the previous one is DONE and its jobs
+    have finished). A failing job never fails the run."""
     if business_date > clock.today():
         raise EodError(_("不能对未来日期（%(d)s）执行日终批处理。") % {"d": business_date})
     last = last_done_date()
@@ -89,6 +92,10 @@ def run_eod(
     classification_thresholds()  # fail early on a malformed setting
     done = EodRun.objects.filter(business_date=business_date, status=EodRun.Status.DONE).first()
     if done is not None:
+        if inline:
+            jobs_run_inline(done)
+        else:
+            jobs_enqueue(done)
         return done
     dates = dates_to_run(business_date)
     if not inline:
@@ -97,6 +104,7 @@ def run_eod(
     for day in dates:
         run = _prepare_run(day, actor=actor, chunk_size=chunk_size)
         if run.status == EodRun.Status.DONE:
+            jobs_run_inline(run)
             continue
         for chunk_id in (
             run.chunks.exclude(status=EodChunk.Status.DONE)
@@ -104,7 +112,7 @@ def run_eod(
             .values_list("id", flat=True)
         ):
             try:
-                process_chunk(chunk_id)
+                process_chunk(chunk_id, queue_jobs=False)
             except Exception as exc:  # noqa: BLE001 — any failure of a chunk fails the run
                 fsm.transition_queryset(
                     EodRun.objects.filter(pk=run.pk),
@@ -119,6 +127,7 @@ def run_eod(
         run.refresh_from_db()
         if run.status != EodRun.Status.DONE:
             return run
+        jobs_run_inline(run)
     assert run is not None
     return run
 
@@ -154,11 +163,9 @@ def _prepare_run(business_date: dt.date, *, actor: Any, chunk_size: int) -> EodR
         ]
         EodChunk.objects.bulk_create(chunks)
         run.chunks_total, run.loans_total = len(chunks), len(ids)
-        if not chunks:
+        if not chunks:  # nothing open: done at once (its jobs still run, by the caller)
             run.finished_at = timezone.now()
             fsm.transition(run, EodRun.Status.DONE, save=False)
-            done = run
-            transaction.on_commit(lambda: emit_done(done))
         run.save()
         audit_record(
             action="lending.eod_start",
@@ -172,7 +179,8 @@ def _prepare_run(business_date: dt.date, *, actor: Any, chunk_size: int) -> EodR
 def start_run(
     business_date: dt.date, *, until: dt.date, actor: Any = None, chunk_size: int = 5000
 ) -> EodRun:
-    """Queue the chunks of one date; when it is DONE the next date up to ``until`` follows."""
+    """Queue the chunks of one date; when it is DONE its jobs are queued, and once they have
+    finished the next date up to ``until`` follows."""
     from credo.lending.tasks import eod_chunk
 
     run = _prepare_run(business_date, actor=actor, chunk_size=chunk_size)
@@ -181,7 +189,11 @@ def start_run(
             counts={**(run.counts or {}), "_until": until.isoformat(), "_chunk_size": chunk_size}
         )
     if run.status == EodRun.Status.DONE:
-        return _advance(run) or run
+        queued = jobs_enqueue(run)
+        if not queued:
+            return _advance(run) or run
+        run.refresh_from_db()
+        return run
     for chunk_id in run.chunks.exclude(status=EodChunk.Status.DONE).values_list("id", flat=True):
         eod_chunk.enqueue(chunk_id)
     run.refresh_from_db()
@@ -189,10 +201,16 @@ def start_run(
 
 
 def _advance(run: EodRun) -> EodRun | None:
-    """After a queued run finished: start the next missed day, if any."""
+    """After a queued run and its jobs finished: start the next missed day, if any (once)."""
     until = (run.counts or {}).get("_until")
     if not until:
         return None
+    with transaction.atomic():
+        locked = EodRun.objects.select_for_update().get(pk=run.pk)
+        if (locked.counts or {}).get("_advanced"):
+            return None
+        locked.counts = {**(locked.counts or {}), "_advanced": True}
+        locked.save(update_fields=["counts"])
     target = dt.date.fromisoformat(until)
     nxt = run.business_date + dt.timedelta(days=1)
     if nxt > target:
@@ -207,21 +225,47 @@ def _advance(run: EodRun) -> EodRun | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def process_chunk(chunk_id: int) -> dict[str, int]:
+def process_chunk(chunk_id: int, *, queue_jobs: bool = True) -> dict[str, int]:
     """Process one chunk in its own transaction; returns its counts (a done chunk: unchanged).
+
+    The worker finishing a run's last chunk queues the run's after-close jobs (``queue_jobs``;
+    the inline :func:`run_eod` runs them itself).
 
     The claim (who, when, which attempt) is committed before that transaction: a worker killed
     inside it loses all the chunk's work (rolled back with its connection) but leaves the record
     of who held it. Its task is taken back once the worker's lease lapses
     (``credo.core.scheduling.reaper``); running the chunk again is safe — a done chunk returns its
-    counts, and loans already closed for the date are skipped — and a second claimant waits on
-    the chunk's row lock, then finds it done."""
-    EodChunk.objects.filter(pk=chunk_id).exclude(status=EodChunk.Status.DONE).update(
-        claimed_by=worker_identity()[:64], claimed_at=timezone.now(), attempts=F("attempts") + 1
-    )
+    counts, and loans already closed for the date are skipped. Claims use ``SKIP LOCKED``: a
+    second claimant (a duplicate task, another worker, an inline resume) finds the chunk held and
+    returns at once with empty counts instead of waiting — no chunk is ever processed twice, and
+    if its holder dies its own task is re-queued by the reaper."""
+    done_or_held = EodChunk.objects.filter(pk=chunk_id)
+    with transaction.atomic():
+        claim = (
+            EodChunk.objects.select_for_update(skip_locked=True)
+            .filter(pk=chunk_id)
+            .exclude(status=EodChunk.Status.DONE)
+            .first()
+        )
+        if claim is not None:
+            claim.claimed_by, claim.claimed_at = worker_identity()[:64], timezone.now()
+            claim.attempts = F("attempts") + 1
+            claim.save(update_fields=["claimed_by", "claimed_at", "attempts"])
+    if claim is None:
+        done = done_or_held.filter(status=EodChunk.Status.DONE).first()
+        return dict(done.counts) if done is not None else empty_counts()
     finished_run: EodRun | None = None
     with transaction.atomic():
-        chunk = EodChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
+        chunk = (
+            # of=self: the joined run row is locked only briefly at the end (chunks of a run
+            # run in parallel on several workers)
+            EodChunk.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("run")
+            .filter(pk=chunk_id)
+            .first()
+        )
+        if chunk is None:  # claimed by another worker in between
+            return empty_counts()
         if chunk.status == EodChunk.Status.DONE:
             return dict(chunk.counts)
         run = chunk.run
@@ -252,10 +296,19 @@ def process_chunk(chunk_id: int) -> dict[str, int]:
                 metadata={"business_date": run.business_date.isoformat(), "counts": merged},
             )
             finished_run = run
-    if finished_run is not None:
-        emit_done(finished_run)
-        _advance(finished_run)  # queued catch-up only (inline runs carry no "_until")
+    if finished_run is not None and queue_jobs:
+        queued = jobs_enqueue(finished_run)
+        if not queued:
+            _advance(finished_run)  # queued catch-up only (inline runs carry no "_until")
     return counts
+
+
+def job_finished(job_id: int) -> None:
+    """A queued job ended (done, or failed with no automatic retry left): once all the run's
+    jobs have, a queued catch-up starts the next missed day."""
+    run = EodRun.objects.filter(jobs__pk=job_id).first()
+    if run is not None and jobs_settled(run):
+        _advance(run)
 
 
 def chunk_abandon(chunk_id: int, *, reason: str) -> None:
@@ -264,7 +317,7 @@ def chunk_abandon(chunk_id: int, *, reason: str) -> None:
     instead of a run RUNNING forever."""
     with transaction.atomic():
         chunk = (
-            EodChunk.objects.select_for_update()
+            EodChunk.objects.select_for_update(of=("self",))
             .select_related("run")
             .filter(pk=chunk_id)
             .exclude(status=EodChunk.Status.DONE)

@@ -6,4 +6,5 @@ app_name = "lending_eod"
 urlpatterns = [
     path("", eod_views.runs, name="runs"),
     path("<int:pk>/", eod_views.run_detail, name="run_detail"),
+    path("<int:pk>/jobs/<int:job_pk>/retry/", eod_views.job_retry_view, name="job_retry"),
 ]
