@@ -9,4 +9,11 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         # Declarative wiring: each module registers its contributions when imported.
-        from credo.contracts import listeners, nav, permissions, schedules, states  # noqa: F401
+        from credo.contracts import (  # noqa: F401
+            backup,
+            listeners,
+            nav,
+            permissions,
+            schedules,
+            states,
+        )

@@ -10,6 +10,7 @@ class OriginationConfig(AppConfig):
     def ready(self) -> None:
         # Declarative wiring: each module registers its contributions when imported.
         from credo.origination import (  # noqa: F401
+            backup,
             decisions,
             listeners,
             nav,
