@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "credo.core.metrics.RequestMetricsMiddleware",  # first: the whole request's latency
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -141,6 +142,25 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 DATABASES: dict[str, dict[str, Any]] = {"default": dict(_db)}
+# A read replica (PostgreSQL streaming replica) for the heavy reads of reports, exports and the
+# dashboard: used only inside `credo.core.dbrouter.read_replica()` / `@uses_replica`; every write,
+# and every read outside that context, goes to "default". Unset: everything runs on "default".
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    try:
+        _replica = dj_database_url.parse(
+            DATABASE_REPLICA_URL, conn_max_age=env_int("CREDO_DB_CONN_MAX_AGE", 0)
+        )
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL is not a valid database URL: {exc}"
+        ) from exc
+    if _replica["ENGINE"] != _db["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the same engine as DATABASE_URL.")
+    # Tests (and `credo check`) treat it as a mirror of default: no separate test database.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = dict(_replica)
+DATABASE_ROUTERS = ["credo.core.dbrouter.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
@@ -150,13 +170,37 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With one cache shared by every web process (Redis): sessions are read from it (written through
+# to the database), and each user's permissions/roles are cached across requests
+# (credo.accounts.usercache; invalidated on every change). A per-process cache cannot be
+# invalidated across gunicorn workers, so without Redis both stay per request.
+CREDO_CACHE_SHARED = bool(REDIS_URL)
+if CREDO_CACHE_SHARED:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
-TASKS = {
-    "default": {
-        "BACKEND": env_str("CREDO_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "batch", "notify"],
-    }
+# Task queue: "database" (django-tasks-db, the default: no extra service) or "rq" (Redis, through
+# django-tasks-rq; `credo worker` then runs RQ workers) — or a backend's dotted path.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
 }
+_task_backend = env_str("CREDO_TASK_BACKEND", "database")
+TASK_QUEUES = ["default", "batch", "notify"]
+_task_backend_path = _TASK_BACKENDS.get(_task_backend, _task_backend)
+TASKS = {"default": {"BACKEND": _task_backend_path, "QUEUES": TASK_QUEUES}}
+if _task_backend_path.startswith("django_tasks_rq."):
+    # The task Redis must not evict keys (maxmemory-policy noeviction): a cache Redis with an LRU
+    # policy would silently drop queued jobs, so it may be a separate instance.
+    CREDO_TASK_REDIS_URL = env_str("CREDO_TASK_REDIS_URL", REDIS_URL)
+    if not CREDO_TASK_REDIS_URL:
+        raise ImproperlyConfigured("CREDO_TASK_BACKEND=rq needs REDIS_URL or CREDO_TASK_REDIS_URL.")
+    INSTALLED_APPS.append("django_rq")
+    # RQ kills a job running longer than this (its work-horse process) and fails it.
+    CREDO_RQ_JOB_TIMEOUT = env_int("CREDO_RQ_JOB_TIMEOUT", 3600, minimum=60)
+    RQ_QUEUES = {
+        name: {"URL": CREDO_TASK_REDIS_URL, "DEFAULT_TIMEOUT": CREDO_RQ_JOB_TIMEOUT}
+        for name in TASK_QUEUES
+    }
 # A claimed task (or EOD chunk) stays its worker's while the worker renews its lease (`credo
 # worker` heartbeats every lease/5 s); a claim not renewed for this long is reaped: re-queued, at
 # most CREDO_TASK_MAX_ATTEMPTS claims in all, then failed with the reason.
@@ -283,14 +327,30 @@ API_IDEMPOTENCY_TTL_HOURS = env_int("CREDO_IDEMPOTENCY_TTL_HOURS", 24, minimum=1
 # Longest lifetime of a new API token (days); tokens that never expire cannot be created.
 CREDO_API_TOKEN_MAX_DAYS = env_int("CREDO_API_TOKEN_MAX_DAYS", 365, minimum=1, maximum=3650)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("CREDO_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# --- logs, error reporting, health and metrics (docs/deployment.md "健康检查与监控指标") --------
+# CREDO_LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id,
+# user_id). CREDO_SENTRY_DSN: errors to Sentry (extra `credo[sentry]`), no personal data.
+from credo.core.logging_setup import init_sentry, logging_config  # noqa: E402
+
+LOGGING = logging_config(env_str("CREDO_LOG_FORMAT", "plain"), env_str("CREDO_LOG_LEVEL", "INFO"))
+CREDO_SENTRY_DSN = env_str("CREDO_SENTRY_DSN", "")
+init_sentry(
+    CREDO_SENTRY_DSN,
+    environment=env_str("CREDO_SENTRY_ENVIRONMENT", ENVIRONMENT),
+    traces_sample_rate=env_float("CREDO_SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0),
+)
+# /metrics: closed (404) unless a bearer token or client networks are configured.
+CREDO_METRICS_TOKEN = env_str("CREDO_METRICS_TOKEN", "")
+CREDO_METRICS_ALLOW_CIDRS = env_list("CREDO_METRICS_ALLOW_CIDRS", [])
+for _cidr in CREDO_METRICS_ALLOW_CIDRS:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"Environment variable CREDO_METRICS_ALLOW_CIDRS: {_cidr!r} is not an IP or CIDR."
+        ) from exc
+# /readyz answers 503 when the scheduler's last sign of life is older than this.
+CREDO_SCHEDULER_MAX_AGE_SECONDS = env_int("CREDO_SCHEDULER_MAX_AGE_SECONDS", 600, minimum=30)
 
 # Axes locks by username only: branch staff usually share one NAT address, so locking by IP
 # would lock a whole branch out after one person's typos.

@@ -318,7 +318,7 @@ def test_self_approval_refused_audited_nothing_changed(start, approvers, owner, 
     assert exc.value.code == "conflict_of_interest"
     assert snapshot(instance) == before and outcomes == []
     assert refusals() == audits + 1
-    entry = AuditEntry.objects.filter(action="approval.refused").latest("seq")
+    entry = AuditEntry.objects.filter(action="approval.refused").latest("id")
     assert entry.actor_id == owner.pk and entry.object_id == str(instance.pk)
     assert entry.metadata["action"] == "approve" and entry.metadata["task"] == task.pk
 

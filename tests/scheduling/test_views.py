@@ -149,7 +149,7 @@ def test_schedule_list_toggle_edit_run(client: Client, task_admin):
     assert ScheduleFiring.objects.filter(schedule=s, manual=True).count() == 1
     actions = list(
         AuditEntry.objects.filter(action__startswith="schedule.")
-        .order_by("seq")
+        .order_by("id")
         .values_list("action", flat=True)
     )
     assert actions == ["schedule.update"] * 3 + ["schedule.run_now"]

@@ -12,9 +12,10 @@ class AccountsConfig(AppConfig):
 
         # Declarative wiring: each module registers its contributions when imported
         # (signals: the login audit receivers).
-        from credo.accounts import nav, permissions, signals  # noqa: F401
+        from credo.accounts import nav, permissions, signals, usercache  # noqa: F401
         from credo.accounts.roles import ensure_default_roles_after_migrate
 
         post_migrate.connect(
             ensure_default_roles_after_migrate, dispatch_uid="credo.accounts.default_roles"
         )
+        usercache.connect()

@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 IDLE_KEY = "credo_last_seen"
+IDLE_WRITE_SECONDS = 60
 
 
 class SessionIdleTimeoutMiddleware:
@@ -30,7 +31,10 @@ class SessionIdleTimeoutMiddleware:
                 if request.path.startswith("/api/"):
                     return self.get_response(request)
                 return redirect(f"{reverse(settings.LOGIN_URL)}?next={request.path}&expired=1")
-            request.session[IDLE_KEY] = now
+            # Written at most once a minute: a session save on every page was a database
+            # write (UPDATE django_session) per request; the timeout is exact to a minute.
+            if last is None or now - int(last) >= IDLE_WRITE_SECONDS:
+                request.session[IDLE_KEY] = now
         return self.get_response(request)
 
 
@@ -60,9 +64,9 @@ class OTPRequiredMiddleware:
             and not request.path.startswith(self.EXEMPT_PREFIXES)
             and not user.is_verified()
         ):
-            from django_otp import user_has_device
+            from credo.accounts.usercache import authz
 
-            if user_has_device(user):
+            if authz(user)["otp"]:  # user_has_device, cached with the user's permissions
                 return redirect(f"{reverse('accounts:otp_verify')}?next={request.path}")
             if settings.CREDO_REQUIRE_2FA:
                 return redirect(reverse("accounts:otp_setup"))

@@ -120,16 +120,26 @@ class User(AbstractUser):
     def role_codes(self) -> set[str]:
         cache = getattr(self, "_role_codes_cache", None)
         if cache is None:
-            cache = set(self.roles.values_list("code", flat=True))
+            cache = {code for code, _name, _scope in self._authz_roles()}
             self._role_codes_cache = cache
         return cache
+
+    @property
+    def role_names(self) -> list[str]:
+        """The names of the user's roles (the page header shows them on every page)."""
+        return [name for _code, name, _scope in self._authz_roles()]
+
+    def _authz_roles(self) -> list[tuple[str, str, str]]:
+        from credo.accounts.usercache import authz
+
+        return authz(self)["roles"]  # type: ignore[no-any-return]
 
     @property
     def data_scope(self) -> str:
         """The widest scope among the user's roles (a superuser sees everything)."""
         if self.is_superuser:
             return DataScope.ALL
-        scopes = set(self.roles.values_list("data_scope", flat=True))
+        scopes = {scope for _code, _name, scope in self._authz_roles()}
         widest = DataScope.OWN
         for scope in SCOPE_ORDER:
             if scope in scopes:

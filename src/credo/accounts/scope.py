@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import BooleanField, Case, Model, Q, QuerySet, Value, When
 
 from credo.accounts.models import DataScope
 
@@ -81,3 +81,27 @@ def can_access(
         return True
     model = type(obj)
     return model._default_manager.filter(q, pk=obj.pk).exists()
+
+
+def get_with_access(
+    qs: QuerySet[M],
+    user: Any,
+    pk: Any,
+    *,
+    owner_field: str = "owner",
+    team_field: str = "team",
+    branch_field: str = "branch",
+) -> tuple[M, bool]:
+    """``(row, allowed)``: the row ``pk`` of ``qs`` and whether it is inside ``user``'s data
+    scope, read in ONE query (``get`` + :func:`can_access` took two on every detail page).
+    Raises the model's ``DoesNotExist`` like ``get``."""
+    q = scope_q(user, owner_field=owner_field, team_field=team_field, branch_field=branch_field)
+    if q:
+        qs = qs.annotate(  # type: ignore[assignment]
+            _credo_in_scope=Case(
+                When(q, then=Value(True)), default=Value(False), output_field=BooleanField()
+            )
+        )
+    obj = qs.get(pk=pk)
+    allowed = q is not None and (not q or bool(getattr(obj, "_credo_in_scope", False)))
+    return obj, allowed

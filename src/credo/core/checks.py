@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
+from credo.core.registry import Registry
 from credo.env import source
 
 ERROR, WARNING, OK = "error", "warning", "ok"
@@ -114,8 +115,8 @@ def check_secret_files() -> list[Finding]:
     return found
 
 
-def check_debug() -> list[Finding]:
-    if settings.DEBUG and _production():
+def check_debug(deploy: bool = False) -> list[Finding]:
+    if settings.DEBUG and (deploy or _production()):
         return [
             Finding(
                 ERROR,
@@ -213,6 +214,89 @@ def check_lender_identity(deploy: bool = False) -> list[Finding]:
     return found or [Finding(OK, "credo.I080", "CREDO_ORG_NAME", "lender identity set")]
 
 
+# --- deployment-only checks (``credo check --deploy``) ------------------------------------------
+# They look at business configuration that a server can start without but must not go live
+# with. Other apps' tables are reached through the app registry (core imports no app).
+def check_hsts() -> list[Finding]:
+    if int(getattr(settings, "SECURE_HSTS_SECONDS", 0) or 0) <= 0:
+        return [
+            Finding(
+                ERROR,
+                "credo.E090",
+                "CREDO_HSTS_SECONDS",
+                "HSTS is off (CREDO_HSTS_SECONDS=0, or secure cookies off): browsers may be "
+                "downgraded to plain HTTP. Serve over TLS with CREDO_SECURE_COOKIES=true.",
+            )
+        ]
+    return [Finding(OK, "credo.I090", "CREDO_HSTS_SECONDS", "HSTS on")]
+
+
+def check_esign_provider() -> list[Finding]:
+    """The simulated e-signature provider lets staff mark contracts signed: never in production."""
+    code = str(getattr(settings, "CREDO_ESIGN_PROVIDER", "") or "simulated")
+    if code == "simulated":
+        return [
+            Finding(
+                ERROR,
+                "credo.E091",
+                "CREDO_ESIGN_PROVIDER",
+                "CREDO_ESIGN_PROVIDER is the simulated provider: staff could mark contracts "
+                "signed without a signature. Configure the lender's e-signature provider.",
+            )
+        ]
+    return [Finding(OK, "credo.I091", "CREDO_ESIGN_PROVIDER", f"e-signature provider '{code}'")]
+
+
+def check_sms_channel() -> list[Finding]:
+    """SMS (repayment reminders, collection notices) must reach a real gateway: an enabled
+    SMS HTTP channel. Without one, SMS go to an enabled simulated channel that stands in for
+    SMS, or — with CREDO_NOTIFY_SIMULATE — to an automatically created one, or fail."""
+    from django.apps import apps
+    from django.db import DatabaseError
+
+    try:
+        channel = apps.get_model("notify", "Channel")
+    except LookupError:
+        return []
+    where = "通知渠道 (system → notification channels)"
+    try:
+        if channel.objects.filter(engine="sms_http", enabled=True).exists():
+            return [Finding(OK, "credo.I092", "", "an SMS gateway channel is configured")]
+        sims = [
+            c.name
+            for c in channel.objects.filter(engine="simulated", enabled=True).order_by("id")
+            if not c.simulates or "sms" in c.simulates
+        ]
+        any_simulated = channel.objects.filter(engine="simulated").exists()
+    except DatabaseError:
+        return []  # reported by the database check
+    if sims:
+        message = (
+            f"SMS go to the simulated channel '{sims[0]}' (nothing reaches customers); add an "
+            f"SMS HTTP gateway channel under {where} and disable the simulated one."
+        )
+    elif bool(getattr(settings, "CREDO_NOTIFY_SIMULATE", False)) and not any_simulated:
+        message = (
+            "CREDO_NOTIFY_SIMULATE is on and no SMS gateway is configured: SMS would only be "
+            f"recorded. Add an SMS HTTP gateway channel under {where}."
+        )
+    else:
+        message = (
+            "no SMS gateway is configured: repayment reminders and collection SMS would fail. "
+            f"Add an SMS HTTP gateway channel under {where}."
+        )
+    return [Finding(ERROR, "credo.E092", "CREDO_NOTIFY_SIMULATE", message)]
+
+
+#: Deployment checks; an app may register more (``fn() -> list[Finding]``).
+deploy_checks: Registry[Callable[[], list[Finding]]] = Registry(
+    "deployment checks", on_duplicate="keep"
+)
+deploy_checks.register("hsts", check_hsts)
+deploy_checks.register("esign_provider", check_esign_provider)
+deploy_checks.register("sms_channel", check_sms_channel)
+
+
 STARTUP_CHECKS: list[Callable[[], list[Finding]]] = [
     check_secret_key,
     check_encryption_keys,
@@ -229,8 +313,14 @@ def config_report(*, deploy: bool = False) -> list[Finding]:
     """Every finding; ``deploy`` (``credo check --deploy``) makes deployment-only gaps errors."""
     findings: list[Finding] = []
     for check in REPORT_CHECKS:
-        findings.extend(check())
+        if check is check_debug:
+            findings.extend(check_debug(deploy))
+        else:
+            findings.extend(check())
     findings.extend(check_lender_identity(deploy))
+    if deploy:
+        for deploy_check in deploy_checks:
+            findings.extend(deploy_check())
     return findings
 
 

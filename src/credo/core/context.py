@@ -30,3 +30,23 @@ def set_request_info(info: RequestInfo) -> contextvars.Token[RequestInfo]:
 
 def reset_request_info(token: contextvars.Token[RequestInfo]) -> None:
     _current.reset(token)
+
+
+# A dict living for one request (set by RequestContextMiddleware): per-request memos of
+# definitions several parts of a page read (custom field definitions …). None outside a request,
+# so code called from tasks and tests always reads afresh.
+_memo: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "credo_request_memo", default=None
+)
+
+
+def request_memo() -> dict[str, Any] | None:
+    return _memo.get()
+
+
+def set_request_memo(memo: dict[str, Any] | None) -> contextvars.Token[dict[str, Any] | None]:
+    return _memo.set(memo)
+
+
+def reset_request_memo(token: contextvars.Token[dict[str, Any] | None]) -> None:
+    _memo.reset(token)

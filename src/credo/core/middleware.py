@@ -9,7 +9,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 
-from credo.core.context import RequestInfo, reset_request_info, set_request_info
+from credo.core.context import (
+    RequestInfo,
+    reset_request_info,
+    reset_request_memo,
+    set_request_info,
+    set_request_memo,
+)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -79,9 +85,11 @@ class RequestContextMiddleware:
                 request_id=request_id,
             )
         )
+        memo_token = set_request_memo({})
         try:
             response = self.get_response(request)
         finally:
+            reset_request_memo(memo_token)
             reset_request_info(token)
         response["X-Request-ID"] = request_id
         return response

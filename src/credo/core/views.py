@@ -24,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "todo_counts": todo_counts(request.user),
         "todos": list(open_todos(request.user)[:HOME_TODOS]),
         "panels": panels_for(request.user),
-        "roles": list(request.user.roles.values_list("name", flat=True)),  # type: ignore[union-attr]
+        "roles": request.user.role_names,  # type: ignore[union-attr]
     }
     return render(request, "core/home.html", context)
 

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from credo.accounts.fieldperms import can_view_clear
-from credo.accounts.scope import can_access, scope_queryset
+from credo.accounts.scope import get_with_access, scope_queryset
 from credo.core.audit.services import audit_record
 from credo.core.crypto import blind_index
 from credo.core.customfields import engine as cf
@@ -168,10 +168,12 @@ def paginate(qs: Any, page: Any, per_page: int = 20) -> Page:
 def customer_get(user: Any, pk: Any) -> Customer:
     """The customer if inside the user's scope; otherwise 404 (and the attempt is audited)."""
     try:
-        customer = Customer.objects.select_related("owner", "team", "branch").get(pk=int(pk))
+        customer, allowed = get_with_access(
+            Customer.objects.select_related("owner", "team", "branch"), user, int(pk)
+        )
     except (Customer.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if not can_access(customer, user):
+    if not allowed:
         with transaction.atomic():
             audit_record(
                 action="customer.access_denied",
@@ -206,15 +208,35 @@ class RelatedParty:
     visible: bool
 
 
-def related_parties(customer: Customer, user: Any) -> list[RelatedParty]:
-    items: list[RelatedParty] = []
-    for rel in Relation.objects.filter(from_customer=customer).select_related("to_customer"):
-        items.append(RelatedParty(rel, rel.to_customer, "out", can_access(rel.to_customer, user)))
-    for rel in Relation.objects.filter(to_customer=customer).select_related("from_customer"):
-        items.append(
-            RelatedParty(rel, rel.from_customer, "in", can_access(rel.from_customer, user))
+def _relations(customer: Customer) -> list[Relation]:
+    """Both directions in one query, kept on the customer object for the rest of the request
+    (the 360 page reads them for the parties, the graph and the related risk flags)."""
+    cached = getattr(customer, "_relations_cache", None)
+    if cached is None:
+        cached = list(
+            Relation.objects.filter(Q(from_customer=customer) | Q(to_customer=customer))
+            .select_related("from_customer", "to_customer")
+            .order_by("id")
         )
-    return items
+        customer._relations_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def related_parties(customer: Customer, user: Any) -> list[RelatedParty]:
+    rels = _relations(customer)
+    parties = [(r, r.to_customer, "out") for r in rels if r.from_customer_id == customer.pk] + [
+        (r, r.from_customer, "in") for r in rels if r.to_customer_id == customer.pk
+    ]
+    # which of the others the user may open: one scoped query, not one per party
+    others = {other.pk for _rel, other, _d in parties}
+    visible: set[int] = set()
+    if others and user is not None:
+        visible = set(
+            scope_queryset(Customer.objects.filter(pk__in=others), user).values_list(
+                "pk", flat=True
+            )
+        )
+    return [RelatedParty(rel, other, d, other.pk in visible) for rel, other, d in parties]
 
 
 def related_risk_flags(customer: Customer) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from credo.core import clock, fsm
 from credo.core.audit.services import audit_record
+from credo.core.dbrouter import read_replica
 from credo.lending.states import LOAN_OPEN_STATES
 from credo.reports import states  # noqa: F401  (registers the ReportRun machine)
 from credo.reports.datasets import QueryError, run_query
@@ -213,8 +214,9 @@ def deliver(schedule: ReportSchedule, run: ReportRun) -> int:
     report = schedule.report
     recipients = list(schedule.recipients.filter(is_active=True))
     # the run records the owner's row count; reuse the owner's result when they also receive it
-    results = {u.pk: run_query(u, report.spec) for u in recipients}
-    owner_result = results.get(report.owner_id) or run_query(report.owner, report.spec)
+    with read_replica():  # the report's rows from the read replica, when configured
+        results = {u.pk: run_query(u, report.spec) for u in recipients}
+        owner_result = results.get(report.owner_id) or run_query(report.owner, report.spec)
     rows = len(owner_result.rows)
     url = reverse("reports:run_export", args=[run.pk])
     root = Path(getattr(settings, "CREDO_DOCUMENT_ROOT", ""))

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_POST
 
 from credo.core import clock
 from credo.core.audit.services import audit_record
+from credo.core.dbrouter import uses_replica
 from credo.core.money import fen_to_yuan
-from credo.reports import exporting, kpis, services, standard
+from credo.reports import exporting, figcache, kpis, services, standard
 from credo.reports.datasets import (
     FILTER_OPS,
     QueryError,
@@ -94,12 +95,24 @@ def _chart_data(result: Result, chart: str) -> dict[str, Any]:
 
 # --- dashboard -----------------------------------------------------------------------------------
 @login_required
+@uses_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     period = request.GET.get("period", "month")
     if period not in PERIODS:
         period = "month"
     today = clock.today()
-    cards = kpis.compute(request.user, period, today)
+    user = request.user
+    # cached per user while the data version is unchanged (reports/figcache.py)
+    cards, trend = figcache.cached(
+        user,
+        "dashboard",
+        lambda: (
+            kpis.compute(user, period, today),
+            services.trend(user, 30, today) if user.has_perm("lending.view_loan") else [],
+        ),
+        period,
+        today,
+    )
     pinned = []
     for report in SavedReport.objects.filter(owner_id=request.user.pk, on_dashboard=True)[:6]:
         try:
@@ -116,11 +129,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "cid": f"pin-{report.pk}",
             }
         )
-    trend = (
-        services.trend(request.user, 30, today)
-        if request.user.has_perm("lending.view_loan")
-        else []
-    )
     return render(
         request,
         "reports/dashboard.html",
@@ -377,6 +385,7 @@ def _export(request: HttpRequest, result: Result, title: str, fmt: str) -> HttpR
 
 
 @login_required
+@uses_replica
 def report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     report = _report_for(request, pk)
     try:
@@ -388,6 +397,7 @@ def report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 
 @login_required
+@uses_replica
 def run_export(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ReportRun.objects.select_related("schedule__report"), pk=pk)
     schedule = run.schedule
@@ -403,6 +413,7 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- standard reports ----------------------------------------------------------------------------
 @login_required
+@uses_replica
 def standard_report(request: HttpRequest, key: str) -> HttpResponse:
     definition = standard.STANDARD_SPECS.get(key)
     if definition is None:
@@ -431,6 +442,7 @@ def standard_report(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @permission_required("lending.view_loan", raise_exception=True)
+@uses_replica
 def vintage_report(request: HttpRequest) -> HttpResponse:
     by = "principal" if request.GET.get("by") == "principal" else "count"
     try:
@@ -459,6 +471,7 @@ def vintage_report(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("lending.view_loan", raise_exception=True)
+@uses_replica
 def roll_rate_report(request: HttpRequest) -> HttpResponse:
     month = None
     if request.GET.get("month"):
@@ -480,6 +493,7 @@ def roll_rate_report(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("lending.view_loan", raise_exception=True)
+@uses_replica
 def forecast_report(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -490,6 +504,7 @@ def forecast_report(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("lending.view_loan", raise_exception=True)
+@uses_replica
 def staff_report(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     start = today.replace(day=1)

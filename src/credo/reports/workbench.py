@@ -33,6 +33,13 @@ def approvals_panel(user: Any) -> dict[str, Any] | None:
 
 
 def figures_panel(user: Any) -> dict[str, Any] | None:
+    from credo.reports import figcache
+
+    # cached per user while the data version is unchanged (reports/figcache.py)
+    return figcache.cached(user, "home-figures", lambda: _figures(user))  # type: ignore[no-any-return]
+
+
+def _figures(user: Any) -> dict[str, Any] | None:
     items: list[dict[str, Any]] = []
     if apps.is_installed("credo.customers") and user.has_perm("customers.view_customer"):
         from credo.customers.selectors import customer_list

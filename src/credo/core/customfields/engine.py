@@ -33,11 +33,32 @@ ALLOWED_FILE_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".xlsx", ".xls", ".doc
 
 
 def active_fields(entity: str) -> list[CustomField]:
-    return list(
+    """The entity's active fields; read once per request (a list page asks for its columns,
+    its filters and each row's values)."""
+    from credo.core.context import request_memo
+
+    memo = request_memo()
+    key = f"customfields:{entity}"
+    if memo is not None and key in memo:
+        return list(memo[key])
+    fields = list(
         CustomField.objects.filter(entity=entity, is_active=True).prefetch_related(
             "view_roles", "edit_roles"
         )
     )
+    if memo is not None:
+        memo[key] = fields
+    return list(fields)
+
+
+def forget_active_fields(**kwargs: Any) -> None:
+    """A field definition changed during the request (the field admin pages)."""
+    from credo.core.context import request_memo
+
+    memo = request_memo()
+    if memo is not None:
+        for key in [k for k in memo if k.startswith("customfields:")]:
+            del memo[key]
 
 
 def _role_ids(user: Any) -> set[int]:

@@ -38,6 +38,7 @@ from credo.core import fsm
 from credo.core.audit.services import audit_record
 from credo.core.registry import Registry
 from credo.core.scheduling import states  # noqa: F401  (registers the task status machine)
+from credo.core.scheduling.backends import uses_rq
 from credo.core.scheduling.models import TaskReap, WorkerLease
 
 logger = logging.getLogger("credo.scheduling")
@@ -215,7 +216,13 @@ def _reason(claim: StaleClaim, attempt: int, retry: bool) -> str:
 
 
 def reap_stale_tasks(*, reaper: str, now: dt.datetime | None = None) -> list[TaskReap]:
-    """Take back every stale claim: re-queue it, or fail it once its claims reached the cap."""
+    """Take back every stale claim: re-queue it, or fail it once its claims reached the cap.
+
+    Under RQ (``CREDO_TASK_BACKEND=rq``) this does nothing: tasks are not database rows, and RQ
+    fails a job whose worker died or that outran its timeout itself
+    (:mod:`credo.core.scheduling.backends`)."""
+    if uses_rq():
+        return []
     now = now or timezone.now()
     reaped: list[TaskReap] = []
     for claim in stale_claims(now):

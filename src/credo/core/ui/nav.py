@@ -49,24 +49,57 @@ def register_nav(item: NavItem) -> None:
 register_nav(NavItem(_("工作台"), "core:home", "home", order=0))
 
 
+_layout_cache: dict[tuple[Any, ...], list[tuple[str, Any, list[tuple[NavItem, str]]]]] = {}
+
+
+def _layout() -> list[tuple[str, Any, list[tuple[NavItem, str]]]]:
+    """Sections with their items in display order and reversed URLs — the same for every user,
+    so computed once per process (keyed by the registry's contents and the script prefix)."""
+    from django.urls import get_script_prefix, get_urlconf
+    from django.utils.translation import get_language
+
+    # the cached layout holds the items, so their ids stay unique while it is cached
+    items = tuple((k, id(v)) for k, v in nav_items.items())
+    key = (get_script_prefix(), get_urlconf(), get_language(), items)
+    layout = _layout_cache.get(key)
+    if layout is None:
+        layout = []
+        for section, label in SECTIONS.items():
+            entries = []
+            for item in sorted(
+                (i for i in nav_items if i.section == section),
+                key=lambda i: (i.order, str(i.label)),
+            ):
+                try:
+                    entries.append((item, reverse(item.url_name)))
+                except NoReverseMatch:
+                    continue
+            layout.append((section, label, entries))
+        if len(_layout_cache) > 16:  # tests re-register items; keep the dict small
+            _layout_cache.clear()
+        _layout_cache[key] = layout
+    return layout
+
+
 def navigation_for(request: HttpRequest) -> list[dict[str, Any]]:
     """``[{"label", "items": [{"label", "url", "icon", "active"}]}]`` for the current user."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
+    path = request.path
+    allowed: dict[str, bool] = {}
     sections: list[dict[str, Any]] = []
-    for key, label in SECTIONS.items():
+    for key, label, entries in _layout():
         items = []
-        for item in sorted(
-            (i for i in nav_items if i.section == key), key=lambda i: (i.order, str(i.label))
-        ):
-            if item.permission and not user.has_perm(item.permission):
-                continue
-            try:
-                url = reverse(item.url_name)
-            except NoReverseMatch:
-                continue
-            active = request.path == url or (url != "/" and request.path.startswith(url))
+        for item, url in entries:
+            perm = item.permission
+            if perm:
+                ok = allowed.get(perm)
+                if ok is None:
+                    ok = allowed[perm] = user.has_perm(perm)
+                if not ok:
+                    continue
+            active = path == url or (url != "/" and path.startswith(url))
             items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
         if items:
             sections.append({"key": key, "label": label, "items": items})

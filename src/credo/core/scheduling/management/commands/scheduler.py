@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from credo.core.health import record_scheduler_heartbeat
 from credo.core.scheduling.registry import sync_schedules
 from credo.core.scheduling.scheduler import tick
 
@@ -52,6 +53,7 @@ class Command(BaseCommand):
                         f"enqueued {fired.schedule} slot={fired.slot.isoformat()} "
                         f"result={fired.task_result_id}"
                     )
+                record_scheduler_heartbeat()  # /readyz reads the scheduler's age from it
             except Exception:
                 if once:
                     raise

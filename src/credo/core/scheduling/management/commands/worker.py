@@ -7,6 +7,12 @@ are passed through (``--batch``, ``--max-tasks``, ``--interval``, ``--worker-id`
 The worker holds a lease (``credo.core.scheduling.reaper``): a thread renews its heartbeat every
 ``CREDO_TASK_LEASE_SECONDS / 5`` seconds and periodically reaps claims of workers that stopped
 renewing theirs (killed inside a task), so their tasks are re-queued instead of RUNNING forever.
+
+With ``CREDO_TASK_BACKEND=rq`` the same command runs an RQ worker (django-rq's worker with
+django-tasks-rq's job class, its scheduler enabled for deferred tasks) on the same queues:
+``--batch`` is RQ's burst mode, ``--max-tasks`` its ``max_jobs``, ``--worker-id`` its name. The
+lease is still renewed (the id is what a close-of-business chunk records as its claimant) but
+nothing is reaped: RQ fails jobs of dead workers itself (``credo.core.scheduling.backends``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
 from credo.core.scheduling import reaper
+from credo.core.scheduling.backends import uses_rq
 
 logger = logging.getLogger("credo.scheduling")
 
@@ -43,9 +50,9 @@ class LeaseKeeper(threading.Thread):
     """Renews the worker's lease while the main thread runs tasks (a long close-of-business
     chunk included), and reaps stale claims every ``reaper.reap_interval()`` seconds."""
 
-    def __init__(self, worker_id: str, queues: str) -> None:
+    def __init__(self, worker_id: str, queues: str, *, reap: bool = True) -> None:
         super().__init__(name=f"lease-{worker_id}", daemon=True)
-        self.worker_id, self.queues = worker_id, queues
+        self.worker_id, self.queues, self.reap = worker_id, queues, reap
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -58,7 +65,7 @@ class LeaseKeeper(threading.Thread):
                 except Exception:
                     logger.exception("worker %s: lease renewal failed", self.worker_id)
                     continue
-                if time.monotonic() - last_reap >= reaper.reap_interval():
+                if self.reap and time.monotonic() - last_reap >= reaper.reap_interval():
                     last_reap = time.monotonic()
                     reap_once(self.worker_id)
         finally:
@@ -67,6 +74,24 @@ class LeaseKeeper(threading.Thread):
     def stop(self) -> None:
         self.stopping.set()
         self.join(timeout=10)
+
+
+def run_rq_worker(queues: list[str], *, worker_id: str, options: dict[str, Any]) -> None:
+    """An RQ worker on ``queues`` (each job in a forked work horse, as ``rqworker`` does)."""
+    from django_rq.utils import reset_db_connections
+    from django_rq.workers import get_worker
+    from rq.logutils import setup_loghandlers
+
+    level = {0: "WARNING", 1: "INFO"}.get(options["verbosity"], "DEBUG")
+    setup_loghandlers(level)
+    worker = get_worker(*queues, job_class="django_tasks_rq.Job", name=worker_id)
+    reset_db_connections()  # before the work horse forks
+    worker.work(
+        burst=options["batch"],
+        with_scheduler=True,
+        logging_level=level,
+        max_jobs=options["max_tasks"] or None,
+    )
 
 
 class Command(BaseCommand):
@@ -98,13 +123,18 @@ class Command(BaseCommand):
             kwargs["max_tasks"] = options["max_tasks"]
         # The lease exists before the first claim; claims left by dead workers are taken back
         # before this worker looks for work (a restart after a crash recovers at once).
+        rq = uses_rq()
         reaper.heartbeat(worker_id, queues=queues)
         reaper.set_current_worker(worker_id)
-        reap_once(worker_id)
-        keeper = LeaseKeeper(worker_id, queues)
+        if not rq:
+            reap_once(worker_id)
+        keeper = LeaseKeeper(worker_id, queues, reap=not rq)
         keeper.start()
         try:
-            call_command("db_worker", **kwargs)
+            if rq:
+                run_rq_worker(queues.split(","), worker_id=worker_id, options=options)
+            else:
+                call_command("db_worker", **kwargs)
         finally:
             keeper.stop()
             reaper.set_current_worker(None)
