@@ -8,9 +8,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 from credo.accounts.models import DataScope, OrgUnit
 from tests.factories import OrgUnitFactory, RoleFactory, UserFactory
+
+# Property tests check results, never timings (performance is measured in bench/): Hypothesis's
+# default 200 ms per-example deadline failed a pure-Python test on a busy 2-core machine.
+settings.register_profile("credo", deadline=None)
+settings.load_profile("credo")
 
 
 @pytest.fixture
