@@ -39,6 +39,9 @@ RESULT_LABELS = {
     "invites_queued": gettext_lazy("续贷邀请已入队"),
     "invites_suppressed": gettext_lazy("续贷邀请被拦截"),
     "invites_failed": gettext_lazy("续贷邀请失败"),
+    "ms_indicators": gettext_lazy("指标计算（毫秒）"),
+    "ms_rules": gettext_lazy("规则评估（毫秒）"),
+    "ms_alerts": gettext_lazy("预警处理（毫秒）"),
     "ms_total": gettext_lazy("耗时（毫秒）"),
 }
 RULES_KEY = "monitoring.rules"

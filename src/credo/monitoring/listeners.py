@@ -4,7 +4,7 @@ template of the renewal invitation."""
 from django.utils.translation import gettext_lazy as _
 
 from credo.lending.eod import register_after_close_job
-from credo.monitoring.batch import on_eod_done
+from credo.monitoring.batch import RESULT_LABELS, on_eod_done
 from credo.notify.services import register_template
 
 register_after_close_job(
@@ -12,17 +12,7 @@ register_after_close_job(
     on_eod_done,
     label=_("贷后监控"),
     order=10,
-    result_labels={
-        "loans": _("监控贷款"),
-        "hits": _("规则命中"),
-        "alerts_created": _("新增预警"),
-        "alerts_auto_closed": _("自动关闭预警"),
-        "retention_renewal": _("续贷触发"),
-        "ms_indicators": _("指标计算（毫秒）"),
-        "ms_rules": _("规则评估（毫秒）"),
-        "ms_alerts": _("预警处理（毫秒）"),
-        "ms_total": _("合计（毫秒）"),
-    },
+    result_labels=RESULT_LABELS,
 )
 register_template(
     "monitoring.renewal_invitation",
