@@ -6,7 +6,9 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from credo.collections import guardrails
 from credo.collections.models import CollectionCase, ComplianceLog, ContactAttempt, PromiseToPay
 from credo.lending import eod
 from tests.lending.test_api import auth
@@ -18,6 +20,15 @@ pytestmark = pytest.mark.django_db
 def case(loan, junior, junior2, senior):
     eod.run_eod(dt.date(2026, 2, 20))  # dpd 5 → call tier
     return CollectionCase.objects.get(loan=loan)
+
+
+def quiet_around_now() -> str:
+    """A quiet window from two hours before to two hours after now (Beijing time): "always
+    quiet" for the test's duration whatever the wall clock ("00:00-23:59" is not quiet during
+    the minute 23:59)."""
+    now = guardrails.local(timezone.now())
+    start, end = now - dt.timedelta(hours=2), now + dt.timedelta(hours=2)
+    return f"{start:%H:%M}-{end:%H:%M}"
 
 
 def client_for(client, user):
@@ -78,7 +89,7 @@ def test_contact_and_promise_through_the_page(client, case, junior, settings):
 
 
 def test_compliance_page_for_managers(client, case, junior, risk_manager, settings):
-    settings.CREDO_COLLECTION_QUIET_HOURS = "00:00-23:59"  # always quiet
+    settings.CREDO_COLLECTION_QUIET_HOURS = quiet_around_now()
     c = client_for(client, junior)
     r = c.post(
         reverse("collections:case_contact", args=[case.pk]),
@@ -166,7 +177,7 @@ def test_api_list_detail_contact_promise(client, case, junior, junior2, settings
 
 
 def test_api_guardrail_is_409_with_rule(client, case, junior, settings):
-    settings.CREDO_COLLECTION_QUIET_HOURS = "00:00-23:59"
+    settings.CREDO_COLLECTION_QUIET_HOURS = quiet_around_now()
     r = client.post(
         f"/api/v1/collections/cases/{case.pk}/contacts",
         {"channel": "call", "outcome": "no_answer"},
