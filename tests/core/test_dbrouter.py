@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from credo.core.audit.models import AuditEntry
 from credo.core.dbrouter import (
     ReplicaRouter,
+    health,
     read_replica,
     replica_alias,
     replica_configured,
@@ -43,6 +44,7 @@ def replica(transactional_db):
     settings_dict = dict(connections["default"].settings_dict)
     settings_dict["TEST"] = {**settings_dict.get("TEST", {}), "MIRROR": "default"}
     connections.settings["replica"] = settings_dict
+    health.reset()
     try:
         # Connected here: the test case allowed the aliases that existed when it was set up,
         # and lets an established connection through.
@@ -52,6 +54,7 @@ def replica(transactional_db):
         connections["replica"].close()
         del connections["replica"]
         del connections.settings["replica"]
+        health.reset()
 
 
 def _sql(ctx: CaptureQueriesContext) -> list[str]:
@@ -220,3 +223,44 @@ def test_settings_define_the_replica_alias_from_the_url():
     }
     proc = _settings({"DATABASE_URL": primary, "DATABASE_REPLICA_URL": "sqlite:///x.sqlite3"})
     assert proc.returncode != 0 and "same engine" in proc.stderr
+
+
+def test_a_replica_that_is_down_is_skipped_and_checked_again_later(
+    replica, caplog, settings, monkeypatch
+):
+    from django.db import OperationalError
+
+    def refused() -> None:
+        raise OperationalError("connection to server at 127.0.0.1, port 5433 failed")
+
+    Product.objects.create(code="p9", name="九号产品")
+    monkeypatch.setattr(replica, "ensure_connection", refused)
+    # the router closes a failed connection; the test keeps it (a test may not open a new one)
+    monkeypatch.setattr(replica, "close", lambda: None)
+    settings.CREDO_REPLICA_CHECK_SECONDS = 60
+    health.reset()
+    with read_replica():
+        assert router.db_for_read(Product) == "default"
+        assert list(Product.objects.values_list("code", flat=True)) == ["p9"]  # no error
+        assert replica_alias() == "default"
+    warnings = [r for r in caplog.records if "read replica not used" in r.getMessage()]
+    assert len(warnings) == 1  # checked once, memoised for CREDO_REPLICA_CHECK_SECONDS
+    # the server comes back: the next check uses it again
+    monkeypatch.undo()
+    settings.CREDO_REPLICA_CHECK_SECONDS = 0
+    with read_replica():
+        assert router.db_for_read(Product) == "replica"
+
+
+def test_a_replica_too_far_behind_is_skipped(replica, settings, monkeypatch):
+    import credo.core.dbrouter as dbrouter
+
+    settings.CREDO_REPLICA_MAX_LAG_SECONDS = 30
+    monkeypatch.setattr(dbrouter, "LAG_SQL", "SELECT 45.0")
+    health.reset()
+    with read_replica():
+        assert router.db_for_read(Product) == "default"
+    monkeypatch.setattr(dbrouter, "LAG_SQL", "SELECT 2.0")
+    health.reset()
+    with read_replica():
+        assert router.db_for_read(Product) == "replica"

@@ -19,6 +19,12 @@ and the user are read from the primary). Inside the block:
   rows); ``select_for_update()``/``get_or_create()`` are writes to Django and go to the primary.
 
 The context is a :class:`contextvars.ContextVar`, so it is per thread and per asyncio task.
+
+**A replica that is down or behind is skipped**: before reads go to it, the router checks (at
+most every ``CREDO_REPLICA_CHECK_SECONDS``, default 5, per process) that it accepts a connection
+and that its replay lag is under ``CREDO_REPLICA_MAX_LAG_SECONDS`` (default 30; a replica that
+has replayed everything it received counts as 0). Otherwise reads go to the primary until the
+next check, with one warning in the log per outage — a report is slower, never an error page.
 """
 
 from __future__ import annotations
@@ -26,15 +32,86 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpResponse, StreamingHttpResponse
 from django.template.response import SimpleTemplateResponse
 
 REPLICA = "replica"
+logger = logging.getLogger(__name__)
+
+# SQL of the lag check: 0 when everything received has been replayed (an idle primary sends
+# nothing, so the last replay time alone would look old); NULL (→ 0) on a server that is not a
+# standby, e.g. the test mirror.
+LAG_SQL = (
+    "SELECT COALESCE(CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+    "ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END, 0)"
+)
+
+
+class _Health:
+    """Per-process memo of the replica's last check (shared by the threads of a worker)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.checked_at = -1e9
+        self.usable = True
+
+    def reset(self) -> None:
+        with self.lock:
+            self.checked_at, self.usable = -1e9, True
+
+
+health = _Health()
+
+
+def _check_replica() -> bool:
+    """Connect and read the replay lag; False (and close the connection) on any failure."""
+    conn = connections[REPLICA]
+    max_lag = float(getattr(settings, "CREDO_REPLICA_MAX_LAG_SECONDS", 30))
+    try:
+        conn.ensure_connection()
+        if conn.vendor != "postgresql":
+            return True
+        with conn.cursor() as cur:
+            cur.execute(LAG_SQL)
+            lag = float(cur.fetchone()[0] or 0)
+    except DatabaseError as exc:
+        with contextlib.suppress(DatabaseError):
+            conn.close()
+        reason = f"{type(exc).__name__}: {exc}".strip()
+    else:
+        if lag <= max_lag:
+            return True
+        reason = f"replay lag {lag:.1f} s > {max_lag:g} s"
+    if health.usable:  # one warning per outage, not per request
+        logger.warning("read replica not used, reads go to the primary: %s", reason)
+    return False
+
+
+def replica_usable() -> bool:
+    """The replica is configured, reachable and not too far behind (checked at most every
+    ``CREDO_REPLICA_CHECK_SECONDS`` per process)."""
+    if not replica_configured():
+        return False
+    every = float(getattr(settings, "CREDO_REPLICA_CHECK_SECONDS", 5))
+    now = time.monotonic()
+    if now - health.checked_at < every:
+        return health.usable
+    with health.lock:
+        if now - health.checked_at >= every:
+            usable = _check_replica()
+            if usable and not health.usable:
+                logger.warning("read replica usable again")
+            health.usable, health.checked_at = usable, time.monotonic()
+        return health.usable
 
 
 @dataclass
@@ -52,8 +129,9 @@ def replica_configured() -> bool:
 
 
 def replica_alias() -> str:
-    """The alias reads use inside :func:`read_replica`: ``"replica"`` when configured."""
-    return REPLICA if replica_configured() else DEFAULT_DB_ALIAS
+    """The alias reads use inside :func:`read_replica`: ``"replica"`` when configured and
+    usable (see :func:`replica_usable`)."""
+    return REPLICA if replica_usable() else DEFAULT_DB_ALIAS
 
 
 def in_replica_scope() -> bool:
@@ -120,6 +198,8 @@ class ReplicaRouter:
         instance = hints.get("instance")
         if instance is not None and instance._state.db not in (None, REPLICA):
             return None  # a related object of a row read from the primary
+        if not replica_usable():
+            return None  # down or behind: the primary answers
         return REPLICA
 
     def db_for_write(self, model: Any, **hints: Any) -> str:
