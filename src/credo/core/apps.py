@@ -10,3 +10,4 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Declarative wiring: each module registers its contributions when imported.
         from credo.core import checks, schedules  # noqa: F401  (system checks, schedules)
+        from credo.core.holidays import nav, permissions  # noqa: F401

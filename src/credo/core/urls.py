@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from credo.core import views
 from credo.core.health import readyz_view
@@ -11,4 +11,5 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", readyz_view, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
+    path("system/holidays/", include("credo.core.holidays.urls")),
 ]
