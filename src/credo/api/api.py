@@ -17,6 +17,7 @@ from ninja.parser import Parser
 from credo.api.auth import default_auth
 from credo.api.errors import BodyNotAnObject, install_error_handlers
 from credo.api.routers.approvals import router as approvals_router
+from credo.api.routers.collateral import router as collateral_router
 from credo.api.routers.collections import router as collections_router
 from credo.api.routers.contracts import router as contracts_router
 from credo.api.routers.core import router as core_router
@@ -55,6 +56,7 @@ install_error_handlers(api)
 api.add_router("", core_router)
 api.add_router("/customers", customers_router)
 api.add_router("/lending", lending_router)
+api.add_router("/collateral", collateral_router)
 api.add_router("/rules", rules_router)
 api.add_router("/leads", leads_router)
 api.add_router("/approvals", approvals_router)
