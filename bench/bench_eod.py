@@ -77,13 +77,15 @@ def _generate(n: int) -> None:
                 annual_rate, months, method, upfront_fee, installment_fee, penalty_multiplier,
                 grace_days, penalty_days_in_year, allocation_order, status, classification, dpd,
                 start_date, maturity_date, outstanding_principal, credit_balance, last_eod_date,
-                owner_id, created_by_id, created_at, version)
+                owner_id, created_by_id, created_at, version, compound_interest, penalty_from,
+                classification_floor, rate_type, lpr_tenor, spread_bp, repricing, holiday_rule)
             SELECT 'B' || lpad(i::text, 9, '0'), (%(cust)s::bigint[])[1 + i %% %(nc)s], %(pv)s,
                 1200000, 12, 24, 'equal_principal', 0, 0, 1.5, 0, 360,
                 '["penalty","fee","interest","principal"]'::jsonb,
                 CASE WHEN i %% 20 = 0 THEN 'overdue' ELSE 'active' END, 'normal', 0,
                 %(bd)s::date - (200 + i %% 28), (%(bd)s::date - (200 + i %% 28)) + interval '24 months',
-                1200000, 0, %(prev)s, %(owner)s, %(owner)s, now(), 2
+                1200000, 0, %(prev)s, %(owner)s, %(owner)s, now(), 2, true, 'due_date', '',
+                'fixed', '1y', 0, 'annual_jan1', 'defer_penalty'
             FROM generate_series(1, %(n)s) AS i
             """,
             {
@@ -102,8 +104,8 @@ def _generate(n: int) -> None:
             """
             INSERT INTO lending_installment (loan_id, period, due_date, principal_due,
                 interest_due, fee_due, penalty_due, principal_paid, interest_paid, fee_paid,
-                penalty_paid, status, paid_on)
-            SELECT l.id, p, d, 50000, 6000, 0, 0, pp, ip, 0, 0, st, po FROM (
+                penalty_paid, status, paid_on, compound_due, waived)
+            SELECT l.id, p, d, 50000, 6000, 0, 0, pp, ip, 0, 0, st, po, 0, '{}'::jsonb FROM (
                 SELECT l.id, p, (l.start_date + make_interval(months => p))::date AS d,
                        l.status AS ls
                 FROM lending_loan l CROSS JOIN generate_series(1, 24) AS p
@@ -134,7 +136,7 @@ def _generate(n: int) -> None:
         )
         cur.execute(
             "UPDATE lending_loan SET classification = CASE WHEN dpd >= 361 THEN 'loss' "
-            "WHEN dpd >= 181 THEN 'doubtful' WHEN dpd >= 91 THEN 'substandard' "
+            "WHEN dpd >= 271 THEN 'doubtful' WHEN dpd >= 91 THEN 'substandard' "
             "WHEN dpd >= 1 THEN 'special_mention' ELSE 'normal' END WHERE dpd > 0"
         )
         cur.execute("ANALYZE")
@@ -145,7 +147,8 @@ def _generate(n: int) -> None:
 def _floor(day: dt.date) -> float:
     """The SQL floor of one close for the same rows, in one transaction, rolled back: the
     set-based statements a close cannot do with less — installments SCHEDULED → DUE and
-    DUE → OVERDUE (grace days from the loan), one day of 罚息 on the overdue principal added to
+    DUE → OVERDUE (grace days from the loan), one day of 罚息 on the overdue principal and of 复利
+    on the overdue interest added to
     each loan's oldest overdue installment, then every open loan's DPD, status, 五级分类 and
     ``last_eod_date`` from its unpaid installments."""
     from django.db import connection, transaction
@@ -172,6 +175,8 @@ def _floor(day: dt.date) -> float:
             SELECT i.loan_id, min(i.due_date) AS oldest_unpaid,
                    sum(i.principal_due - i.principal_paid)
                        FILTER (WHERE i.status = 'overdue') AS overdue_principal,
+                   sum(i.interest_due - i.interest_paid)
+                       FILTER (WHERE i.status = 'overdue') AS overdue_interest,
                    min(i.id) FILTER (WHERE i.status = 'overdue') AS oldest_overdue
               FROM lending_installment i
               JOIN lending_loan l ON l.id = i.loan_id AND l.status IN ('active', 'overdue')
@@ -184,6 +189,8 @@ def _floor(day: dt.date) -> float:
             UPDATE lending_installment i
                SET penalty_due = i.penalty_due + round(f.overdue_principal * l.annual_rate
                    * l.penalty_multiplier / (100 * l.penalty_days_in_year))
+                   + round(f.overdue_interest * l.annual_rate
+                   * l.penalty_multiplier / (100 * l.penalty_days_in_year))
               FROM eod_floor f JOIN lending_loan l ON l.id = f.loan_id
              WHERE i.id = f.oldest_overdue AND f.overdue_principal > 0
             """
@@ -194,7 +201,7 @@ def _floor(day: dt.date) -> float:
                SET dpd = v.dpd,
                    status = CASE WHEN v.overdue THEN 'overdue' ELSE 'active' END,
                    classification = CASE WHEN v.dpd >= 361 THEN 'loss'
-                       WHEN v.dpd >= 181 THEN 'doubtful' WHEN v.dpd >= 91 THEN 'substandard'
+                       WHEN v.dpd >= 271 THEN 'doubtful' WHEN v.dpd >= 91 THEN 'substandard'
                        WHEN v.dpd >= 1 THEN 'special_mention' ELSE 'normal' END,
                    last_eod_date = %(day)s
               FROM (SELECT l2.id, f.overdue_principal IS NOT NULL AS overdue,

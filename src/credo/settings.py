@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "credo.api",
     "credo.customers",
     "credo.lending",
+    "credo.collateral",
     "credo.rules",
     "credo.leads",
     "credo.approvals",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("lending/statements/", include("credo.lending.statements.urls")),
     path("lending/eod/", include("credo.lending.eod.urls")),
     path("lending/", include("credo.lending.urls")),
+    path("collateral/", include("credo.collateral.urls")),
     path("rules/", include("credo.rules.urls")),
     path("leads/", include("credo.leads.urls")),
     path("approvals/", include("credo.approvals.urls")),

@@ -16,14 +16,23 @@ UPDATE = re.compile(r"\.update\(\s*(status|stage)\s*=")
 ALLOWED = {
     ("api/errors.py", "self.status = status"),
     ("approvals/errors.py", "self.status = status"),
+    # the outcome (a dataclass) of a book import run, not the BookImport row
+    ("lending/bookimport/services.py", 'out.status = "invalid" if errors else "conflict"'),
+    ("lending/bookimport/services.py", 'out.status = "unchanged"'),
+    ("lending/bookimport/services.py", 'out.status = "preview"'),
+    ("lending/bookimport/services.py", 'out.status = "invalid"'),
+    ("lending/bookimport/services.py", 'out.status = "imported"'),
 }
+# Modules without model instances: the replay engine is a pure function over its own dataclasses
+# (the service writes its result as a recomputation, see credo.lending.replay.service).
+PURE_MODULES = {"lending/replay/engine.py"}
 
 
 def _offenders() -> list[str]:
     found = []
     for path in SRC.rglob("*.py"):
         rel = path.relative_to(SRC).as_posix()
-        if "/migrations/" in f"/{rel}" or rel == "core/fsm.py":
+        if "/migrations/" in f"/{rel}" or rel == "core/fsm.py" or rel in PURE_MODULES:
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             code = line.split("#", 1)[0]

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from credo.core.holidays import load_calendar
 from credo.core.money import Money
 from credo.lending import services
 from credo.lending.models import Installment, Loan, Product, ProductVersion
@@ -152,20 +153,31 @@ def test_finance_disburses_and_posts_repayment(page, login, org, owner):
     entries = page.inner_text("#entry-table")
     assert "loan_principal" in entries and "还款" in entries
 
-    # Close of business for yesterday: installment 2 is unpaid → overdue, DPD, 关注.
+    # Close of business for yesterday: installment 2 is unpaid → overdue, DPD, 关注. The
+    # repayment is valued today, so as of yesterday installment 1 was still unpaid: DPD counts
+    # from its due date (value dates, issue 18).
     yesterday = timezone.localdate() - dt.timedelta(days=1)
-    second = loan.installments.get(period=2)
     page.goto(f"{page.base_url}/lending/eod/")
     page.fill("input[name=business_date]", yesterday.isoformat())
     page.get_by_role("button", name="运行日终").click()
     page.wait_for_load_state("networkidle")
     assert page.locator("[data-testid=eod-status]").inner_text().strip() == "已完成"
     page.goto(f"{page.base_url}/lending/loans/{loan.pk}/")
-    expected_dpd = (yesterday - second.due_date).days
+    # 节假日顺延 (the default holiday rule): a due date on a rest day counts from the next
+    # working day
+    due = first.due_date
+    if loan.holiday_rule == "defer_penalty":
+        due = load_calendar().next_working_day(due)
+    expected_dpd = (yesterday - due).days
     assert page.inner_text("#loan-dpd").strip() == str(expected_dpd)
     assert page.inner_text("#loan-classification").strip() == "关注"
     assert page.inner_text("#loan-status").strip() == "逾期"
-    assert page.locator("#installment-table tr[data-status=overdue]").count() == 1
+    # the first close catches the loan up from its start: installment 1 was paid ~40 days
+    # late, so its 罚息/复利 were charged first (penalty → fee → interest → principal) and a
+    # little principal is still owed on it — both installments are overdue
+    assert page.locator("#installment-table tr[data-status=overdue]").count() == 2
+    first.refresh_from_db()
+    assert first.penalty_due.fen > 0 and first.principal_paid.fen < first.principal_due.fen
     assert page.console_errors == []
 
 

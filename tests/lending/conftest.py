@@ -27,6 +27,9 @@ def product_version(db):
         penalty_multiplier=Decimal("1.5"),
         upfront_fee_rate=Decimal("1"),
         allocation_order=["penalty", "fee", "interest", "principal"],
+        # the shared book's dates (due 02-15 = 春节 2026) count from the due date itself;
+        # 节假日顺延 is tested on its own (tests/lending/test_replay_engine.py)
+        holiday_rule="none",
     )
 
 

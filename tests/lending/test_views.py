@@ -282,6 +282,8 @@ VERSION_POST = {
     "v-penalty_multiplier": "1.5",
     "v-grace_days": "3",
     "v-penalty_days_in_year": "360",
+    "v-compound_interest": "on",
+    "v-penalty_from": "due_date",
     "v-allocation_order": "penalty, fee, interest, principal",
     "v-required_documents": "营业执照\n\n法人身份证\n",
 }

@@ -210,12 +210,16 @@ def test_four_workers_close_every_loan_exactly_once(book, workers):
     assert ran_on <= set(workers)
     assert len(ran_on) >= 2  # twelve tasks, four idle workers polling: shared, not serialised
 
-    # every loan closed once: one day of 罚息, DPD 1, overdue
+    # every loan closed once: one day of 罚息 and 复利, DPD 1, overdue
     penalty_total = 0
     for loan in Loan.objects.filter(pk__in=book):
         old_loan, old_inst = before[loan.pk]
         inst = loan.installments.get(period=1)
-        expected = penalty_for_day(old_loan, due_components(old_inst)["principal"])
+        owed = due_components(old_inst)
+        # one day of 罚息 on the overdue principal and of 复利 on the overdue interest
+        expected = penalty_for_day(old_loan, owed["principal"]) + (
+            penalty_for_day(old_loan, owed["interest"]) if old_loan.compound_interest else 0
+        )
         assert expected > 0
         assert inst.penalty_due.fen == expected, loan.pk
         assert (loan.last_eod_date, loan.dpd, loan.status) == (CLOSE, 1, Loan.Status.OVERDUE)

@@ -18,12 +18,12 @@ Sums over many installments use :func:`credo.lending.models.owed_expression` /
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from credo.core import fsm
 from credo.core.money import Money
 from credo.lending.models import COMPONENTS, DEFAULT_ALLOCATION, Installment, Loan
+from credo.lending.replay.engine import InstState, LoanTerms, allocate, daily_penalty
 
 __all__ = [
     "COMPONENTS",
@@ -46,8 +46,6 @@ def allocation_preview(
 ) -> dict[str, Any]:
     """How ``amount`` fen would be applied: oldest due installment first, components in the
     loan's order (default penalty → fee → interest → principal); the rest is held as credit."""
-    order = [c for c in (loan.allocation_order or DEFAULT_ALLOCATION) if c in COMPONENTS]
-    order += [c for c in COMPONENTS if c not in order]
     rows = (
         installments
         if installments is not None
@@ -57,23 +55,31 @@ def allocation_preview(
             .order_by("period")
         )
     )
-    remaining = amount
-    parts: list[dict[str, Any]] = []
-    totals = dict.fromkeys(COMPONENTS, 0)
-    for inst in rows:
-        if remaining <= 0:
-            break
-        owed = due_components(inst)
-        applied = {}
-        for comp in order:
-            take = min(owed[comp], remaining)
-            if take > 0:
-                applied[comp] = take
-                totals[comp] += take
-                remaining -= take
-        if applied:
-            parts.append({"installment": inst.pk, "period": inst.period, **applied})
-    return {"installments": parts, "totals": totals, "credit": remaining}
+    terms = LoanTerms(
+        principal=0,
+        annual_rate=loan.annual_rate,
+        start_date=dt.date.min,
+        allocation_order=tuple(loan.allocation_order or DEFAULT_ALLOCATION),
+    )
+    # the replay engine's allocation (the one copy), on throw-away copies of the rows
+    copies = [
+        InstState(
+            period=i.period,
+            due_date=i.due_date,
+            principal_due=i.principal_due.fen,
+            interest_due=i.interest_due.fen,
+            fee_due=i.fee_due.fen,
+            penalty_due=i.penalty_due.fen,
+            principal_paid=i.principal_paid.fen,
+            interest_paid=i.interest_paid.fen,
+            fee_paid=i.fee_paid.fen,
+            penalty_paid=i.penalty_paid.fen,
+            status=i.status,
+            id=i.pk,
+        )
+        for i in rows
+    ]
+    return allocate(terms, copies, amount, on_date)
 
 
 def apply_allocation(inst: Installment, applied: dict[str, int], sign: int) -> None:
@@ -120,11 +126,13 @@ def loan_status_after(loan: Loan) -> str:
 
 
 def penalty_for_day(loan: Loan, overdue_principal: int) -> int:
-    """One day of 罚息 on overdue principal: rate × multiplier / days-in-year, half-up."""
-    daily = (
-        Decimal(overdue_principal)
-        * loan.annual_rate
-        * loan.penalty_multiplier
-        / (100 * loan.penalty_days_in_year)
+    """One day of 罚息 on overdue principal: rate × multiplier / days-in-year, half-up (the
+    replay engine's :func:`~credo.lending.replay.engine.daily_penalty`, the one copy)."""
+    terms = LoanTerms(
+        principal=0,
+        annual_rate=loan.annual_rate,
+        start_date=dt.date.min,
+        penalty_multiplier=loan.penalty_multiplier,
+        penalty_days_in_year=loan.penalty_days_in_year,
     )
-    return int(daily.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return daily_penalty(terms, overdue_principal)

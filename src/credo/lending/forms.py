@@ -11,14 +11,23 @@ from credo.core import clock
 from credo.core.forms import IsoDateInput, StyledFormMixin
 from credo.core.money import Money
 from credo.customers.models import Customer
-from credo.lending.models import Product, ProductVersion
-from credo.lending.schedule import METHODS
+from credo.lending.models import (
+    HolidayRule,
+    LprTenor,
+    Product,
+    ProductVersion,
+    RateType,
+    Repricing,
+)
+from credo.lending.schedule import METHODS, period_months
 
 METHOD_CHOICES = [
     ("equal_installment", _("等额本息")),
     ("equal_principal", _("等额本金")),
-    ("interest_only", _("先息后本")),
+    ("interest_only", _("按月付息到期还本（先息后本）")),
     ("bullet", _("到期一次还本付息")),
+    ("interest_quarterly", _("按季付息到期还本")),
+    ("equal_installment_quarterly", _("按季等额本息")),
 ]
 assert [m for m, _label in METHOD_CHOICES] == list(METHODS)
 
@@ -159,6 +168,24 @@ class ProductVersionForm(StyledFormMixin, forms.Form):
         decimal_places=4,
     )
     method = forms.ChoiceField(label=_("还款方式"), choices=METHOD_CHOICES)
+    # Optional in a POST (a fixed-rate product need not send them): blank = the default.
+    rate_type = forms.ChoiceField(
+        label=_("利率类型"), choices=RateType.choices, initial="fixed", required=False
+    )
+    lpr_tenor = forms.ChoiceField(
+        label=_("LPR 期限"), choices=LprTenor.choices, initial="1y", required=False
+    )
+    spread_bp = forms.IntegerField(
+        label=_("加点（基点）"),
+        min_value=-1000,
+        max_value=3000,
+        initial=0,
+        required=False,
+        help_text=_("浮动利率 = LPR + 加点；可为负数，100 基点 = 1%"),
+    )
+    repricing = forms.ChoiceField(
+        label=_("重定价日"), choices=Repricing.choices, initial="annual_jan1", required=False
+    )
     repayment_day = forms.IntegerField(
         label=_("固定还款日（可选）"), min_value=1, max_value=28, required=False
     )
@@ -184,6 +211,27 @@ class ProductVersionForm(StyledFormMixin, forms.Form):
         choices=[(360, "actual/360"), (365, "actual/365")],
         coerce=int,
         initial=360,
+    )
+    compound_interest = forms.BooleanField(
+        label=_("逾期利息计复利"),
+        required=False,
+        initial=True,
+        help_text=_("按罚息利率对逾期未付利息按日计收复利（银发〔2003〕251号）"),
+    )
+    penalty_from = forms.ChoiceField(
+        label=_("宽限期后罚息起算"),
+        choices=[("due_date", _("自还款日起算")), ("grace_end", _("自宽限期届满起算"))],
+        initial="due_date",
+        required=False,
+        help_text=_("宽限期内还清不计罚息；超过宽限期后从还款日或宽限期届满日起计罚息"),
+    )
+    holiday_rule = forms.TypedChoiceField(
+        label=_("还款日遇节假日"),
+        choices=HolidayRule.choices,
+        initial=HolidayRule.DEFER_PENALTY,
+        required=False,  # not sent (older clients, the API): the default 节假日顺延
+        empty_value=HolidayRule.DEFER_PENALTY,
+        help_text=_("节假日与调休上班日见“系统管理 → 节假日”"),
     )
     allocation_order = forms.CharField(
         label=_("还款冲抵顺序"),
@@ -220,10 +268,27 @@ class ProductVersionForm(StyledFormMixin, forms.Form):
         for lo, hi, message in pairs:
             if data.get(lo) is not None and data.get(hi) is not None and data[lo] > data[hi]:
                 self.add_error(hi, message)
+        for name, default in (
+            ("rate_type", "fixed"),
+            ("lpr_tenor", "1y"),
+            ("spread_bp", 0),
+            ("repricing", "annual_jan1"),
+        ):
+            if data.get(name) in (None, ""):
+                data[name] = default
+        step = period_months(data.get("method") or "")
+        for name in ("min_months", "max_months"):
+            if step > 1 and data.get(name) is not None and data[name] % step:
+                self.add_error(name, _("按季还款的期限须为 3 个月的整数倍。"))
+        if data.get("rate_type") == "lpr" and data.get("method") == "bullet":
+            self.add_error(
+                "rate_type", _("到期一次还本付息不支持 LPR 浮动利率（无后续期次可重定价）。")
+            )
         return data
 
     def version_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
+        data["penalty_from"] = data.get("penalty_from") or "due_date"
         for name in ("min_amount", "max_amount", "installment_fee"):
             data[name] = Money(data[name])
         return data
@@ -238,11 +303,18 @@ class ProductVersionForm(StyledFormMixin, forms.Form):
                 "min_rate",
                 "max_rate",
                 "method",
+                "rate_type",
+                "lpr_tenor",
+                "spread_bp",
+                "repricing",
                 "repayment_day",
                 "upfront_fee_rate",
                 "penalty_multiplier",
                 "grace_days",
                 "penalty_days_in_year",
+                "compound_interest",
+                "penalty_from",
+                "holiday_rule",
             )
         }
         for name in ("min_amount", "max_amount", "installment_fee"):

@@ -15,6 +15,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from credo.core.money import MoneyField
+from credo.lending.servicing.models import (  # noqa: F401  (servicing approvals: lending models)
+    ClassificationRequest,
+    RequestStatus,
+    WaiverRequest,
+)
 
 DEFAULT_ALLOCATION = ["penalty", "fee", "interest", "principal"]
 
@@ -22,8 +27,34 @@ DEFAULT_ALLOCATION = ["penalty", "fee", "interest", "principal"]
 class Method(models.TextChoices):
     EQUAL_INSTALLMENT = "equal_installment", _("等额本息")
     EQUAL_PRINCIPAL = "equal_principal", _("等额本金")
-    INTEREST_ONLY = "interest_only", _("先息后本")
+    INTEREST_ONLY = "interest_only", _("按月付息到期还本（先息后本）")
     BULLET = "bullet", _("到期一次还本付息")
+    INTEREST_QUARTERLY = "interest_quarterly", _("按季付息到期还本")
+    EQUAL_INSTALLMENT_QUARTERLY = "equal_installment_quarterly", _("按季等额本息")
+
+
+class RateType(models.TextChoices):
+    FIXED = "fixed", _("固定利率")
+    LPR = "lpr", _("LPR 浮动利率")
+
+
+class LprTenor(models.TextChoices):
+    ONE_YEAR = "1y", _("1 年期 LPR")
+    FIVE_YEAR = "5y", _("5 年期以上 LPR")
+
+
+class HolidayRule(models.TextChoices):
+    """A due date on a rest day (节假日/周末; calendar: credo.core.holidays)."""
+
+    NONE = "none", _("不调整")
+    NEXT_WORKING_DAY = "next_working_day", _("顺延至下一工作日（还款日调整）")
+    DEFER_PENALTY = "defer_penalty", _("节假日顺延（还款日不变，下一工作日前不计罚息）")
+
+
+class Repricing(models.TextChoices):
+    ANNUAL_JAN1 = "annual_jan1", _("每年1月1日")
+    ANNIVERSARY = "anniversary", _("放款对应日（每年）")
+    MONTHLY = "monthly", _("每月放款对应日")
 
 
 class Product(models.Model):
@@ -69,7 +100,19 @@ class ProductVersion(models.Model):
     )
     min_rate = models.DecimalField(_("最低年利率（%）"), max_digits=7, decimal_places=4)
     max_rate = models.DecimalField(_("最高年利率（%）"), max_digits=7, decimal_places=4)
-    method = models.CharField(_("还款方式"), max_length=20, choices=Method.choices)
+    method = models.CharField(_("还款方式"), max_length=32, choices=Method.choices)
+    rate_type = models.CharField(
+        _("利率类型"), max_length=8, choices=RateType.choices, default=RateType.FIXED
+    )
+    lpr_tenor = models.CharField(
+        _("LPR 期限"), max_length=4, choices=LprTenor.choices, default=LprTenor.ONE_YEAR
+    )
+    spread_bp = models.IntegerField(
+        _("加点（基点）"), default=0, help_text=_("可为负数；100 基点 = 1%")
+    )
+    repricing = models.CharField(
+        _("重定价日"), max_length=12, choices=Repricing.choices, default=Repricing.ANNUAL_JAN1
+    )
     repayment_day = models.PositiveSmallIntegerField(
         _("固定还款日"),
         null=True,
@@ -88,8 +131,25 @@ class ProductVersion(models.Model):
     penalty_days_in_year = models.PositiveSmallIntegerField(
         _("罚息计息天数"), choices=[(360, "actual/360"), (365, "actual/365")], default=360
     )
+    compound_interest = models.BooleanField(
+        _("逾期利息计复利"),
+        default=True,
+        help_text=_("按罚息利率对逾期利息计收复利（银发〔2003〕251号）"),
+    )
+    penalty_from = models.CharField(
+        _("宽限期后罚息起算"),
+        max_length=10,
+        choices=[("due_date", _("自还款日起算")), ("grace_end", _("自宽限期届满起算"))],
+        default="due_date",
+    )
     allocation_order = models.JSONField(_("还款冲抵顺序"), default=list)
     required_documents = models.JSONField(_("必备资料"), default=list, blank=True)
+    holiday_rule = models.CharField(
+        _("还款日遇节假日"),
+        max_length=20,
+        choices=HolidayRule.choices,
+        default=HolidayRule.DEFER_PENALTY,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
 
@@ -135,14 +195,45 @@ class Loan(models.Model):
     principal = MoneyField(_("贷款本金"))
     annual_rate = models.DecimalField(_("年利率（%）"), max_digits=7, decimal_places=4)
     months = models.PositiveSmallIntegerField(_("期限（月）"))
-    method = models.CharField(_("还款方式"), max_length=20, choices=Method.choices)
+    method = models.CharField(_("还款方式"), max_length=32, choices=Method.choices)
+    rate_type = models.CharField(
+        _("利率类型"), max_length=8, choices=RateType.choices, default=RateType.FIXED
+    )
+    lpr_tenor = models.CharField(
+        _("LPR 期限"), max_length=4, choices=LprTenor.choices, default=LprTenor.ONE_YEAR
+    )
+    spread_bp = models.IntegerField(
+        _("加点（基点）"), default=0, help_text=_("可为负数；100 基点 = 1%")
+    )
+    repricing = models.CharField(
+        _("重定价日"), max_length=12, choices=Repricing.choices, default=Repricing.ANNUAL_JAN1
+    )
     repayment_day = models.PositiveSmallIntegerField(_("还款日"), null=True, blank=True)
     upfront_fee = MoneyField(_("一次性手续费"), default=0)
     installment_fee = MoneyField(_("每期服务费"), default=0)
     penalty_multiplier = models.DecimalField(_("罚息倍数"), max_digits=4, decimal_places=2)
     grace_days = models.PositiveSmallIntegerField(_("宽限期（天）"), default=0)
     penalty_days_in_year = models.PositiveSmallIntegerField(default=360)
+    compound_interest = models.BooleanField(_("逾期利息计复利"), default=True)
+    penalty_from = models.CharField(
+        _("宽限期后罚息起算"),
+        max_length=10,
+        choices=[("due_date", _("自还款日起算")), ("grace_end", _("自宽限期届满起算"))],
+        default="due_date",
+    )
+    classification_floor = models.CharField(
+        _("五级分类下限"), max_length=16, choices=Classification.choices, blank=True
+    )
+    classification_floor_until = models.DateField(_("分类下限有效至"), null=True, blank=True)
+    # the day a 不良 loan's arrears were last fully repaid (upgrade observation, 2023 办法)
+    cure_since = models.DateField(null=True, blank=True)
     allocation_order = models.JSONField(default=list)
+    holiday_rule = models.CharField(
+        _("还款日遇节假日"),
+        max_length=20,
+        choices=HolidayRule.choices,
+        default=HolidayRule.DEFER_PENALTY,
+    )
 
     status = models.CharField(
         _("状态"), max_length=15, choices=Status.choices, default=Status.PENDING, db_index=True
@@ -262,6 +353,8 @@ class Installment(models.Model):
     interest_due = MoneyField(_("应还利息"))
     fee_due = MoneyField(_("应还费用"), default=0)
     penalty_due = MoneyField(_("罚息"), default=0)
+    compound_due = MoneyField(_("复利"), default=0)  # the 复利 part of penalty_due
+    waived = models.JSONField(_("已减免"), default=dict, blank=True)
     principal_paid = MoneyField(default=0)
     interest_paid = MoneyField(default=0)
     fee_paid = MoneyField(default=0)
@@ -329,6 +422,9 @@ class JournalEntry(models.Model):
         WRITE_OFF = "write_off", _("核销")
         REVERSAL = "reversal", _("冲正")
         FEE = "fee", _("手续费")
+        ADJUSTMENT = "adjustment", _("倒起息调整")
+        RECOVERY = "recovery", _("核销收回")
+        RESTRUCTURE = "restructure", _("重组")
 
     kind = models.CharField(max_length=15, choices=Kind.choices)
     loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="entries")
@@ -399,6 +495,85 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan} {self.amount} {self.received_on}"
+
+
+class LoanWaiver(models.Model):
+    """减免: a value-dated reduction of what is owed (罚息/复利/费用/利息), applied by replay."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="waivers")
+    value_date = models.DateField(_("起息日"))
+    amounts = models.JSONField(_("减免金额"), default=dict)
+    reason = models.CharField(_("原因"), max_length=200)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("减免")
+        verbose_name_plural = _("减免")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.loan} {self.value_date} {self.amounts}"
+
+
+class LoanReplay(models.Model):
+    """One value-dated replay (倒起息重放) of a loan and its correcting entry, if any."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="replays")
+    from_date = models.DateField(_("起息日"))
+    as_of = models.DateField(_("重算至"))
+    reason = models.CharField(_("原因"), max_length=200)
+    trigger_posting = models.ForeignKey(
+        "Posting", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="replay"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("倒起息重放")
+        verbose_name_plural = _("倒起息重放")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.loan} {self.from_date}→{self.as_of}"
+
+
+class LoanClassHistory(models.Model):
+    """五级分类 per date: written by the close of business, replay and manual classification."""
+
+    class Reason(models.TextChoices):
+        AUTO = "auto", _("日终自动")
+        MANUAL = "manual", _("人工认定")
+        RESTRUCTURE = "restructure", _("重组")
+        REPLAY = "replay", _("倒起息重算")
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="class_history")
+    date = models.DateField(_("日期"))
+    from_class = models.CharField(_("原分类"), max_length=16, choices=Loan.Classification.choices)
+    to_class = models.CharField(_("新分类"), max_length=16, choices=Loan.Classification.choices)
+    dpd = models.PositiveIntegerField(_("逾期天数"), default=0)
+    reason = models.CharField(_("原因"), max_length=12, choices=Reason.choices, default="auto")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("五级分类历史")
+        verbose_name_plural = _("五级分类历史")
+        ordering = ["loan", "date", "id"]
+        indexes = [models.Index(fields=["loan", "date"], name="loanclasshistory_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.loan} {self.date} {self.from_class}→{self.to_class}"
 
 
 class EodRun(models.Model):
@@ -577,3 +752,198 @@ class CreditLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} {self.amount}"
+
+
+class BookImport(models.Model):
+    """One migration of an existing loan book (存量贷款迁移, ``credo book import``): the file's
+    name and sha256, the as-of date of the catch-up, who ran it, the counts and the
+    reconciliation (对账) as JSON. Only a written import is recorded; a rejected one writes
+    nothing but its audit entry."""
+
+    class Status(models.TextChoices):
+        IMPORTED = "imported", _("已导入")
+
+    file_name = models.CharField(_("文件名"), max_length=200)
+    sha256 = models.CharField(_("文件摘要"), max_length=64, db_index=True)
+    as_of = models.DateField(_("追溯至"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.IMPORTED
+    )
+    counts = models.JSONField(default=dict, blank=True)
+    reconciliation = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("存量贷款导入")
+        verbose_name_plural = _("存量贷款导入")
+        ordering = ["-id"]
+        permissions = [("import_book", _("导入存量贷款"))]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class BookImportLoan(models.Model):
+    """A loan brought in by a book import, with the canonical form of its rows (loan and
+    repayments) so a re-import recognises it as unchanged or reports the row as a conflict."""
+
+    book_import = models.ForeignKey(BookImport, on_delete=models.PROTECT, related_name="loans")
+    loan = models.OneToOneField(Loan, on_delete=models.PROTECT, related_name="book_import_row")
+    fingerprint = models.CharField(max_length=64)
+    row = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("存量导入贷款")
+        verbose_name_plural = _("存量导入贷款")
+
+    def __str__(self) -> str:
+        return f"{self.book_import_id} {self.loan_id}"
+
+
+class Restructuring(models.Model):
+    """展期 / 重组 / 借新还旧 of a loan: requested with new terms and a reason, quoted (the new
+    schedule), approved (approval flow ``lending.restructure``), then executed with its journal
+    entries (:mod:`credo.lending.restructure`). Status machine in :mod:`credo.lending.states`."""
+
+    class Kind(models.TextChoices):
+        EXTENSION = "extension", _("展期")
+        RESTRUCTURE = "restructure", _("重组")
+        REFINANCE = "refinance", _("借新还旧")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("待审批")
+        APPROVED = "approved", _("已审批")
+        EXECUTED = "executed", _("已执行")
+        REJECTED = "rejected", _("已拒绝")
+        CANCELLED = "cancelled", _("已撤销")
+
+    loan = models.ForeignKey(
+        Loan, verbose_name=_("贷款"), on_delete=models.PROTECT, related_name="restructurings"
+    )
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.REQUESTED
+    )
+    reason = models.TextField(_("原因"))
+    old_terms = models.JSONField(_("原条款"), default=dict)
+    new_terms = models.JSONField(_("新条款"), default=dict)
+    quote = models.JSONField(_("试算"), default=dict, blank=True)
+    classification_before = models.CharField(_("重组前五级分类"), max_length=16, blank=True)
+    new_loan = models.OneToOneField(
+        Loan,
+        verbose_name=_("新贷款"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refinanced_from",
+    )
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    executed_on = models.DateField(_("执行日期"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("贷款重组")
+        verbose_name_plural = _("贷款重组")
+        ordering = ["-id"]
+        permissions = [
+            ("request_restructure", _("申请展期/重组/借新还旧")),
+            ("approve_restructure", _("审批展期/重组/借新还旧")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["loan"],
+                condition=Q(status__in=["requested", "approved"]),
+                name="restructuring_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan} {self.get_kind_display()}"
+
+    @property
+    def created_by_id(self) -> int:
+        """The requester, for the approval flows' segregation of duties (``subject_creator``)."""
+        return self.requested_by_id
+
+    @property
+    def customer(self) -> object:
+        """The loan's customer (the approval flow writes its decisions on their timeline)."""
+        return self.loan.customer
+
+
+class OffBalance(models.Model):
+    """表外登记 of a written-off loan (账销案存): the principal written off and the interest, fees
+    and 罚息 unpaid at write-off, and what has been recovered of each (已核销贷款收回)."""
+
+    # derived from the write-off entry (which protects the loan): never in the way of a delete
+    loan = models.OneToOneField(Loan, on_delete=models.CASCADE, related_name="off_balance")
+    written_off_on = models.DateField(_("核销日期"))
+    principal = MoneyField(_("表外本金"), default=0)
+    interest = MoneyField(_("表外利息"), default=0)
+    fee = MoneyField(_("表外费用"), default=0)
+    penalty = MoneyField(_("表外罚息"), default=0)
+    recovered_principal = MoneyField(_("已收回本金"), default=0)
+    recovered_interest = MoneyField(_("已收回利息"), default=0)
+    recovered_fee = MoneyField(_("已收回费用"), default=0)
+    recovered_penalty = MoneyField(_("已收回罚息"), default=0)
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("核销表外登记")
+        verbose_name_plural = _("核销表外登记")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recovered_principal__lte=models.F("principal"))
+                & Q(recovered_interest__lte=models.F("interest"))
+                & Q(recovered_fee__lte=models.F("fee"))
+                & Q(recovered_penalty__lte=models.F("penalty")),
+                name="offbalance_not_over_recovered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan} 表外"
+
+    def remaining(self, component: str) -> int:
+        return getattr(self, component).fen - getattr(self, f"recovered_{component}").fen
+
+
+class Recovery(models.Model):
+    """已核销贷款收回: money received on a written-off loan (Dr 银行存款 / Cr 核销收回)."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="recoveries")
+    amount = MoneyField(_("收回金额"))
+    received_on = models.DateField(_("到账日期"))
+    reference = models.CharField(_("流水号/备注"), max_length=80, blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    allocation = models.JSONField(_("冲减表外明细"), default=dict)
+    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="recovery")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("核销收回")
+        verbose_name_plural = _("核销收回")
+        ordering = ["-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="recovery_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.loan} {self.amount} {self.received_on}"
+
+
+# LPR table and floating-rate changes (issue 18 item 10): defined in lending.rates, registered here.
+from credo.lending.rates.models import LoanRateChange, LprRate  # noqa: E402, F401

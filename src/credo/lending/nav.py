@@ -3,6 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 from credo.core.ui.nav import NavItem, register_nav
+from credo.lending.bookimport import nav as _bookimport_nav  # noqa: F401
+from credo.lending.servicing import nav as _servicing_nav  # noqa: F401
 
 register_nav(
     NavItem(
@@ -32,6 +34,16 @@ register_nav(
         permission="lending.manage_products",
         section="lending",
         order=80,
+    )
+)
+register_nav(
+    NavItem(
+        _("贷款市场报价利率"),
+        "lending:lpr_list",
+        "percentage",
+        permission="lending.manage_rates",
+        section="lending",
+        order=85,
     )
 )
 register_nav(

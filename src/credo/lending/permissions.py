@@ -40,3 +40,19 @@ register_role_permissions(
     ],
 )
 register_role_permissions("risk_manager", ["lending.manage_limits"])
+
+# Servicing approvals (maker-checker; a second person decides): 客户经理 and 催收员 request a
+# 罚息减免 or a manual five-level class, 风控经理 approves (limits: CREDO_WAIVER_LIMIT_FEN).
+for _code in ("account_manager", "team_lead", "collector_junior", "collector_senior"):
+    register_role_permissions(_code, ["lending.request_waiver", "lending.request_classification"])
+register_role_permissions("risk_analyst", ["lending.request_classification"])
+register_role_permissions(
+    "risk_manager", ["lending.approve_waiver", "lending.approve_classification"]
+)
+# 展期/重组/借新还旧: the account manager (or team lead) requests; the approval flow
+# (lending.restructure) routes to the risk manager / credit committee, who also hold the
+# maker-checker permission used when no flow is configured.
+for _code in ("account_manager", "team_lead"):
+    register_role_permissions(_code, ["lending.request_restructure"])
+for _code in ("risk_manager", "credit_committee"):
+    register_role_permissions(_code, ["lending.approve_restructure"])

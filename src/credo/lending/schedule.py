@@ -2,24 +2,39 @@
 
 Rules (the ones a bank engineer will check):
 
-* Monthly rate r = annual rate / 12 (exact rational; ``annual_rate`` is a percentage, 4.9 = 4.9 %).
-* Interest of a period = outstanding balance × r, rounded ROUND_HALF_UP to the fen.
-* ``equal_installment`` (等额本息): installment A = P·r·(1+r)^n / ((1+r)^n − 1) rounded half-up to
-  the fen; principal of a period = A − interest; the last period repays the whole remaining
-  balance, so principal sums exactly to P and the final balance is 0. The last installment
-  therefore differs from A by the accumulated rounding, at most ((1+r)^n − 1)/r fen (for
-  1,000,000 at 4.9 % over 360 months: 5305.19 vs 5307.27).
-* ``equal_principal`` (等额本金): principal per period = P / n truncated to the fen (so the
-  balance can never reach 0 early), the last period takes the remainder (< n fen more);
-  interest on the declining balance.
-* ``interest_only`` (先息后本): interest every period, all principal with the last one.
-* ``bullet`` (到期一次还本付息): one payment at maturity, interest = P × annual × months / 12.
+* Monthly rate r = annual rate / 12, quarterly rate = annual rate / 4 (exact rationals;
+  ``annual_rate`` is a percentage, 4.9 = 4.9 %). ``months`` is always the term in months; a
+  quarterly method has ``months / 3`` periods (the term must be a multiple of 3).
+* Interest of a period = outstanding balance × period rate, rounded ROUND_HALF_UP to the fen.
+* ``equal_installment`` (等额本息, monthly) and ``equal_installment_quarterly`` (按季等额本息):
+  installment A = P·r·(1+r)^n / ((1+r)^n − 1) rounded half-up to the fen; principal of a period
+  = A − interest; the last period repays the whole remaining balance, so principal sums exactly
+  to P and the final balance is 0. The last installment therefore differs from A by the
+  accumulated rounding, at most ((1+r)^n − 1)/r fen (for 1,000,000 at 4.9 % over 360 months:
+  5305.19 vs 5307.27).
+* ``equal_principal`` (等额本金): principal per period = P / n rounded half-up to the fen, as
+  bank calculators do (1,000,000 at 4.9 % over 360 months: first payment 6,861.11, each month
+  11.34 less, total interest 737,041.67); the last period takes the remainder. Guard for tiny
+  principals: when the rounded amount × (n − 1) would reach P (the last period would repay
+  nothing or a negative amount), P / n is truncated instead, so no principal is negative and
+  the balance never goes below 0. With ``fixed_principal`` (a 缩短期限 prepayment) the
+  per-period principal is kept and the number of periods follows: ⌈balance / principal⌉.
+* ``interest_only`` (按月付息到期还本, also called 先息后本): interest every month, all principal
+  with the last one. ``interest_quarterly`` (按季付息到期还本): the same every 3 months.
+* ``bullet`` (到期一次还本付息): one payment at maturity. Without a repayment day, interest =
+  P × annual × months / 12. With a repayment day different from the start day, the maturity is
+  that day in the month ``months`` after the start and the broken days are charged by the
+  《人民币利率管理规定》 formula for a term of whole months plus odd days: interest = P × annual
+  × (m / 12 + d / days_in_year), m = whole months from the start date to the maturity, d = the
+  days left over (may be 0).
 * Due dates keep the day of the month of the first due date and clamp at month end
-  (Jan 31 → Feb 28/29 → Mar 31).
+  (Jan 31 → Feb 28/29 → Mar 31); quarterly methods step 3 months.
 * Broken first period: when a ``repayment_day`` is given and differs from the start day, the first
-  due date is that day in the month after the start; its interest is pro rata,
-  balance × annual / ``days_in_year`` × actual days (actual/360 by default); the principal track
-  is unchanged (the first installment differs from the others only by its interest).
+  due date is that day in the month after the start (3 months after for quarterly methods); its
+  interest is pro rata, balance × annual / ``days_in_year`` × actual days (actual/360 by
+  default); the principal track is unchanged. A start date that *is* the repayment day clamped at
+  month end (start Feb 28, repayment day 31) is not a broken period: the first period is a whole
+  month (no extra day for loans started or rescheduled on the 29th–31st).
 """
 
 from __future__ import annotations
@@ -33,13 +48,24 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 from typing import Any, overload
 
-METHODS = ("equal_installment", "equal_principal", "interest_only", "bullet")
+METHODS = (
+    "equal_installment",
+    "equal_principal",
+    "interest_only",
+    "bullet",
+    "interest_quarterly",
+    "equal_installment_quarterly",
+)
 METHOD_LABELS = {
     "equal_installment": "等额本息",
     "equal_principal": "等额本金",
-    "interest_only": "先息后本",
+    "interest_only": "按月付息到期还本（先息后本）",
     "bullet": "到期一次还本付息",
+    "interest_quarterly": "按季付息到期还本",
+    "equal_installment_quarterly": "按季等额本息",
 }
+# Months between two due dates of a method (every other method: 1).
+PERIOD_MONTHS = {"interest_quarterly": 3, "equal_installment_quarterly": 3}
 MAX_MONTHS = 600
 
 
@@ -158,6 +184,28 @@ def annuity_payment(principal: int, monthly: Fraction, months: int) -> int:
         return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def period_months(method: str) -> int:
+    """Months between two due dates of ``method`` (3 for the quarterly methods, else 1)."""
+    return PERIOD_MONTHS.get(method, 1)
+
+
+def same_day(date: dt.date, day: int) -> bool:
+    """``date`` falls on monthly day ``day`` — exactly, or clamped at month end (Feb 28 is
+    "the 31st" of February), so no broken period is counted for it."""
+    if date.day == day:
+        return True
+    return day > date.day and date.day == calendar.monthrange(date.year, date.month)[1]
+
+
+def whole_months_and_days(start: dt.date, end: dt.date) -> tuple[int, int]:
+    """(m, d): the most whole months ``m`` from ``start`` (clamped at month end) not after
+    ``end``, and the days ``d`` left over — the 整月 + 零头天数 of a term."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    while months > 0 and add_months(start, months) > end:
+        months -= 1
+    return months, (end - add_months(start, months)).days
+
+
 def _check_inputs(
     principal: int, months: int, method: str, repayment_day: int | None, days_in_year: int
 ) -> None:
@@ -167,10 +215,95 @@ def _check_inputs(
         raise ScheduleError(f"不支持的还款方式：{method}")
     if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
         raise ScheduleError(f"期限应为 1–{MAX_MONTHS} 个月。")
+    step = period_months(method)
+    if months % step:
+        raise ScheduleError(f"{METHOD_LABELS[method]}的期限须为 {step} 个月的整数倍。")
     if repayment_day is not None and not 1 <= repayment_day <= 31:
         raise ScheduleError("还款日应为 1–31。")
     if days_in_year not in (360, 365):
         raise ScheduleError("计息天数只能是 360 或 365。")
+
+
+def _bullet_interest(
+    principal: int,
+    annual: Fraction,
+    months: int,
+    start: dt.date,
+    due: dt.date,
+    broken: bool,
+    days_in_year: int,
+) -> int:
+    """到期一次还本付息: P × annual × months / 12, or with broken days (a repayment day other
+    than the start day) P × annual × (m / 12 + d / days_in_year) — whole months + odd days."""
+    if not broken:
+        return _half_up_div(principal * annual.numerator * months, annual.denominator * 1200)
+    whole, days = whole_months_and_days(start, due)
+    return _half_up_div(
+        principal * annual.numerator * (whole * days_in_year + days * 12),
+        annual.denominator * 1200 * days_in_year,
+    )
+
+
+Track = tuple[list[int], list[int], list[int]]  # principals, interests, balances
+
+
+def _equal_principal_track(
+    principal: int, periods: int, rate: Fraction, fixed_principal: int | None
+) -> Track:
+    num, den = rate.numerator, rate.denominator
+    if fixed_principal is not None:
+        if fixed_principal <= 0:
+            raise ScheduleError("每期本金必须大于 0。")
+        even = fixed_principal
+        periods = min(periods, -(-principal // even))
+    else:
+        even = _half_up_div(principal, periods)  # as bank calculators: P/n half-up
+        if even * (periods - 1) >= principal:  # tiny principal: rounding up would overshoot
+            even = principal // periods
+    last = periods - 1
+    principals = [even] * last + [principal - even * last]
+    balances = [principal - even * (k + 1) for k in range(last)] + [0]
+    if fixed_principal is None and even * periods != principal:
+        # Bank calculators: interest_k = (P − k·P/n) × r with P/n exact, i.e. on the
+        # contractual equal-principal balance, so the rounding of P/n never accrues into
+        # the interest (total = (n + 1)·P·r / 2 up to each period's rounding).
+        per = rate * principal / periods  # exact interest on P/n, reduced once
+        a, b = 2 * per.numerator, per.denominator
+        two_b = 2 * b
+        interests = [(a * m + b) // two_b for m in range(periods, 0, -1)]
+    else:
+        interests = [(2 * num * b + den) // (2 * den) for b in [principal, *balances[:-1]]]
+    return principals, interests, balances
+
+
+def _annuity_track(principal: int, periods: int, rate: Fraction, regular: int) -> Track:
+    num, den = rate.numerator, rate.denominator
+    two_num, two_den = 2 * num, 2 * den
+    principals: list[int] = []
+    interests: list[int] = []
+    balances: list[int] = []
+    add_p, add_i, add_b = principals.append, interests.append, balances.append
+    balance = principal
+    for _k in range(periods - 1):
+        interest = (two_num * balance + den) // two_den  # half-up; balance ≥ 0
+        part = regular - interest
+        if part >= balance:  # a fixed payment that clears the loan early
+            break
+        balance -= part
+        add_p(part)
+        add_i(interest)
+        add_b(balance)
+    # The last period repays whatever is left, so principal sums exactly to the loan amount.
+    add_i((two_num * balance + den) // two_den)
+    add_p(balance)
+    add_b(0)
+    return principals, interests, balances
+
+
+def _interest_only_track(principal: int, periods: int, rate: Fraction) -> Track:
+    interest = (2 * rate.numerator * principal + rate.denominator) // (2 * rate.denominator)
+    last = periods - 1
+    return [0] * last + [principal], [interest] * periods, [principal] * last + [0]
 
 
 def generate(
@@ -183,76 +316,55 @@ def generate(
     repayment_day: int | None = None,
     days_in_year: int = 360,
     fixed_payment: int | None = None,
+    fixed_principal: int | None = None,
 ) -> Schedule:
-    """Build a schedule. ``fixed_payment`` (equal_installment only) keeps a given installment
-    and lets the term follow from it (used to shorten the term after a prepayment)."""
+    """Build a schedule. ``fixed_payment`` (等额本息 methods) keeps a given installment and
+    lets the term follow from it; ``fixed_principal`` (等额本金) keeps a given principal per
+    period and lets the term follow from it — both used to shorten the term after a
+    prepayment (``months`` is then the upper bound)."""
     _check_inputs(principal, months, method, repayment_day, days_in_year)
     annual = _rate(annual_rate)
-    monthly = annual / 1200  # percent → fraction per month
-    num, den = monthly.numerator, monthly.denominator
+    step = period_months(method)
+    periods = months // step
+    rate = annual * step / 1200  # percent → fraction per period
 
     # Due dates, and the broken first period's interest factor.
     broken_days = 0
-    if repayment_day is not None and repayment_day != start.day:
-        first_due = add_months(start, 1, repayment_day)
+    if repayment_day is not None and not same_day(start, repayment_day):
+        first_due = add_months(start, step, repayment_day)
         broken_days = (first_due - start).days
         anchor, anchor_day, offset = first_due, repayment_day, 0
     else:
-        anchor, anchor_day, offset = start, start.day, 1
+        anchor, anchor_day, offset = start, repayment_day or start.day, step
 
     if method == "bullet":
         due = add_months(anchor, months - 1 + offset, anchor_day)
-        interest = _half_up_div(principal * annual.numerator * months, annual.denominator * 1200)
+        interest = _bullet_interest(
+            principal, annual, months, start, due, bool(broken_days), days_in_year
+        )
         return Schedule(
             principal, Decimal(str(annual_rate)), method, start, [due], [principal], [interest], [0]
         )
 
-    if fixed_payment is not None:
-        if method != "equal_installment":
-            raise ScheduleError("固定月供只适用于等额本息。")
-        regular = fixed_payment
-        if regular * den <= principal * num:  # payment does not even cover the interest
-            raise ScheduleError("月供不足以覆盖利息。")
-        months = _periods_for_payment(principal, monthly, regular)
-    elif method == "equal_installment":
-        regular = annuity_payment(principal, monthly, months)
-    else:
-        regular = 0
-
-    due_dates = DueDates(anchor, anchor_day, offset, months)
-    principals: list[int] = []
-    interests: list[int] = []
-    balances: list[int] = []
-    balance = principal
-    last = months - 1
-    two_num, two_den = 2 * num, 2 * den
-    if method == "equal_installment":
-        add_p, add_i, add_b = principals.append, interests.append, balances.append
-        for _k in range(last):
-            interest = (two_num * balance + den) // two_den  # half-up; balance ≥ 0
-            part = regular - interest
-            if part >= balance:  # a fixed payment that clears the loan early
-                break
-            balance -= part
-            add_p(part)
-            add_i(interest)
-            add_b(balance)
+    regular = 0
+    if method in ("equal_installment", "equal_installment_quarterly"):
+        if fixed_payment is not None:
+            regular = fixed_payment
+            if regular * rate.denominator <= principal * rate.numerator:
+                raise ScheduleError("月供不足以覆盖利息。")  # it does not even cover the interest
+            periods = min(periods, _periods_for_payment(principal, rate, regular))
+        else:
+            regular = annuity_payment(principal, rate, periods)
+        principals, interests, balances = _annuity_track(principal, periods, rate, regular)
+    elif fixed_payment is not None:
+        raise ScheduleError("固定月供只适用于等额本息。")
     elif method == "equal_principal":
-        even = principal // months  # floor: never overshoots; the last period takes the rest
-        principals = [even] * last
-        balances = [principal - even * (k + 1) for k in range(last)]
-        interests = [(two_num * b + den) // two_den for b in [principal, *balances[:-1]]][:last]
-        balance = principal - even * last
-    else:  # interest_only
-        interest = (two_num * balance + den) // two_den
-        principals = [0] * last
-        interests = [interest] * last
-        balances = [balance] * last
-    # The last period repays whatever is left, so principal sums exactly to the loan amount.
-    interests.append((two_num * balance + den) // two_den)
-    principals.append(balance)
-    balances.append(0)
-    due_dates = due_dates.truncated(len(principals))
+        principals, interests, balances = _equal_principal_track(
+            principal, periods, rate, fixed_principal
+        )
+    else:  # interest_only, interest_quarterly
+        principals, interests, balances = _interest_only_track(principal, periods, rate)
+    due_dates = DueDates(anchor, anchor_day, offset, len(principals), step)
     if broken_days:
         interests[0] = _half_up_div(
             principal * annual.numerator * broken_days, annual.denominator * 100 * days_in_year
@@ -274,25 +386,26 @@ _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 class DueDates(Sequence[dt.date]):
-    """The due dates of a schedule: ``add_months(anchor, k + offset, day)`` for k < n.
+    """The due dates of a schedule: ``add_months(anchor, k × step + offset, day)`` for k < n.
 
     A compact, immutable sequence computed on access — a 360-period schedule does not build
     360 date objects unless someone reads them (building them costs more than all the interest
     arithmetic). Indexing, slicing, iteration, ``len`` and equality behave like a list.
     """
 
-    __slots__ = ("_day", "_first", "_n")
+    __slots__ = ("_day", "_first", "_n", "_step")
 
-    def __init__(self, anchor: dt.date, day: int, offset: int, n: int) -> None:
+    def __init__(self, anchor: dt.date, day: int, offset: int, n: int, step: int = 1) -> None:
         self._first = anchor.year * 12 + anchor.month - 1 + offset  # months since year 0
         self._day = day
         self._n = n
+        self._step = step
 
     def __len__(self) -> int:
         return self._n
 
     def _at(self, k: int) -> dt.date:
-        year, month0 = divmod(self._first + k, 12)
+        year, month0 = divmod(self._first + k * self._step, 12)
         last = _MONTH_DAYS[month0]
         if month0 == 1 and (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
             last = 29
@@ -325,6 +438,7 @@ class DueDates(Sequence[dt.date]):
     def truncated(self, n: int) -> DueDates:
         copy = DueDates.__new__(DueDates)
         copy._first, copy._day, copy._n = self._first, self._day, min(n, self._n)
+        copy._step = self._step
         return copy
 
 
@@ -346,25 +460,28 @@ def reschedule_after_prepayment(
     regular_payment: int,
     mode: str,
     repayment_day: int | None = None,
+    regular_principal: int | None = None,
+    days_in_year: int = 360,
 ) -> Schedule:
-    """New schedule for the remaining balance after a partial prepayment.
+    """New schedule for the remaining balance after a partial prepayment, from ``last_due``
+    (the last due date on or before the prepayment, or the start date).
 
-    ``mode="reduce_payment"`` keeps the remaining term and lowers the installment;
-    ``mode="shorten_term"`` keeps the installment (equal_installment) and ends earlier.
+    ``mode="reduce_payment"`` (减少月供) keeps the remaining term and lowers the installment
+    (等额本金: a lower principal per period, balance / remaining periods). ``mode="shorten_term"``
+    (缩短期限) keeps the installment (等额本息, monthly or quarterly: ``regular_payment``) or the
+    principal per period (等额本金: ``regular_principal``) and ends earlier. For methods that
+    repay principal only at maturity (按月/按季付息到期还本, 到期一次还本付息) both modes keep the
+    maturity; only the interest falls.
     """
     if mode not in ("reduce_payment", "shorten_term"):
         raise ScheduleError("提前还款方式只能是“缩短期限”或“减少月供”。")
     day = repayment_day or last_due.day
-    if mode == "shorten_term" and method == "equal_installment":
-        return generate(
-            principal=balance,
-            annual_rate=annual_rate,
-            months=remaining_months,
-            method=method,
-            start=last_due,
-            repayment_day=day,
-            fixed_payment=regular_payment,
-        )
+    extra: dict[str, int] = {}
+    if mode == "shorten_term":
+        if method in ("equal_installment", "equal_installment_quarterly"):
+            extra["fixed_payment"] = regular_payment
+        elif method == "equal_principal" and regular_principal:
+            extra["fixed_principal"] = regular_principal
     return generate(
         principal=balance,
         annual_rate=annual_rate,
@@ -372,4 +489,6 @@ def reschedule_after_prepayment(
         method=method,
         start=last_due,
         repayment_day=day,
+        days_in_year=days_in_year,
+        **extra,
     )

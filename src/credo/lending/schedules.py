@@ -1,5 +1,20 @@
-"""Scheduled jobs of lending."""
+"""Scheduled jobs of lending: the nightly close, and the LPR repricing after each close."""
 
+from django.utils.translation import gettext_lazy as _
+
+from credo.accounts.roles import register_role_permissions
 from credo.core.scheduling.registry import register_schedule
+from credo.lending.eod import register_after_close_job
+from credo.lending.rates.jobs import RESULT_LABELS, lpr_repricing
 
 register_schedule("lending.eod_nightly", "credo.lending.tasks.eod_nightly", "30 1 * * *")
+# Before the downstream jobs (monitoring 10, collections 20, reports 30): they then see the new schedule.
+register_after_close_job(
+    "lpr_repricing",
+    lpr_repricing,
+    label=_("LPR 重定价"),
+    order=5,
+    result_labels=RESULT_LABELS,
+)
+# 贷款市场报价利率: the administrators who manage products keep the LPR table current.
+register_role_permissions("admin", ["lending.manage_rates"])

@@ -24,13 +24,17 @@ from __future__ import annotations
 from credo.core import fsm
 from credo.core.versioning import version_machine
 from credo.lending.models import (
+    BookImport,
+    ClassificationRequest,
     EodChunk,
     EodJob,
     EodRun,
     Installment,
     Loan,
     ProductVersion,
+    RequestStatus,
     StatementLine,
+    WaiverRequest,
 )
 
 L = Loan.Status
@@ -83,6 +87,14 @@ EOD_RUN_MACHINE = fsm.machine(
     note="a failed run is resumed (重新执行)",
 )
 
+BOOK_IMPORT_MACHINE = fsm.machine(
+    BookImport,
+    {BookImport.Status.IMPORTED: set()},
+    initial={BookImport.Status.IMPORTED},
+    choices=BookImport.Status,
+    note="only a written import is recorded (a rejected file writes nothing)",
+)
+
 EOD_CHUNK_MACHINE = fsm.machine(
     EodChunk,
     {C.PENDING: {C.DONE, C.FAILED}, C.FAILED: {C.PENDING, C.DONE}, C.DONE: set()},
@@ -118,3 +130,47 @@ STATEMENT_LINE_MACHINE = fsm.machine(
 )
 
 PRODUCT_VERSION_MACHINE = version_machine(ProductVersion, choices=ProductVersion.Status)
+
+# 展期/重组/借新还旧 (credo.lending.restructure): requested → approved (the approval flow) →
+# executed; requested → rejected / cancelled; an approved request not yet executed may still be
+# cancelled (e.g. the loan was paid off meanwhile).
+from credo.lending.models import Restructuring as _Restructuring  # noqa: E402
+
+RS = _Restructuring.Status
+RESTRUCTURING_MACHINE = fsm.machine(
+    _Restructuring,
+    {
+        RS.REQUESTED: {RS.APPROVED, RS.REJECTED, RS.CANCELLED},
+        RS.APPROVED: {RS.EXECUTED, RS.CANCELLED},
+        RS.EXECUTED: set(),
+        RS.REJECTED: set(),
+        RS.CANCELLED: set(),
+    },
+    initial={RS.REQUESTED},
+    choices=RS,
+    note="申请 → 审批通过 → 执行; 拒绝 / 撤销",
+)
+
+# Servicing approvals (maker-checker): 待审批 → 已批准 (applied in the same transaction) /
+# 已拒绝 / 已撤回 (by the requester). Decided requests are final.
+_RQ = RequestStatus
+_REQUEST_TABLE = {
+    _RQ.REQUESTED: {_RQ.APPROVED, _RQ.REJECTED, _RQ.CANCELLED},
+    _RQ.APPROVED: set(),
+    _RQ.REJECTED: set(),
+    _RQ.CANCELLED: set(),
+}
+WAIVER_REQUEST_MACHINE = fsm.machine(
+    WaiverRequest,
+    _REQUEST_TABLE,
+    initial={_RQ.REQUESTED},
+    choices=_RQ,
+    note="罚息减免: 申请 → 第二人审批（批准即入账）/ 拒绝 / 申请人撤回",
+)
+CLASSIFICATION_REQUEST_MACHINE = fsm.machine(
+    ClassificationRequest,
+    _REQUEST_TABLE,
+    initial={_RQ.REQUESTED},
+    choices=_RQ,
+    note="人工分类调整: 申请 → 第二人审批（批准即生效）/ 拒绝 / 申请人撤回",
+)

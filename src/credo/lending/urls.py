@@ -1,9 +1,12 @@
-from django.urls import path
+from django.urls import include, path
 
 from credo.lending import views
+from credo.lending.bookimport import urls as bookimport_urls
 from credo.lending.limits import views as limit_views
 from credo.lending.prepay import views as prepay_views
 from credo.lending.products import views as product_views
+from credo.lending.rates import views as rate_views
+from credo.lending.restructure import urls as restructure_urls
 
 app_name = "lending"
 urlpatterns = [
@@ -13,6 +16,7 @@ urlpatterns = [
         limit_views.credit_limit_freeze,
         name="credit_limit_freeze",
     ),
+    path("servicing/", include("credo.lending.servicing.urls")),
     path("calculator/", views.calculator, name="calculator"),
     path("loans/", views.loan_list, name="loan_list"),
     path("loans/new/", views.loan_create, name="loan_create"),
@@ -27,6 +31,9 @@ urlpatterns = [
         views.posting_reverse,
         name="posting_reverse",
     ),
+    path("rates/lpr/", rate_views.lpr_list, name="lpr_list"),
+    path("rates/lpr/new/", rate_views.lpr_edit, name="lpr_create"),
+    path("rates/lpr/<int:pk>/", rate_views.lpr_edit, name="lpr_edit"),
     path("products/", product_views.product_list, name="product_list"),
     path("products/new/", product_views.product_create, name="product_create"),
     path(
@@ -40,4 +47,6 @@ urlpatterns = [
         product_views.product_version_publish,
         name="product_version_publish",
     ),
+    *restructure_urls.urlpatterns,
+    *bookimport_urls.urlpatterns,
 ]

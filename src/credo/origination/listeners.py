@@ -4,7 +4,7 @@ approval task's subject panel, the contract signed/closed listeners, the demo se
 from credo.approvals.panels import register_subject_panel
 from credo.approvals.services import register_outcome_listener
 from credo.contracts.services import register_closed_listener, register_signed_listener
-from credo.origination import demo, services
+from credo.origination import demo, restructure_approval, services
 from credo.origination.approval_panel import render_panel
 
 register_outcome_listener(services.FLOW_KEY, services.on_approval_outcome)
@@ -12,3 +12,4 @@ register_subject_panel(services.SUBJECT_TYPE, render_panel)
 register_signed_listener(services.on_contract_signed)
 register_closed_listener(services.on_contract_closed)
 demo.register()
+restructure_approval.register()

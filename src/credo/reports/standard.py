@@ -25,7 +25,9 @@ from credo.lending.states import LOAN_OPEN_STATES
 from credo.reports.datasets import _num
 from credo.reports.models import LoanMonthEnd
 
-BUCKETS = ["C", "M1", "M2", "M3", "M4+", "结清"]
+# 核销 is its own destination: a loan written off between the two month ends is not 结清.
+BUCKETS = ["C", "M1", "M2", "M3", "M4+", "结清", "核销"]
+SOURCE_BUCKETS = BUCKETS[:5]
 
 
 def bucket(dpd: int | None) -> str:
@@ -110,12 +112,20 @@ def monthend_backfill(month: dt.date) -> int:
             .annotate(p=Sum("principal_paid"))
             .values_list("loan_id", "p")
         )
+        # a written-off loan was in the book until its write-off: its principal written off is
+        # added back for the month ends before, and it is left out from the write-off on
+        written_off = _write_offs(end=None)
         open_loans = Loan.objects.filter(start_date__lte=end).exclude(status="pending")
         batch = []
         for loan_id, start, bal, principal, status in open_loans.values_list(
             "id", "start_date", "outstanding_principal", "principal", "status"
         ).iterator(chunk_size=5000):
             balance = int(_num(bal)) + int(_num(repaid_after.get(loan_id)))
+            if loan_id in written_off:
+                wo_date, wo_principal = written_off[loan_id]
+                if wo_date <= end:
+                    continue
+                balance += wo_principal
             if balance <= 0 or (
                 status in ("paid_off", "written_off")
                 and loan_id not in oldest
@@ -227,6 +237,46 @@ def _last_month_end(qs: Any) -> dt.date | None:
 
 
 # --- roll rates ----------------------------------------------------------------------------------
+def _write_offs(
+    *, end: dt.date | None, start: dt.date | None = None, loan_ids: Any = None
+) -> dict[int, tuple[dt.date, int]]:
+    """loan id → (write-off date, principal written off) for write-offs up to ``end``."""
+    from credo.lending.models import JournalEntry, JournalLine
+
+    lines = JournalLine.objects.filter(
+        entry__kind=JournalEntry.Kind.WRITE_OFF, account__code="loan_principal"
+    )
+    if end is not None:
+        lines = lines.filter(entry__business_date__lte=end)
+    if start is not None:
+        lines = lines.filter(entry__business_date__gt=start)
+    if loan_ids is not None:
+        lines = lines.filter(loan_id__in=loan_ids)
+    return {
+        loan_id: (day, int(_num(credit)))
+        for loan_id, day, credit in lines.values_list("loan_id", "entry__business_date", "credit")
+    }
+
+
+def _write_off_and_recovery_totals(user: Any, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Write-offs and 核销收回 between two month ends (start exclusive, end inclusive), in the
+    user's scope."""
+    from credo.lending.models import Recovery
+    from credo.lending.selectors import loans_for
+
+    scoped = loans_for(user).values("id")
+    offs = _write_offs(end=end, start=start, loan_ids=scoped)
+    rec = Recovery.objects.filter(
+        loan_id__in=scoped, received_on__gt=start, received_on__lte=end
+    ).aggregate(s=Sum("amount"), n=Count("id"))
+    return {
+        "write_off_count": len(offs),
+        "write_off_principal": sum(p for _d, p in offs.values()),
+        "recovery_count": rec["n"] or 0,
+        "recovery_amount": int(_num(rec["s"])),
+    }
+
+
 def roll_rates(user: Any, month: dt.date | None = None) -> dict[str, Any]:
     """Bucket-to-bucket transition counts and rates from one month end to the next."""
     from credo.accounts.scope import scope_queryset
@@ -240,14 +290,27 @@ def roll_rates(user: Any, month: dt.date | None = None) -> dict[str, Any]:
     )
     last = _last_month_end(qs)
     if last is None:
-        return {"from": None, "to": None, "buckets": BUCKETS, "matrix": {}, "totals": {}}
+        return {
+            "from": None,
+            "to": None,
+            "buckets": BUCKETS,
+            "matrix": {},
+            "totals": {},
+            "flows": {},
+        }
     to_month = month_end(month) if month else last
     from_month = month_end(add_months(to_month, -1))
     before = dict(qs.filter(month_end=from_month).values_list("loan_id", "dpd"))
     after = dict(qs.filter(month_end=to_month).values_list("loan_id", "dpd"))
-    counts: dict[str, dict[str, int]] = {b: dict.fromkeys(BUCKETS, 0) for b in BUCKETS[:-1]}
+    gone = [loan_id for loan_id in before if loan_id not in after]
+    written_off = _write_offs(end=to_month, loan_ids=gone) if gone else {}
+    counts: dict[str, dict[str, int]] = {b: dict.fromkeys(BUCKETS, 0) for b in SOURCE_BUCKETS}
     for loan_id, dpd in before.items():
-        counts[bucket(dpd)][bucket(after.get(loan_id))] += 1
+        if loan_id in after:
+            dst = bucket(after[loan_id])
+        else:
+            dst = "核销" if loan_id in written_off else "结清"
+        counts[bucket(dpd)][dst] += 1
     matrix = {}
     totals = {}
     for src, row in counts.items():
@@ -268,6 +331,7 @@ def roll_rates(user: Any, month: dt.date | None = None) -> dict[str, Any]:
         "buckets": BUCKETS,
         "matrix": matrix,
         "totals": totals,
+        "flows": _write_off_and_recovery_totals(user, from_month, to_month),
     }
 
 

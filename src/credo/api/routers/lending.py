@@ -15,7 +15,8 @@ from typing import Any
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from credo.api.auth import require_perm, require_scope
 from credo.api.errors import ApiError
@@ -609,3 +610,97 @@ def schedule_quote(request: HttpRequest, payload: ScheduleQuoteIn) -> dict[str, 
     except ScheduleError as exc:
         raise ApiError("validation_error", str(exc), status=422) from exc
     return schedule.as_dict()
+
+
+# --- book migration (存量贷款迁移) and loan figures ------------------------------------------------
+@router.post(
+    "/book/imports",
+    response={200: dict[str, Any], 201: dict[str, Any], **ERRORS},
+    summary="存量贷款导入（multipart：file，dry_run，as_of）",
+)
+def book_import_api(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    dry_run: Form[bool] = False,
+    as_of: Form[str] = "",
+    expected_sha256: Form[str] = "",
+) -> Any:
+    from credo.lending.bookimport import services as book
+
+    require_scope(request, "write")
+    if not book.may_import(request.user):
+        require_perm(request, "lending.import_book")  # raises the standard 403
+    day = None
+    if as_of:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise ApiError(
+                "validation_error",
+                _("请求参数校验失败"),
+                status=422,
+                details={"body.as_of": [_("日期格式应为 YYYY-MM-DD")]},
+            ) from None
+    data = b"".join(file.chunks())
+    try:
+        out = book.book_import(
+            data=data,
+            filename=file.name or "book.xlsx",
+            actor=request.user,
+            as_of=day,
+            dry_run=dry_run,
+            expected_sha256=expected_sha256.strip().lower(),
+        )
+    except LendingError as exc:
+        raise _lending_error(exc) from exc
+    if out.status == "imported":
+        return Status(201, out.as_dict())
+    if out.status in ("invalid", "conflict"):
+        raise ApiError(
+            out.status,
+            _("文件有错误或与已导入数据冲突，未导入任何数据"),
+            status=422 if out.status == "invalid" else 409,
+            details={"errors": out.errors, "conflicts": out.conflicts},
+        )
+    return Status(200, out.as_dict())
+
+
+@router.get(
+    "/book/imports/{import_id}/reconciliation",
+    response={200: dict[str, Any], **ERRORS},
+    summary="存量贷款导入对账（JSON）",
+)
+def book_import_reconciliation(request: HttpRequest, import_id: int) -> dict[str, Any]:
+    from credo.lending.bookimport import services as book
+    from credo.lending.models import BookImport
+
+    require_scope(request, "read")
+    if not book.may_import(request.user):
+        require_perm(request, "lending.import_book")
+    record = BookImport.objects.filter(pk=import_id).first()
+    if record is None:
+        raise ApiError("not_found", _("导入记录不存在"), status=404)
+    return {
+        "id": record.pk,
+        "file_name": record.file_name,
+        "sha256": record.sha256,
+        "as_of": record.as_of.isoformat(),
+        "status": record.status,
+        "actor": record.actor.get_username(),
+        "created_at": record.created_at.isoformat(),
+        "counts": record.counts,
+        "reconciliation": record.reconciliation,
+    }
+
+
+@router.get(
+    "/loans/{loan_id}/show",
+    response={200: dict[str, Any], **ERRORS},
+    summary="贷款状态与应还（同 credo loan show）",
+)
+def loan_show(request: HttpRequest, loan_id: int) -> dict[str, Any]:
+    from credo.lending.bookimport.loan_show import loan_show_data
+
+    require_scope(request, "read")
+    require_perm(request, "lending.view_loan")
+    return loan_show_data(_get_loan(request, loan_id))

@@ -15,18 +15,14 @@ from django.utils.translation import gettext as _
 
 from credo.core import fsm
 from credo.core.audit.services import audit_record
+from credo.core.holidays import WorkingCalendar, load_calendar
 from credo.core.money import Money
 from credo.customers.events import record_events_bulk
 from credo.lending import ledger
-from credo.lending.allocation import (
-    allocation_preview,
-    apply_allocation,
-    due_components,
-    is_settled,
-    penalty_for_day,
-)
-from credo.lending.eod.common import UNPAID_DUE, classification_thresholds, classify, empty_counts
-from credo.lending.models import Installment, JournalEntry, Loan
+from credo.lending.eod.common import UNPAID_DUE, classification_thresholds, empty_counts
+from credo.lending.models import Installment, JournalEntry, Loan, LoanClassHistory
+from credo.lending.replay import engine
+from credo.lending.replay.service import loan_floor, loan_terms
 from credo.lending.states import LOAN_OPEN_STATES
 
 
@@ -46,18 +42,14 @@ def process_range(day: dt.date, first_id: int, last_id: int, actor: Any) -> dict
     in_range = Installment.objects.filter(
         loan_id__gte=first_id, loan_id__lte=last_id, loan_id__in=eligible_ids
     )
-    # 1. set-based marking: SCHEDULED → DUE on/after the due date; → OVERDUE after the grace.
+    # 1. set-based marking: SCHEDULED → DUE on/after the due date. Overdue (after the grace,
+    # from the effective due date under 节假日顺延) is the engine's step below, on the rows
+    # loaded anyway.
     counts["installments_due"] = fsm.transition_queryset(
         in_range.filter(due_date__lte=day),
         Installment.Status.DUE,
         sources=[Installment.Status.SCHEDULED],
     )
-    for grace in sorted({g for _id, g in locked}):
-        counts["installments_overdue"] += fsm.transition_queryset(
-            in_range.filter(loan__grace_days=grace, due_date__lt=day - dt.timedelta(days=grace)),
-            Installment.Status.OVERDUE,
-            sources=[Installment.Status.DUE],
-        )
     # 2. the loans that need per-loan work
     rows: dict[int, list[Installment]] = defaultdict(list)
     for inst in in_range.filter(status__in=UNPAID_DUE).order_by("loan_id", "period"):
@@ -67,14 +59,17 @@ def process_range(day: dt.date, first_id: int, last_id: int, actor: Any) -> dict
             Q(dpd__gt=0)
             | Q(status=Loan.Status.OVERDUE)
             | ~Q(classification=Loan.Classification.NORMAL)
+            | Q(cure_since__isnull=False)
         ).values_list("id", flat=True)
     )
     work_ids = set(rows) | extra
     loans = list(Loan.objects.filter(id__in=work_ids).order_by("id"))
+    ctx = _DayContext(day, thresholds, load_calendar(), loans, rows)
     audit_changes: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     changed_loans: list[Loan] = []
     changed_insts: dict[int, Installment] = {}
+    history: list[LoanClassHistory] = []
     for loan in loans:
         if _process_loan(
             loan,
@@ -82,12 +77,15 @@ def process_range(day: dt.date, first_id: int, last_id: int, actor: Any) -> dict
             rows.get(loan.pk, []),
             counts,
             changed_insts,
-            thresholds,
+            ctx,
             actor,
             audit_changes,
             events,
+            history,
         ):
             changed_loans.append(loan)
+    if history:
+        LoanClassHistory.objects.bulk_create(history, batch_size=2000)
     if connection.vendor == "postgresql":
         _write_back(changed_insts.values(), [])
         # the changed loans and every loan's last_eod_date in one UPDATE (no second version
@@ -115,6 +113,7 @@ INSTALLMENT_COLUMNS = (
     ("status", "text"),
     ("paid_on", "date"),
     ("penalty_due", "bigint"),
+    ("compound_due", "bigint"),
     ("penalty_paid", "bigint"),
     ("fee_paid", "bigint"),
     ("interest_paid", "bigint"),
@@ -126,6 +125,7 @@ LOAN_COLUMNS = (
     ("classification", "text"),
     ("credit_balance", "bigint"),
     ("outstanding_principal", "bigint"),
+    ("cure_since", "date"),
     ("version", "integer"),
 )
 
@@ -192,54 +192,131 @@ def _write_loans_closed(day: dt.date, loan_ids: list[int], changed: list[Loan]) 
         )
 
 
+class _DayContext:
+    """What the loans of a chunk share for the day: thresholds, calendar, the schedule due dates
+    of 不良 loans (upgrade rule) and which loans may have unpaid rows not loaded."""
+
+    def __init__(
+        self,
+        day: dt.date,
+        thresholds: tuple[int, int, int, int],
+        calendar: WorkingCalendar,
+        loans: list[Loan],
+        rows: dict[int, list[Installment]],
+    ) -> None:
+        self.day, self.thresholds, self.calendar = day, thresholds, calendar
+        watch = [
+            loan.pk
+            for loan in loans
+            if loan.classification in engine.NON_PERFORMING or loan.cure_since is not None
+        ]
+        self.due_dates: dict[int, list[dt.date]] = defaultdict(list)
+        if watch:
+            for lid, due in (
+                Installment.objects.filter(loan_id__in=watch)
+                .order_by("loan_id", "period")
+                .values_list("loan_id", "due_date")
+            ):
+                self.due_dates[lid].append(due)
+        # loans that may be paid off today: is anything unpaid besides the loaded rows?
+        maybe_off = [
+            loan.pk
+            for loan in loans
+            if loan.outstanding_principal.fen
+            <= loan.credit_balance.fen
+            + sum(i.principal_due.fen - i.principal_paid.fen for i in rows.get(loan.pk, []))
+        ]
+        loaded = [i.pk for lid in maybe_off for i in rows.get(lid, [])]
+        self.rest_unpaid: set[int] = (
+            set(
+                Installment.objects.filter(loan_id__in=maybe_off)
+                .exclude(status=Installment.Status.PAID)
+                .exclude(pk__in=loaded)
+                .values_list("loan_id", flat=True)
+                .distinct()
+            )
+            if maybe_off
+            else set()
+        )
+        self.maybe_off = set(maybe_off)
+
+
+def _inst_state(inst: Installment) -> engine.InstState:
+    return engine.InstState(
+        period=inst.period,
+        due_date=inst.due_date,
+        principal_due=inst.principal_due.fen,
+        interest_due=inst.interest_due.fen,
+        fee_due=inst.fee_due.fen,
+        penalty_due=inst.penalty_due.fen,
+        compound_due=inst.compound_due.fen,
+        principal_paid=inst.principal_paid.fen,
+        interest_paid=inst.interest_paid.fen,
+        fee_paid=inst.fee_paid.fen,
+        penalty_paid=inst.penalty_paid.fen,
+        status=inst.status,
+        paid_on=inst.paid_on,
+        id=inst.pk,
+    )
+
+
 def _process_loan(
     loan: Loan,
     day: dt.date,
     unpaid: list[Installment],
     counts: dict[str, int],
     changed_insts: dict[int, Installment],
-    thresholds: tuple[int, int, int, int],
+    ctx: _DayContext,
     actor: Any,
     audit_changes: list[dict[str, Any]],
     events: list[dict[str, Any]],
+    history: list[LoanClassHistory],
 ) -> bool:
-    """Credit, penalty, DPD, status and classification of one loan; True if the loan changed."""
+    """One loan's close through the replay engine's :func:`close_day` (the same step a replay
+    runs): overdue marking, credit, 罚息/复利, DPD, status and classification. True if the
+    loan changed."""
     before = (loan.status, loan.dpd, loan.classification)
-    changed = False
-    if loan.credit_balance.fen > 0 and unpaid:
-        applied = _apply_credit(loan, day, unpaid, changed_insts, actor)
-        counts["credit_applied_fen"] += applied
-        changed = changed or applied > 0
-        unpaid = [i for i in unpaid if i.status != Installment.Status.PAID]
-    overdue = [i for i in unpaid if i.status == Installment.Status.OVERDUE]
-    if overdue:
-        principal = sum(due_components(i)["principal"] for i in overdue)
-        penalty = penalty_for_day(loan, principal) if principal > 0 else 0
-        if penalty > 0:
-            oldest = overdue[0]
-            oldest.penalty_due = Money.from_fen(oldest.penalty_due.fen + penalty)
-            changed_insts[oldest.pk] = oldest
-            counts["penalty_fen"] += penalty
-        loan.dpd = (day - unpaid[0].due_date).days
-    else:
-        loan.dpd = 0
-    target = loan.status
-    if overdue:
-        target = Loan.Status.OVERDUE
-    elif loan.status == Loan.Status.OVERDUE:
-        target = Loan.Status.ACTIVE
-    if (
-        loan.outstanding_principal.fen == 0
-        and not unpaid
-        # the installments this close just paid from the credit are not written back yet
-        and not loan.installments.exclude(status=Installment.Status.PAID)
-        .exclude(pk__in=[pk for pk, i in changed_insts.items() if i.loan_id == loan.pk])
-        .exists()
-    ):
-        target = Loan.Status.PAID_OFF
+    state = engine.LoanState(
+        status=loan.status,
+        dpd=loan.dpd,
+        classification=loan.classification,
+        credit_balance=loan.credit_balance.fen,
+        outstanding_principal=loan.outstanding_principal.fen,
+        insts=[_inst_state(i) for i in unpaid],
+        cure_since=loan.cure_since,
+        rest_unpaid=loan.pk not in ctx.maybe_off or loan.pk in ctx.rest_unpaid,
+        due_dates=tuple(ctx.due_dates[loan.pk]) if loan.pk in ctx.due_dates else None,
+    )
+    terms = loan_terms(loan, ctx.thresholds)
+    out = engine.close_day(state, day, terms, ctx.calendar, loan_floor(loan))
+    changed = bool(out.changed) or loan.cure_since != state.cure_since
+    for idx in out.changed:
+        inst, new = unpaid[idx], state.insts[idx]
+        for comp in ("principal", "interest", "fee", "penalty"):
+            setattr(inst, f"{comp}_paid", Money.from_fen(getattr(new, f"{comp}_paid")))
+        inst.penalty_due = Money.from_fen(new.penalty_due)
+        inst.compound_due = Money.from_fen(new.compound_due)
+        inst.status, inst.paid_on = new.status, new.paid_on
+        changed_insts[inst.pk] = inst
+    counts["installments_overdue"] += out.newly_overdue
+    counts["penalty_fen"] += out.penalty + out.compound
+    if out.credit is not None:
+        _post_credit(loan, day, out.credit, actor)
+        used = loan.credit_balance.fen - state.credit_balance
+        counts["credit_applied_fen"] += used
+        loan.credit_balance = Money.from_fen(state.credit_balance)
+        loan.outstanding_principal = Money.from_fen(state.outstanding_principal)
+    loan.dpd = state.dpd
+    loan.cure_since = state.cure_since
+    if state.status == Loan.Status.PAID_OFF and before[0] != Loan.Status.PAID_OFF:
         counts["paid_off"] += 1
-    fsm.transition(loan, target, save=False, allow_same=True)
-    loan.classification = classify(loan.dpd, thresholds)
+    fsm.transition(loan, state.status, save=False, allow_same=True)
+    loan.classification = state.classification
+    if out.class_change is not None:
+        d, c0, c1, dpd = out.class_change
+        history.append(
+            LoanClassHistory(loan_id=loan.pk, date=d, from_class=c0, to_class=c1, dpd=dpd)
+        )
     after = (loan.status, loan.dpd, loan.classification)
     if after == before and not changed:
         return False
@@ -323,27 +400,8 @@ def _labels() -> tuple[dict[str, str], dict[str, str], str]:
 _LABELS: dict[str, tuple[dict[str, str], dict[str, str], str]] = {}
 
 
-def _apply_credit(
-    loan: Loan,
-    day: dt.date,
-    unpaid: list[Installment],
-    changed_insts: dict[int, Installment],
-    actor: Any,
-) -> int:
-    """溢缴款冲抵: the loan's credit balance pays due installments with the repayment order;
-    posted as debit customer_credit / credit the components. Returns fen applied."""
-    plan = allocation_preview(loan, loan.credit_balance.fen, day, unpaid)
-    used = loan.credit_balance.fen - plan["credit"]
-    if used <= 0:
-        return 0
-    by_id = {i.pk: i for i in unpaid}
-    for part in plan["installments"]:
-        inst = by_id[part["installment"]]
-        apply_allocation(inst, part, +1)
-        if is_settled(inst):
-            fsm.transition(inst, Installment.Status.PAID, save=False)
-            inst.paid_on = day
-        changed_insts[inst.pk] = inst
+def _post_credit(loan: Loan, day: dt.date, plan: dict[str, Any], actor: Any) -> None:
+    """溢缴款冲抵 applied by the engine's close: debit customer_credit / credit the components."""
     t = plan["totals"]
     ledger.post_entry(
         loan=loan,
@@ -352,13 +410,10 @@ def _apply_credit(
         actor=actor,
         memo=f"溢缴款冲抵 {loan.number}",
         lines=[
-            ("customer_credit", used, 0),
+            ("customer_credit", sum(t.values()), 0),
             ("loan_principal", 0, t["principal"]),
             ("interest_income", 0, t["interest"]),
             ("penalty_income", 0, t["penalty"]),
             ("fee_income", 0, t["fee"]),
         ],
     )
-    loan.credit_balance = Money.from_fen(plan["credit"])
-    loan.outstanding_principal = Money.from_fen(loan.outstanding_principal.fen - t["principal"])
-    return used

@@ -16,7 +16,8 @@ from credo.lending.models import EodRun, Installment, Loan
 
 UNPAID_DUE = (Installment.Status.DUE, Installment.Status.OVERDUE)
 CLASSIFICATION_ENV = "CREDO_CLASSIFICATION_DPD"
-CLASSIFICATION_DEFAULT = "1,91,181,361"
+# 《商业银行金融资产风险分类办法》(2023) 第十一条: 关注 any DPD, 次级 > 90, 可疑 > 270, 损失 > 360
+CLASSIFICATION_DEFAULT = "1,91,271,361"
 COUNT_KEYS = (
     "loans",
     "installments_due",

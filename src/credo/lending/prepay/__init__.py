@@ -18,8 +18,17 @@ Rules (the ones a bank engineer will check):
 * The unpaid future installments are deleted and replaced: one paid row for the prepayment
   (period = next period, due date = ``on_date``, so the schedule shows it and principal paid
   adds up), then the new schedule from ``schedule.reschedule_after_prepayment`` starting at the
-  last due date: ``reduce_payment`` keeps the remaining term and lowers the installment,
-  ``shorten_term`` keeps the installment (等额本息) and ends earlier. Periods stay continuous.
+  last due date: ``reduce_payment`` keeps the remaining term and lowers the installment
+  (等额本金: lower principal per period), ``shorten_term`` keeps the installment (等额本息,
+  monthly or quarterly) or the principal per period (等额本金) and ends earlier; methods that
+  repay principal at maturity keep their maturity either way. Periods stay continuous; the
+  quarterly methods count 3 months per remaining period.
+* A loan whose due day is clamped at month end (started on the 29th–31st) is rescheduled from
+  the clamped due date as a whole period (Feb 28 → Mar 31 is one month, not 31 days), so no
+  extra day is charged; the accrued interest of the current period counts actual days from the
+  actual (clamped) due date. The paid row an earlier prepayment left is not a period boundary:
+  a second prepayment in the same period accrues from the scheduled due date and the new
+  schedule keeps the scheduled due dates.
 * Ledger: debit cash, credit loan_principal / interest_income, in the same transaction; the
   prepaid part is a ``Posting`` whose allocation has ``"prepayment": {...}``.
 """

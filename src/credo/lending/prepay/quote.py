@@ -19,7 +19,9 @@ from credo.lending.schedule import (
     Schedule,
     ScheduleError,
     fen_to_str,
+    period_months,
     reschedule_after_prepayment,
+    same_day,
 )
 from credo.lending.states import LOAN_OPEN_STATES
 
@@ -52,16 +54,30 @@ def _half_up(value: Fraction) -> int:
     return int((2 * value.numerator + value.denominator) // (2 * value.denominator))
 
 
+def _is_prepayment_row(inst: Installment, day: int | None) -> bool:
+    """The paid row an earlier prepayment left (due date = its value date, off the repayment
+    day): not a period boundary — interest periods and the new schedule keep the scheduled
+    due dates (else a second prepayment in the same period would skip a due date)."""
+    return (
+        day is not None
+        and inst.status == Installment.Status.PAID
+        and inst.paid_on == inst.due_date
+        and not same_day(inst.due_date, day)
+    )
+
+
 def figures_on(loan: Loan, on_date: dt.date, installments: list[Installment]) -> Figures:
     due = dict.fromkeys(COMPONENTS, 0)
     future: list[Installment] = []
     last_due = loan.start_date or on_date
+    day = loan.repayment_day or (loan.start_date.day if loan.start_date else None)
     for inst in installments:
         if inst.due_date <= on_date:
             if inst.status != Installment.Status.PAID:
                 for comp, value in due_components(inst).items():
                     due[comp] += value
-            last_due = max(last_due, inst.due_date)
+            if not _is_prepayment_row(inst, day):
+                last_due = max(last_due, inst.due_date)
         elif inst.status != Installment.Status.PAID:
             future.append(inst)
     future_principal = sum(due_components(i)["principal"] for i in future)
@@ -88,15 +104,23 @@ def split_amount(loan: Loan, figures: Figures, rest: int) -> tuple[int, int]:
 
 
 def _regular_payment(future: list[Installment]) -> int:
-    """The installment a ``shorten_term`` prepayment keeps (skips a broken first period)."""
+    """The installment a ``shorten_term`` prepayment keeps (等额本息; skips a broken first
+    period)."""
     pick = future[1] if future[0].period == 1 and len(future) > 1 else future[0]
     return pick.principal_due.fen + pick.interest_due.fen
 
 
+def _regular_principal(future: list[Installment]) -> int:
+    """The principal per period a ``shorten_term`` prepayment keeps (等额本金: every period but
+    the last repays the same principal; a broken first period differs only by its interest)."""
+    return future[0].principal_due.fen
+
+
 def _remaining_months(loan: Loan, figures: Figures) -> int:
-    """Installments left (monthly methods); for a bullet loan the months to its maturity."""
+    """Months left: installments left × months per period (3 for the quarterly methods); for
+    a bullet loan the months to its maturity."""
     if loan.method != "bullet":
-        return len(figures.future)
+        return len(figures.future) * period_months(loan.method)
     end = figures.future[-1].due_date
     start = figures.last_due
     return max((end.year - start.year) * 12 + end.month - start.month, 1)
@@ -111,6 +135,7 @@ def new_schedule(loan: Loan, figures: Figures, balance: int, mode: str) -> Sched
             method=loan.method,
             last_due=figures.last_due,
             regular_payment=_regular_payment(figures.future),
+            regular_principal=_regular_principal(figures.future),
             mode=mode,
             repayment_day=loan.repayment_day or (loan.start_date.day if loan.start_date else None),
         )

@@ -17,6 +17,7 @@ from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.lending.errors import InvalidLoan, InvalidState
 from credo.lending.models import Product, ProductVersion
+from credo.lending.schedule import period_months
 
 VERSION_FIELDS = (
     "min_amount",
@@ -26,12 +27,19 @@ VERSION_FIELDS = (
     "min_rate",
     "max_rate",
     "method",
+    "rate_type",
+    "lpr_tenor",
+    "spread_bp",
+    "repricing",
     "repayment_day",
     "upfront_fee_rate",
     "installment_fee",
     "penalty_multiplier",
     "grace_days",
     "penalty_days_in_year",
+    "compound_interest",
+    "penalty_from",
+    "holiday_rule",
     "allocation_order",
     "required_documents",
 )
@@ -64,6 +72,11 @@ def check_terms(
     if not pv.min_months <= months <= pv.max_months:
         raise InvalidLoan(
             _("期限应在 %(lo)s–%(hi)s 个月之间。") % {"lo": pv.min_months, "hi": pv.max_months}
+        )
+    step = period_months(pv.method)
+    if months % step:
+        raise InvalidLoan(
+            _("%(m)s的期限须为 %(n)s 个月的整数倍。") % {"m": pv.get_method_display(), "n": step}
         )
     try:
         rate_d = Decimal(str(rate))

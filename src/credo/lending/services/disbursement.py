@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from credo.core import clock, fsm
 from credo.core.audit.services import audit_record
+from credo.core.holidays import load_calendar
+from credo.core.holidays.calendar import RULE_NEXT_WORKING_DAY, adjust_due_dates
 from credo.customers.events import record_event
 from credo.lending import ledger
 from credo.lending.errors import (
@@ -77,6 +79,15 @@ def check_value_date(loan: Loan, actor: Any, value_date: dt.date) -> None:
         )
 
 
+def holiday_due_dates(loan: Loan, dates: list[dt.date]) -> list[dt.date]:
+    """The installments' due dates under the loan's holiday rule: 顺延至下一工作日 moves a due
+    date on a holiday or weekend to the next working day (amounts unchanged); the other rules
+    keep the contractual dates (节假日顺延 is applied by the penalty calculation)."""
+    if loan.holiday_rule != RULE_NEXT_WORKING_DAY:
+        return list(dates)
+    return adjust_due_dates(dates, loan.holiday_rule, load_calendar())
+
+
 def loan_disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
     """放款: confirmed by a finance user who did not create the loan (maker-checker), with a
     value date inside the allowed window. A refusal changes nothing and is audited."""
@@ -119,17 +130,18 @@ def _disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
     except ScheduleError as exc:
         raise InvalidLoan(str(exc)) from exc
     fee = locked.installment_fee.fen
+    due_dates = holiday_due_dates(locked, [i.due_date for i in schedule.installments])
     Installment.objects.bulk_create(
         [
             Installment(
                 loan=locked,
                 period=i.period,
-                due_date=i.due_date,
+                due_date=due,
                 principal_due=i.principal,
                 interest_due=i.interest,
                 fee_due=fee,
             )
-            for i in schedule.installments
+            for i, due in zip(schedule.installments, due_dates, strict=True)
         ]
     )
     upfront = locked.upfront_fee.fen
@@ -146,7 +158,7 @@ def _disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
         ],
     )
     locked.start_date = value_date
-    locked.maturity_date = schedule.due_dates[-1]
+    locked.maturity_date = due_dates[-1]
     locked.outstanding_principal = locked.principal
     locked.disbursed_by, locked.disbursed_at = actor, timezone.now()
     locked.version += 1

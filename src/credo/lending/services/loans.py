@@ -106,6 +106,13 @@ def _loan_create(
     pv = product_version
     from credo.lending.products import check_terms
 
+    lpr = None
+    if pv.rate_type == "lpr":  # floating: LPR in force today + the product's spread
+        from credo.lending.rates.services import initial_rate
+
+        annual_rate, lpr = initial_rate(
+            tenor=pv.lpr_tenor, spread_bp=pv.spread_bp, on_date=clock.today()
+        )
     principal, months, rate = check_terms(pv, amount=principal, months=months, rate=annual_rate)
     from credo.lending.limits import check_drawdown
 
@@ -120,18 +127,29 @@ def _loan_create(
         annual_rate=rate,
         months=months,
         method=pv.method,
+        rate_type=pv.rate_type,
+        lpr_tenor=pv.lpr_tenor,
+        spread_bp=pv.spread_bp,
+        repricing=pv.repricing,
         repayment_day=repayment_day or pv.repayment_day,
         upfront_fee=fee,
         installment_fee=pv.installment_fee,
         penalty_multiplier=pv.penalty_multiplier,
         grace_days=pv.grace_days,
         penalty_days_in_year=pv.penalty_days_in_year,
+        compound_interest=pv.compound_interest,
+        penalty_from=pv.penalty_from,
+        holiday_rule=pv.holiday_rule,
         allocation_order=list(pv.allocation_order or DEFAULT_ALLOCATION),
         owner=customer.owner,
         team=customer.team,
         branch=customer.branch,
         created_by=actor,
     )
+    if lpr is not None:
+        from credo.lending.rates.services import record_initial
+
+        record_initial(loan=loan, lpr=lpr, on_date=clock.today())
     audit_record(
         action="loan.create_direct" if direct else "loan.create",
         actor=actor,

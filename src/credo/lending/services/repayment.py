@@ -21,7 +21,8 @@ from credo.lending.allocation import (
     refresh_installment_status,
 )
 from credo.lending.errors import IdempotencyConflict, InvalidLoan, InvalidState
-from credo.lending.models import Installment, JournalEntry, Loan, Posting
+from credo.lending.models import JournalEntry, Loan, Posting
+from credo.lending.replay.service import check_value_date, replay_loan
 from credo.lending.states import LOAN_OPEN_STATES
 
 
@@ -89,6 +90,9 @@ def _post(
         raise InvalidLoan(_("到账日期不能早于放款日。"))
     if received_on > clock.today():
         raise InvalidLoan(_("到账日期不能晚于今天。"))
+    back_valued = locked.last_eod_date is not None and received_on <= locked.last_eod_date
+    if back_valued:
+        check_value_date(locked, received_on)
     rows = list(
         locked.installments.select_for_update()
         .filter(due_date__lte=received_on)
@@ -157,6 +161,18 @@ def _post(
         % {"n": locked.number, "amt": amount.format(symbol=False)},
         detail={"totals": t, "credit": plan["credit"]},
     )
+    if back_valued:
+        # 倒起息: the day(s) since the value date were closed without this money; replay the
+        # loan from it (same transaction, loan row locked) — allocation, 罚息/复利, DPD, status
+        # and class as if posted on time; the ledger difference is one entry dated today.
+        replay_loan(
+            locked,
+            actor=actor,
+            reason=_("倒起息入账（到账日期 %(d)s）") % {"d": received_on.isoformat()},
+            trigger=posting,
+            from_date=received_on,
+        )
+        posting.refresh_from_db()
     return posting
 
 
@@ -175,14 +191,6 @@ def posting_reverse(*, posting: Posting, actor: Any, reason: str) -> JournalEntr
         # The schedule was rebuilt by the prepayment; undoing the money alone would leave the
         # new schedule in place. Such a reversal needs a restructuring, not a 冲正.
         raise InvalidState(_("提前还款已重排还款计划，不能直接冲正。"))
-    credit = int(posting.allocation.get("credit", 0))
-    if credit > locked.credit_balance.fen:
-        raise InvalidState(_("溢缴款已被使用，不能直接冲正这笔还款。"))
-    for part in posting.allocation.get("installments", []):
-        inst = Installment.objects.select_for_update().get(pk=part["installment"])
-        apply_allocation(inst, part, -1)
-        refresh_installment_status(inst, clock.today())
-        inst.save()
     original = posting.entry
     entry = ledger.post_entry(
         loan=locked,
@@ -196,15 +204,19 @@ def posting_reverse(*, posting: Posting, actor: Any, reason: str) -> JournalEntr
             for line in original.lines.select_related("account")
         ],
     )
-    principal = int(posting.allocation.get("totals", {}).get("principal", 0))
-    locked.outstanding_principal = Money.from_fen(locked.outstanding_principal.fen + principal)
-    locked.credit_balance = Money.from_fen(locked.credit_balance.fen - credit)
-    # a paid-off loan reopens: 正常, or 逾期 with an overdue installment
-    locked.version += 1
-    fsm.transition(locked, loan_status_after(locked), save=False, allow_same=True)
-    locked.save()
     posting.reversed_at = timezone.now()
     posting.save(update_fields=["reversed_at"])
+    # undo by replay: the reversed posting drops out of the events, so the allocation of the
+    # later money, the 罚息/复利 since the due date, DPD, status and class are recomputed now
+    # (not at the next close); the mirror entry above plus one 倒起息调整 entry hold the ledger
+    replay_loan(
+        locked,
+        actor=actor,
+        reason=_("冲正还款：%(r)s") % {"r": reason},
+        trigger=posting,
+        from_date=posting.received_on,
+    )
+    locked.refresh_from_db()
     audit_record(
         action="loan.repayment_reverse",
         actor=actor,

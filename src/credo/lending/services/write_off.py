@@ -14,7 +14,7 @@ from credo.customers.events import record_event
 from credo.lending import ledger
 from credo.lending.allocation import due_components
 from credo.lending.errors import InvalidLoan, InvalidState, MakerChecker
-from credo.lending.models import Installment, JournalEntry, Loan
+from credo.lending.models import Installment, JournalEntry, Loan, OffBalance
 from credo.lending.states import LOAN_OPEN_STATES
 
 WRITE_OFF_CLASSES = (Loan.Classification.DOUBTFUL, Loan.Classification.LOSS)
@@ -26,7 +26,8 @@ def loan_write_off(
 ) -> JournalEntry:
     """核销: the outstanding principal moves from the loan asset to the write-off loss account
     (Dr 贷款核销损失 / Cr 贷款本金); unpaid interest, fees and penalty are cash-basis and were
-    never booked, so they are recorded off balance sheet (表外) in the audit entry and timeline.
+    never booked, so they are recorded off balance sheet (表外) in :class:`OffBalance` (reduced by
+    recoveries, :mod:`credo.lending.services.recovery`), the audit entry and timeline.
 
     Only loans classified 可疑 or 损失, with no credit balance, by a user other than the loan's
     account manager, with a reason. ``expected_version`` (optimistic lock from the page) refuses a
@@ -65,6 +66,16 @@ def loan_write_off(
     )
     fsm.transition_queryset(
         Installment.objects.filter(pk__in=[i.pk for i in unpaid]), Installment.Status.WRITTEN_OFF
+    )
+    # 表外登记 (账销案存): what recoveries reduce (credo.lending.services.recovery)
+    OffBalance.objects.create(  # type: ignore[misc]
+        loan=locked,
+        written_off_on=today,
+        principal=Money.from_fen(principal),
+        interest=Money.from_fen(off_balance["interest"]),
+        fee=Money.from_fen(off_balance["fee"]),
+        penalty=Money.from_fen(off_balance["penalty"]),
+        entry=entry,
     )
     before = locked.status
     locked.outstanding_principal = Money.from_fen(0)

@@ -29,9 +29,17 @@ class Command(BaseCommand):
         parser.add_argument("--principal", required=True, help="贷款本金（元），如 1000000")
         parser.add_argument("--annual-rate", required=True, help="年利率（%%），如 4.9")
         parser.add_argument("--months", required=True, type=int, help="期限（月）")
-        parser.add_argument("--method", required=True, choices=METHODS)
+        parser.add_argument(
+            "--method",
+            required=True,
+            choices=METHODS,
+            help="；".join(f"{m}={METHOD_LABELS[m]}" for m in METHODS)
+            + "（按季方法的期限须为 3 的整数倍）",
+        )
         parser.add_argument("--start", required=True, help="起息日 YYYY-MM-DD")
-        parser.add_argument("--repayment-day", type=int, default=None, help="每月还款日 1–31")
+        parser.add_argument(
+            "--repayment-day", type=int, default=None, help="还款日 1–31（按季方法：每季的该日）"
+        )
         parser.add_argument("--days-in-year", type=int, default=360, choices=(360, 365))
         parser.add_argument("--format", choices=("json", "table"), default="table")
 
