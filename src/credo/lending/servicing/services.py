@@ -383,13 +383,24 @@ def waiver_request_approve(*, request: WaiverRequest, actor: Any, note: str = ""
     return req
 
 
-@transaction.atomic
-def waiver_request_reject(*, request: WaiverRequest, actor: Any, note: str) -> WaiverRequest:
-    _require(actor, APPROVE_WAIVER, _("没有审批罚息减免的权限。"))
+def _reject(
+    model: Any,
+    request: Any,
+    actor: Any,
+    note: str,
+    *,
+    kind: str,
+    perm: str,
+    no_perm: str,
+    title: str,
+) -> Any:
+    """拒绝 of a request (both workflows): a second person with ``perm``, a reason required;
+    audited through the machine, a timeline event, the approvers' todos closed."""
+    _require(actor, perm, no_perm)
     note = (note or "").strip()
     if not note:
         raise InvalidLoan(_("请填写拒绝原因。"))
-    req = WaiverRequest.objects.select_for_update().get(pk=request.pk)
+    req = model.objects.select_for_update().get(pk=request.pk)
     if _decide_guard(req, actor, RequestStatus.REJECTED):
         return req
     if req.requested_by_id == actor.pk:
@@ -401,7 +412,7 @@ def waiver_request_reject(*, request: WaiverRequest, actor: Any, note: str) -> W
         req,
         RequestStatus.REJECTED,
         actor=actor,
-        action="waiver.reject",
+        action=f"{kind}.reject",
         metadata={"note": req.decision_note},
         update_fields=["decided_by", "decided_at", "decision_note"],
     )
@@ -412,18 +423,16 @@ def waiver_request_reject(*, request: WaiverRequest, actor: Any, note: str) -> W
         actor=actor,
         obj=loan,
         source="lending",
-        title=_("贷款 %(n)s 罚息减免申请被拒绝：%(r)s")
-        % {"n": loan.number, "r": req.decision_note},
-        detail={"waiver_request": req.pk},
+        title=title % {"n": loan.number, "r": req.decision_note},
+        detail={f"{kind}_request": req.pk},
     )
-    _close_todos(_todo_key("waiver", req.pk), decider=actor)
+    _close_todos(_todo_key(kind, req.pk), decider=actor)
     return req
 
 
-@transaction.atomic
-def waiver_request_cancel(*, request: WaiverRequest, actor: Any) -> WaiverRequest:
-    """撤回: only the requester, only while it waits."""
-    req = WaiverRequest.objects.select_for_update().get(pk=request.pk)
+def _cancel(model: Any, request: Any, actor: Any, *, kind: str, title: str) -> Any:
+    """撤回: only the requester, only while it waits (both workflows)."""
+    req = model.objects.select_for_update().get(pk=request.pk)
     if req.requested_by_id != getattr(actor, "pk", None):
         raise NotPermitted(_("只有申请人可以撤回申请。"))
     if req.status == RequestStatus.CANCELLED:
@@ -435,7 +444,7 @@ def waiver_request_cancel(*, request: WaiverRequest, actor: Any) -> WaiverReques
         req,
         RequestStatus.CANCELLED,
         actor=actor,
-        action="waiver.cancel",
+        action=f"{kind}.cancel",
         update_fields=["decided_at"],
     )
     loan = Loan.objects.select_related("customer").get(pk=req.loan_id)
@@ -445,11 +454,33 @@ def waiver_request_cancel(*, request: WaiverRequest, actor: Any) -> WaiverReques
         actor=actor,
         obj=loan,
         source="lending",
-        title=_("贷款 %(n)s 罚息减免申请已撤回") % {"n": loan.number},
-        detail={"waiver_request": req.pk},
+        title=title % {"n": loan.number},
+        detail={f"{kind}_request": req.pk},
     )
-    _close_todos(_todo_key("waiver", req.pk), decider=None)
+    _close_todos(_todo_key(kind, req.pk), decider=None)
     return req
+
+
+@transaction.atomic
+def waiver_request_reject(*, request: WaiverRequest, actor: Any, note: str) -> WaiverRequest:
+    return _reject(
+        WaiverRequest,
+        request,
+        actor,
+        note,
+        kind="waiver",
+        perm=APPROVE_WAIVER,
+        no_perm=_("没有审批罚息减免的权限。"),
+        title=_("贷款 %(n)s 罚息减免申请被拒绝：%(r)s"),
+    )
+
+
+@transaction.atomic
+def waiver_request_cancel(*, request: WaiverRequest, actor: Any) -> WaiverRequest:
+    """撤回: only the requester, only while it waits."""
+    return _cancel(
+        WaiverRequest, request, actor, kind="waiver", title=_("贷款 %(n)s 罚息减免申请已撤回")
+    )
 
 
 # ---------------------------------------------------------------- 人工分类调整
@@ -675,69 +706,26 @@ def classification_request_approve(
 def classification_request_reject(
     *, request: ClassificationRequest, actor: Any, note: str
 ) -> ClassificationRequest:
-    _require(actor, APPROVE_CLASS, _("没有审批人工分类调整的权限。"))
-    note = (note or "").strip()
-    if not note:
-        raise InvalidLoan(_("请填写拒绝原因。"))
-    req = ClassificationRequest.objects.select_for_update().get(pk=request.pk)
-    if _decide_guard(req, actor, RequestStatus.REJECTED):
-        return req
-    if req.requested_by_id == actor.pk:
-        raise MakerChecker(_("申请人不能审批自己的申请，请使用“撤回”。"))
-    req.decided_by = actor
-    req.decided_at = timezone.now()
-    req.decision_note = note[:200]
-    fsm.transition(
-        req,
-        RequestStatus.REJECTED,
-        actor=actor,
-        action="classification.reject",
-        metadata={"note": req.decision_note},
-        update_fields=["decided_by", "decided_at", "decision_note"],
+    return _reject(
+        ClassificationRequest,
+        request,
+        actor,
+        note,
+        kind="classification",
+        perm=APPROVE_CLASS,
+        no_perm=_("没有审批人工分类调整的权限。"),
+        title=_("贷款 %(n)s 分类调整申请被拒绝：%(r)s"),
     )
-    loan = Loan.objects.select_related("customer").get(pk=req.loan_id)
-    record_event(
-        customer=loan.customer,
-        kind="decision",
-        actor=actor,
-        obj=loan,
-        source="lending",
-        title=_("贷款 %(n)s 分类调整申请被拒绝：%(r)s")
-        % {"n": loan.number, "r": req.decision_note},
-        detail={"classification_request": req.pk},
-    )
-    _close_todos(_todo_key("classification", req.pk), decider=actor)
-    return req
 
 
 @transaction.atomic
 def classification_request_cancel(
     *, request: ClassificationRequest, actor: Any
 ) -> ClassificationRequest:
-    req = ClassificationRequest.objects.select_for_update().get(pk=request.pk)
-    if req.requested_by_id != getattr(actor, "pk", None):
-        raise NotPermitted(_("只有申请人可以撤回申请。"))
-    if req.status == RequestStatus.CANCELLED:
-        return req
-    if req.status != RequestStatus.REQUESTED:
-        raise InvalidState(_("该申请已处理（%(s)s）。") % {"s": req.get_status_display()})
-    req.decided_at = timezone.now()
-    fsm.transition(
-        req,
-        RequestStatus.CANCELLED,
-        actor=actor,
-        action="classification.cancel",
-        update_fields=["decided_at"],
+    return _cancel(
+        ClassificationRequest,
+        request,
+        actor,
+        kind="classification",
+        title=_("贷款 %(n)s 分类调整申请已撤回"),
     )
-    loan = Loan.objects.select_related("customer").get(pk=req.loan_id)
-    record_event(
-        customer=loan.customer,
-        kind="other",
-        actor=actor,
-        obj=loan,
-        source="lending",
-        title=_("贷款 %(n)s 分类调整申请已撤回") % {"n": loan.number},
-        detail={"classification_request": req.pk},
-    )
-    _close_todos(_todo_key("classification", req.pk), decider=None)
-    return req
