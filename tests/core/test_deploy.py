@@ -434,6 +434,16 @@ def test_rendered_installation_serves_logs_in_and_is_ready(tmp_path):
         assert status == 200
         assert 'credo_http_requests_total{method="POST",status="302",view="accounts:login"}' in text
         assert "credo_task_queue_depth" in text
+
+        # The worker holds its lease (it is up and taking tasks) before the installation stops.
+        from credo.core.scheduling.models import WorkerLease
+
+        _wait_for(
+            lambda: WorkerLease.objects.filter(pid=procs["worker"].pid).exists(),
+            120,
+            "the worker's lease",
+            procs,
+        )
     finally:
         codes = {}
         for name, proc in procs.items():

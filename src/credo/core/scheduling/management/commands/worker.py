@@ -18,6 +18,8 @@ nothing is reaped: RQ fails jobs of dead workers itself (``credo.core.scheduling
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 import threading
 import time
 from typing import Any
@@ -94,6 +96,11 @@ def run_rq_worker(queues: list[str], *, worker_id: str, options: dict[str, Any])
     )
 
 
+def _exit_before_work(signum: int, frame: object) -> None:
+    logger.warning("worker: %s received before the first task, stopping", signal.strsignal(signum))
+    sys.exit(0)
+
+
 class Command(BaseCommand):
     help = "Run a background task worker (all configured queues by default)."
 
@@ -108,6 +115,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Until the worker loop installs its own handlers (it finishes the running task first),
+        # a stop request exits cleanly: nothing has been claimed yet. Without this a SIGTERM in
+        # the first moments (a deploy restarting a worker that is still booting) killed the
+        # process by the signal (exit -15) and left its fresh lease looking alive.
+        signal.signal(signal.SIGTERM, _exit_before_work)
+        signal.signal(signal.SIGINT, _exit_before_work)
         queues = options["queue"] or ",".join(configured_queues())
         worker_id = options["worker_id"] or reaper.new_worker_id()
         kwargs: dict[str, Any] = {
