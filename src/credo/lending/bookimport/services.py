@@ -855,28 +855,15 @@ def _post_disbursements(loans: list[Loan], *, actor: Any) -> None:
 
 
 # --- catch-up -----------------------------------------------------------------------------------
-def _replay_service() -> Any | None:
-    try:
-        from credo.lending.replay import service
-    except ImportError:  # pragma: no cover - the replay service ships with issue 18
-        return None
-    return service if hasattr(service, "replay_loans") else None
-
-
 def catch_up(loans: list[Loan], plan: _Plan, *, actor: Any, as_of: dt.date) -> str:
     """Post the repayments in value-date order and bring every loan's derived state (罚息,
-    复利, DPD, status, 五级分类, 溢缴款) to ``as_of``; returns how it was done. With the
-    replay service: ``replay``; without it: the repayment service and the close of business
-    day by day (``days``)."""
-    service = _replay_service()
-    if service is None:
-        return _catch_up_by_days(loans, plan, actor=actor, as_of=as_of)
-    return _catch_up_by_replay(service, loans, plan, actor=actor, as_of=as_of)
+    复利, DPD, status, 五级分类, 溢缴款) to ``as_of`` through the replay engine (the
+    close-of-business arithmetic); returns how it was done (``replay``). The test suite checks
+    it against the repayment service + the close of business day by day."""
+    return _catch_up_by_replay(loans, plan, actor=actor, as_of=as_of)
 
 
-def _catch_up_by_replay(
-    service: Any, loans: list[Loan], plan: _Plan, *, actor: Any, as_of: dt.date
-) -> str:
+def _catch_up_by_replay(loans: list[Loan], plan: _Plan, *, actor: Any, as_of: dt.date) -> str:
     """The repayments are allocated by the replay engine (the close-of-business arithmetic)
     so each one is posted with its real split, dated its value date; then
     ``replay_loans(as_of=…)`` writes the derived state up to ``as_of`` and sets
@@ -885,7 +872,7 @@ def _catch_up_by_replay(
     from credo.core.holidays import load_calendar
     from credo.lending import ledger
     from credo.lending.eod.common import classification_thresholds
-    from credo.lending.replay import engine
+    from credo.lending.replay import engine, service
 
     ids = [loan.pk for loan in loans]
     calendar = load_calendar()
@@ -996,65 +983,6 @@ def _catch_up_by_replay(
     except LendingError as exc:
         raise _RowFailure(BookError(plan.repayments_sheet, 0, "", exc.message)) from None
     return "replay"
-
-
-def _catch_up_by_days(loans: list[Loan], plan: _Plan, *, actor: Any, as_of: dt.date) -> str:
-    """Day by day from the earliest disbursement: the day's repayments (value-date order, the
-    file's row order within a day), then that day's close for the imported loans. Days on
-    which nothing can change (no due date, no grace end, no repayment, no loan overdue or in
-    credit) are skipped."""
-    from credo.lending.eod.closing import process_range
-    from credo.lending.services import repayment_post
-
-    if not loans:
-        return "days"
-    ids = sorted(loan.pk for loan in loans)
-    first, last = ids[0], ids[-1]
-    by_number = {loan.number: loan for loan in loans}
-    by_day: dict[dt.date, list[RepaymentRow]] = defaultdict(list)
-    for number in by_number:
-        for rep in plan.repayments.get(number, []):
-            by_day[rep.received_on].append(rep)
-    events: set[dt.date] = set(by_day)
-    grace = {loan.pk: loan.grace_days for loan in loans}
-    # the stored due dates (a holiday rule may have moved them off the contractual ones)
-    for loan_id, due in Installment.objects.filter(loan_id__in=ids).values_list(
-        "loan_id", "due_date"
-    ):
-        events.add(due)
-        events.add(due + dt.timedelta(days=grace[loan_id] + 1))
-    sequence: dict[str, int] = defaultdict(int)
-    mine = Loan.objects.filter(pk__in=ids)
-    day = min(loan.start_date for loan in loans if loan.start_date)
-    while day <= as_of:
-        todays = sorted(by_day.get(day, []), key=lambda r: r.row)
-        for rep in todays:
-            loan = by_number[rep.loan_number]
-            sequence[rep.loan_number] += 1
-            try:
-                repayment_post(
-                    loan=loan,
-                    amount=Money.from_fen(rep.amount),
-                    received_on=day,
-                    actor=actor,
-                    reference=(rep.reference or _("存量迁移"))[:80],
-                    idempotency_key=f"book:{rep.loan_number}:{sequence[rep.loan_number]}",
-                )
-            except LendingError as exc:
-                raise _RowFailure(
-                    BookError(
-                        plan.repayments_sheet, rep.row, REPAYMENT_COLUMNS["amount"][0], exc.message
-                    )
-                ) from None
-        busy = (
-            day in events
-            or mine.filter(status=Loan.Status.OVERDUE).exists()
-            or mine.filter(credit_balance__gt=0, status__in=[Loan.Status.ACTIVE]).exists()
-        )
-        if busy:
-            process_range(day, first, last, actor)
-        day += dt.timedelta(days=1)
-    return "days"
 
 
 # --- reconciliation -----------------------------------------------------------------------------
