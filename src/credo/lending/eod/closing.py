@@ -34,7 +34,9 @@ def process_range(day: dt.date, first_id: int, last_id: int, actor: Any) -> dict
     eligible = Loan.objects.filter(
         id__gte=first_id, id__lte=last_id, status__in=LOAN_OPEN_STATES
     ).filter(Q(last_eod_date__isnull=True) | Q(last_eod_date__lt=day))
-    locked = list(eligible.select_for_update().order_by("id").values_list("id", "grace_days"))
+    locked = list(
+        eligible.select_for_update().order_by("id").values_list("id", "last_eod_date", "start_date")
+    )
     if not locked:
         return counts
     counts["loans"] = len(locked)
@@ -44,9 +46,16 @@ def process_range(day: dt.date, first_id: int, last_id: int, actor: Any) -> dict
     )
     # 1. set-based marking: SCHEDULED → DUE on/after the due date. Overdue (after the grace,
     # from the effective due date under 节假日顺延) is the engine's step below, on the rows
-    # loaded anyway.
+    # loaded anyway. Every row due on or before a loan's last closed date was marked by that
+    # close, so only due dates after the chunk's earliest last close can still be SCHEDULED:
+    # the narrow date range lets PostgreSQL use the due-date index instead of reading every
+    # installment of the chunk's loans (most of which are paid or in the future).
+    since = min(
+        last or (start - dt.timedelta(days=1) if start else dt.date.min)
+        for _pk, last, start in locked
+    )
     counts["installments_due"] = fsm.transition_queryset(
-        in_range.filter(due_date__lte=day),
+        in_range.filter(due_date__gt=since, due_date__lte=day),
         Installment.Status.DUE,
         sources=[Installment.Status.SCHEDULED],
     )
@@ -90,7 +99,7 @@ def process_range(day: dt.date, first_id: int, last_id: int, actor: Any) -> dict
         _write_back(changed_insts.values(), [])
         # the changed loans and every loan's last_eod_date in one UPDATE (no second version
         # of the changed rows)
-        _write_loans_closed(day, [pk for pk, _g in locked], changed_loans)
+        _write_loans_closed(day, [pk for pk, _l, _s in locked], changed_loans)
     else:
         _write_back(changed_insts.values(), changed_loans)
         eligible.update(last_eod_date=day)
