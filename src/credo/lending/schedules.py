@@ -8,6 +8,8 @@ from credo.lending.eod import register_after_close_job
 from credo.lending.rates.jobs import RESULT_LABELS, lpr_repricing
 
 register_schedule("lending.eod_nightly", "credo.lending.tasks.eod_nightly", "30 1 * * *")
+# Under RQ: chunks and jobs held by a worker that died are delivered again (no-op otherwise).
+register_schedule("lending.eod_sweep", "credo.lending.tasks.eod_sweep", "* * * * *")
 # Before the downstream jobs (monitoring 10, collections 20, reports 30): they then see the new schedule.
 register_after_close_job(
     "lpr_repricing",

@@ -61,6 +61,18 @@ def eod_nightly() -> int:
     return run.pk
 
 
+@task()
+def eod_sweep() -> dict[str, int]:
+    """Every minute under RQ: re-deliver the chunks and after-close jobs of workers that died
+    (the database queue's reaper does this for its own task rows)."""
+    from credo.core.scheduling.backends import uses_rq
+    from credo.lending.eod.runs import eod_sweep as sweep
+
+    if not uses_rq():
+        return {}
+    return sweep()
+
+
 def _eod_chunk_reaped(reap: TaskReap, args: list[Any], kwargs: dict[str, Any]) -> None:
     """A re-queued chunk needs nothing (the retry resumes it); a chunk given up fails its run."""
     if reap.outcome != TaskReap.Outcome.FAILED:

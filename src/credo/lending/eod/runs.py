@@ -405,3 +405,103 @@ def chunk_abandon(chunk_id: int, *, reason: str) -> None:
                 obj=chunk.run,
                 metadata={"chunk": chunk.pk, "claimed_by": chunk.claimed_by, "reason": reason},
             )
+
+
+# ---------------------------------------------------------------------------------------------
+# Dead workers under RQ
+# ---------------------------------------------------------------------------------------------
+
+
+def _lease_lapsed(cutoff: dt.datetime) -> Callable[[str], bool]:
+    """worker id → whether it stopped renewing its lease (stopped, or silent since ``cutoff``)."""
+    from credo.core.scheduling.models import WorkerLease
+
+    def lapsed(worker_id: str) -> bool:
+        lease = WorkerLease.objects.filter(pk=worker_id).first()
+        return lease is None or lease.stopped_at is not None or lease.heartbeat_at < cutoff
+
+    return lapsed
+
+
+def eod_sweep(now: dt.datetime | None = None) -> dict[str, int]:
+    """Re-deliver the close-of-business work a dead worker held.
+
+    Under the database queue the reaper takes back a dead worker's task row; under RQ there is
+    no row to take back (RQ moves the job to its failed registry as abandoned), so a chunk or
+    an after-close job claimed by a worker that died stayed 运行中 for good. Here: a chunk not
+    done (or a job still running) whose claimant's lease lapsed ``CREDO_TASK_LEASE_SECONDS``
+    ago, and whose row nobody holds (``SKIP LOCKED``: the dead worker's transaction was rolled
+    back with its connection), is queued again — or, after ``CREDO_TASK_MAX_ATTEMPTS`` claims,
+    given up with the reason (the run page shows it and 重新执行 resumes it). Safe next to the
+    reaper: a chunk or job runs at most once (row locks, DONE is final)."""
+    from credo.core.scheduling.reaper import lease_seconds
+    from credo.lending.eod.jobs import enqueue_job, job_abandon, max_attempts
+    from credo.lending.models import EodJob
+    from credo.lending.tasks import eod_chunk
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=lease_seconds())
+    lapsed = _lease_lapsed(cutoff)
+    out = {"chunks_requeued": 0, "chunks_abandoned": 0, "jobs_requeued": 0, "jobs_abandoned": 0}
+    candidates = EodChunk.objects.filter(
+        run__status=EodRun.Status.RUNNING, claimed_at__lt=cutoff
+    ).exclude(Q(status=EodChunk.Status.DONE) | Q(claimed_by=""))
+    for chunk_id, holder in list(candidates.values_list("id", "claimed_by")):
+        if not lapsed(holder):
+            continue
+        requeue = False
+        with transaction.atomic():
+            chunk = (
+                EodChunk.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=chunk_id, claimed_by=holder)
+                .exclude(status=EodChunk.Status.DONE)
+                .first()
+            )
+            if chunk is None:
+                continue
+            reason = _("处理该分片的工作进程 %(w)s 已停止（租约过期）") % {"w": holder}
+            if chunk.attempts >= max_attempts():
+                out["chunks_abandoned"] += 1
+            else:
+                # the claim is handed back; the next delivery claims it afresh
+                EodChunk.objects.filter(pk=chunk_id).update(claimed_by="", claimed_at=now)
+                requeue = True
+                out["chunks_requeued"] += 1
+        if requeue:
+            eod_chunk.enqueue(chunk_id)
+        else:
+            chunk_abandon(chunk_id, reason=reason)
+    jobs = EodJob.objects.filter(status=EodJob.Status.RUNNING, started_at__lt=cutoff).exclude(
+        claimed_by=""
+    )
+    for job_id, holder in list(jobs.values_list("id", "claimed_by")):
+        if not lapsed(holder):
+            continue
+        with transaction.atomic():
+            job = (
+                EodJob.objects.select_for_update(skip_locked=True)
+                .filter(pk=job_id, claimed_by=holder, status=EodJob.Status.RUNNING)
+                .first()
+            )
+            if job is None:
+                continue
+            # the lost delivery was an attempt (its own count rolled back with the worker)
+            give_up = job.attempts + 1 >= max_attempts()
+            if not give_up:
+                EodJob.objects.filter(pk=job_id).update(claimed_by="", attempts=F("attempts") + 1)
+        if give_up:
+            job_abandon(job_id, reason=_("执行该作业的工作进程 %(w)s 已停止") % {"w": holder})
+            job_finished(job_id)
+            out["jobs_abandoned"] += 1
+        else:
+            enqueue_job(job_id)
+            out["jobs_requeued"] += 1
+    if any(out.values()):
+        audit_record(
+            action="lending.eod_sweep",
+            actor=None,
+            object_type="lending.eodrun",
+            object_repr="EOD sweep",
+            metadata=out,
+        )
+    return out
