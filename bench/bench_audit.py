@@ -1,23 +1,31 @@
 """Audit chain without a global lock (issue 19 item 3), PostgreSQL only.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/credo_bench_audit \\
-        .venv/bin/python -m bench.bench_audit [--writers 8] [--seconds 20] [--minutes 0] [--keep]
+        .venv/bin/python -m bench.bench_audit [--writers 8] [--seconds 20] [--repeat 3] \\
+        [--minutes 0] [--keep]
 
 Sets its own environment (test keys, ``CREDO_ENVIRONMENT=test``) and migrates a fresh database
 (dropped/created, and dropped at the end unless ``--keep``).
 
 **Throughput** — ``--writers`` processes (default 8), each running small business-like
 transactions for ``--seconds``: lock its own row (``SELECT … FOR UPDATE``), ``UPDATE`` it,
-``audit_record(...)``, insert a timeline-like row, commit. Measured twice in the same run:
+``audit_record(...)``, insert a timeline-like row, commit. Three modes, alternating for
+``--repeat`` rounds in the same run (medians reported, so a machine shared with other jobs
+affects all modes alike):
 
 * **peer** — today's behaviour before this issue, emulated: inside each transaction, right
   before the audit row, a ``SELECT … FOR UPDATE`` + ``UPDATE`` of one shared row (what every
-  writer did to ``AuditChainHead``), held until commit;
+  writer did to ``AuditChainHead``), held until commit. The audit row itself is written by
+  the current (cheaper) ``audit_record``, so the emulated baseline is, if anything, faster
+  than the old code was;
 * **new** — the same transaction with ``audit_record`` only (no shared row); a sealer process
-  runs ``audit_seal`` every second meanwhile, as the scheduled task would.
+  runs ``audit_seal`` every second meanwhile, as the scheduled task would;
+* **floor** — the same transaction without any audit row: the ceiling of every audit design
+  on this machine (floor / peer is the best ratio any design could show).
 
-Prints both rates (transactions/s), the ratio new/peer (target ≥ 4×), the sealer lag at the
-end, and that ``audit_verify`` passes.
+Prints the rates (transactions/s), the CPU per transaction (writer processes, their
+PostgreSQL backends — read from ``/proc`` when the server is local — and the sealer), the
+ratio new/peer (target ≥ 4×) and floor/peer, the sealer lag, and that ``audit_verify`` passes.
 
 **Mixed** (``--minutes N``) — for N minutes at once: the writers, a sealer loop, a verify loop
 (``audit_verify``), and the two lock-order pairs with the real services: a signer process
@@ -56,6 +64,29 @@ def _fresh_connection() -> None:
     connections.close_all()
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by this process and by its PostgreSQL backend
+    (read from /proc when the server runs on this machine; 0 otherwise). CPU per transaction
+    is the load-independent cost of one audited write, whatever else shares the cores."""
+    from django.db import connection
+
+    own = os.times()
+    backend = 0.0
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        backend = (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, IndexError, ValueError):
+        pass
+    return own.user + own.system, backend
+
+
 # --- throughput ---------------------------------------------------------------------------------
 def _writer(
     idx: int, mode: str, seconds: float, start: Any, out: Any, deadline_at: float | None = None
@@ -67,6 +98,7 @@ def _writer(
     from credo.core.audit.services import audit_record
 
     done, deadlocks = 0, 0
+    cpu0 = _cpu_seconds()
     start.wait()
     stop = deadline_at or (time.monotonic() + seconds)
     while time.monotonic() < stop:
@@ -77,13 +109,14 @@ def _writer(
                 if mode == "peer":  # the old audit head: one shared row locked until commit
                     cur.execute("SELECT n FROM bench_audit_peer WHERE id = 1 FOR UPDATE")
                     cur.execute("UPDATE bench_audit_peer SET n = n + 1 WHERE id = 1")
-                audit_record(
-                    action="bench.changed",
-                    object_type="bench.row",
-                    object_id=idx,
-                    changes={"n": {"before": done, "after": done + 1}},
-                    metadata={"writer": idx},
-                )
+                if mode != "floor":  # floor: the business part alone, no audit row at all
+                    audit_record(
+                        action="bench.changed",
+                        object_type="bench.row",
+                        object_id=idx,
+                        changes={"n": {"before": done, "after": done + 1}},
+                        metadata={"writer": idx},
+                    )
                 cur.execute(
                     "INSERT INTO bench_audit_event (row_id, title) VALUES (%s, %s)",
                     [idx, f"writer {idx} change {done}"],
@@ -93,7 +126,8 @@ def _writer(
             if "deadlock" not in str(exc):
                 raise
             deadlocks += 1
-    out.put(("writer", idx, done, deadlocks))
+    cpu1 = _cpu_seconds()
+    out.put(("writer", idx, done, deadlocks, cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]))
     _fresh_connection()
 
 
@@ -102,6 +136,7 @@ def _sealer(stop_at: float, start: Any, out: Any, pause: float = 1.0) -> None:
     _fresh_connection()
     from credo.core.audit.services import audit_lag, audit_seal
 
+    cpu0 = _cpu_seconds()
     start.wait()
     sealed, max_lag = 0, 0.0
     while time.monotonic() < stop_at:
@@ -109,7 +144,8 @@ def _sealer(stop_at: float, start: Any, out: Any, pause: float = 1.0) -> None:
         lag = audit_lag()
         max_lag = max(max_lag, lag.oldest_seconds or 0.0)
         time.sleep(pause)
-    out.put(("sealer", 0, sealed, max_lag))
+    cpu1 = _cpu_seconds()
+    out.put(("sealer", 0, sealed, max_lag, cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]))
     _fresh_connection()
 
 
@@ -147,7 +183,13 @@ def _run_writers(mode: str, writers: int, seconds: float, *, with_sealer: bool) 
     for p in procs:
         p.join()
     done = sum(r[2] for r in results if r[0] == "writer")
+    writers_ = [r for r in results if r[0] == "writer"]
+    sealers = [r for r in results if r[0] == "sealer"]
+    per_tx = 1000.0 / done if done else 0.0
     return {
+        "client_ms": sum(r[4] for r in writers_) * per_tx,
+        "server_ms": sum(r[5] for r in writers_) * per_tx,
+        "sealer_ms": sum(r[4] + r[5] for r in sealers) * per_tx,
         "tx": done,
         "rate": done / seconds,
         "elapsed": elapsed,
@@ -356,11 +398,25 @@ def _run_mixed(writers: int, minutes: float) -> dict[str, Any]:
     return summary
 
 
+def _median(values: list[float]) -> float:
+    import statistics
+
+    return float(statistics.median(values)) if values else 0.0
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--minutes", type=float, default=0.0, help="mixed concurrency run")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the throughput modes")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -377,35 +433,72 @@ def main() -> int:
     _setup_tables()
     failed = False
     try:
-        print(f"# audit chain: {args.writers} writer processes, {args.seconds:g} s each mode")
-        peer = _run_writers("peer", args.writers, args.seconds, with_sealer=False)
-        print(f"  peer (shared row locked to commit): {peer['rate']:,.0f} tx/s", flush=True)
-        audit_seal()
-        new = _run_writers("new", args.writers, args.seconds, with_sealer=True)
-        print(f"  new (no shared row, sealer 1/s):    {new['rate']:,.0f} tx/s", flush=True)
+        print(
+            f"# audit chain: {args.writers} writer processes, {args.seconds:g} s per mode, "
+            f"{args.repeat} rounds (peer, new, floor alternating); load {_load()}",
+            flush=True,
+        )
+        rounds: dict[str, list[dict[str, Any]]] = {"peer": [], "new": [], "floor": []}
+        for n in range(args.repeat):
+            for mode in rounds:
+                audit_seal()
+                r = _run_writers(mode, args.writers, args.seconds, with_sealer=mode == "new")
+                rounds[mode].append(r)
+                print(
+                    f"  round {n + 1} {mode:5s} {r['rate']:7,.0f} tx/s  CPU per tx: client "
+                    f"{r['client_ms']:.2f} ms, server {r['server_ms']:.2f} ms, sealer "
+                    f"{r['sealer_ms']:.2f} ms  (load {_load()})",
+                    flush=True,
+                )
         lag = audit_lag()
         t = time.perf_counter()
         result = audit_verify(checkpoint=False)
         verify_s = time.perf_counter() - t
-        ratio = new["rate"] / peer["rate"] if peer["rate"] else float("inf")
+        med = {m: {k: _median([r[k] for r in rs]) for k in rs[0]} for m, rs in rounds.items()}
+        ratios = [n["rate"] / p["rate"] for n, p in zip(rounds["new"], rounds["peer"], strict=True)]
+        ceiling = [
+            f["rate"] / p["rate"] for f, p in zip(rounds["floor"], rounds["peer"], strict=True)
+        ]
+        ratio = med["new"]["rate"] / med["peer"]["rate"] if med["peer"]["rate"] else float("inf")
         ok_ratio = ratio >= RATIO_TARGET
         print()
-        print("| measure | value |")
+        print(f"| measure (median of {args.repeat}) | value |")
         print("|---|---|")
-        print(f"| writers | {args.writers} processes × {args.seconds:g} s |")
-        print(f"| peer: shared row locked until commit | {peer['rate']:,.0f} tx/s |")
-        print(f"| new: audit_record, no shared row | {new['rate']:,.0f} tx/s |")
+        print(f"| writers | {args.writers} processes × {args.seconds:g} s per mode and round |")
+        for mode, label in (
+            ("peer", "peer: shared row locked until commit (before issue 19)"),
+            ("new", "new: audit_record, no shared row, sealer every 1 s"),
+            ("floor", "floor: the same transaction without an audit row"),
+        ):
+            m = med[mode]
+            print(
+                f"| {label} | {m['rate']:,.0f} tx/s (CPU per tx: client {m['client_ms']:.2f}, "
+                f"server {m['server_ms']:.2f}, sealer {m['sealer_ms']:.2f} ms) |"
+            )
         print(
-            f"| ratio new / peer (target ≥ {RATIO_TARGET:g}×) | {ratio:.1f}× "
-            f"{'✅' if ok_ratio else '❌'} |"
+            f"| ratio new / peer (target ≥ {RATIO_TARGET:g}×) | {ratio:.2f}× "
+            f"{'✅' if ok_ratio else '❌'} (per round: {', '.join(f'{x:.2f}' for x in ratios)}) |"
         )
-        print(f"| sealer (every 1 s): oldest unsealed row seen | {new['max_lag']:.1f} s |")
+        print(
+            f"| ceiling floor / peer (no audit at all) | {_median(ceiling):.2f}× "
+            f"(per round: {', '.join(f'{x:.2f}' for x in ceiling)}) |"
+        )
+        print(
+            f"| new / floor (what the audit row costs) | "
+            f"{med['new']['rate'] / med['floor']['rate']:.2f} |"
+        )
+        print(
+            f"| sealer (every 1 s): oldest unsealed row seen | "
+            f"{max(r['max_lag'] for r in rounds['new']):.1f} s (max over rounds) |"
+        )
         print(f"| unsealed at the end of the run | {lag} |")
         print(
             f"| verify (seals the rest, walks {result.checked:,} rows) | "
             f"{verify_s:.1f} s, {'ok' if result.ok else result.reason} |"
         )
-        failed = not ok_ratio or not result.ok or new["deadlocks"] or peer["deadlocks"]
+        print(f"| load average at the end | {_load()} |")
+        deadlocks = sum(r["deadlocks"] for rs in rounds.values() for r in rs)
+        failed = not ok_ratio or not result.ok or bool(deadlocks)
         if args.minutes:
             print(f"\n# mixed concurrency: {args.minutes:g} min", flush=True)
             mixed = _run_mixed(args.writers, args.minutes)

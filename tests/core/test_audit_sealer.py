@@ -328,3 +328,40 @@ def test_concurrent_writers_and_sealers_give_one_intact_chain():
     assert result.ok and result.checked == total and result.lag.unsealed == 0
     seqs = sorted(AuditEntry.objects.values_list("seq", flat=True))
     assert seqs == list(range(1, total + 1))
+
+
+@pytest.mark.django_db
+def test_a_sealer_behind_its_bound_is_flagged_in_verify_and_on_the_page(client, owner, monkeypatch):
+    import datetime as dt
+
+    from django.contrib.auth.models import Permission
+    from django.utils import timezone
+
+    from credo.core.audit.services import LAG_BOUND_SECONDS, SealLag
+
+    assert not SealLag(0, None).behind and not SealLag(3, 10.0).behind
+    assert SealLag(3, LAG_BOUND_SECONDS + 1.0).behind
+    _write(2)
+    assert not audit_lag().behind
+    later = timezone.now() + dt.timedelta(seconds=LAG_BOUND_SECONDS + 60)
+    monkeypatch.setattr(timezone, "now", lambda: later)  # the sealer did not run for 6 minutes
+    lag = audit_lag()
+    assert lag.unsealed == 2 and lag.behind
+    assert "封存任务可能未运行" in str(lag)
+    result = audit_verify(checkpoint=False, seal=False)
+    assert result.ok and result.lag.behind  # the sealed chain is fine; the lag is reported
+    owner.user_permissions.add(Permission.objects.get(codename="view_audit_log"))
+    client.force_login(owner)
+    html = client.get("/audit/").content.decode()
+    assert "alert-warning" in html and "封存已落后超过 5 分钟" in html
+    audit_seal()
+    assert audit_lag().unsealed == 0 and not audit_lag().behind
+
+
+@pytest.mark.django_db
+def test_a_write_is_one_insert_and_leaves_the_chain_fields_null(django_assert_num_queries):
+    with django_assert_num_queries(1):  # no read before it, no shared row, no second statement
+        [row] = _write(1)
+    stored = AuditEntry.objects.get(pk=row.pk)
+    assert (stored.seq, stored.prev_hash, stored.hash) == (None, None, None)
+    assert stored.content_hash == content_hash(stored) == row.content_hash
