@@ -21,6 +21,8 @@ os.environ.setdefault(
     ),
 )
 os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
+# Marketing tests written before consent existed send without it; tests/privacy turn it on.
+os.environ.setdefault("CREDO_MARKETING_CONSENT_REQUIRED", "false")
 
 from credo.settings import *  # noqa: E402,F403
 from credo.settings import DATABASES, STATIC_ROOT  # noqa: E402

@@ -45,6 +45,13 @@ AUDIT_ANCHOR_FILE = env_str(
 AUDIT_ANCHOR_SYSLOG = env_bool("CREDO_AUDIT_ANCHOR_SYSLOG", False)
 # Uploaded import files and import previews (personal data) are deleted after this many hours.
 IMPORT_FILE_TTL_HOURS = env_int("CREDO_IMPORT_FILE_TTL_HOURS", 24, minimum=1)
+# 个人信息保护法: marketing (incl. renewal) messages only to customers who consented; withdrawal is
+# always honoured. Years personal data is kept after the last loan is settled (then deleted on
+# request or by the retention policies); see docs/privacy.md.
+CREDO_MARKETING_CONSENT_REQUIRED = env_bool("CREDO_MARKETING_CONSENT_REQUIRED", True)
+CREDO_PRIVACY_RETENTION_YEARS = env_int("CREDO_PRIVACY_RETENTION_YEARS", 5, minimum=1)
+# 一年期 LPR (percent) for the 4 × LPR warning when the LPR table has no row yet.
+CREDO_LPR_ONE_YEAR_FALLBACK = env_float("CREDO_LPR_ONE_YEAR_FALLBACK", 3.0, minimum=0.0)
 
 ALLOWED_HOSTS = env_list("CREDO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CREDO_CSRF_TRUSTED_ORIGINS", [])
@@ -84,6 +91,7 @@ INSTALLED_APPS = [
     "credo.collections",
     "credo.reports",
     "credo.scorecard",
+    "credo.privacy",
 ]
 
 MIDDLEWARE = [

@@ -30,6 +30,7 @@ urlpatterns = [
     path("collections/", include("credo.collections.urls")),
     path("reports/", include("credo.reports.urls")),
     path("scorecard/", include("credo.scorecard.urls")),
+    path("privacy/", include("credo.privacy.urls")),
     path("system/fields/", include("credo.core.customfields.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -24,6 +24,7 @@ EXPECTED = {
     "collector_senior": ("催收员（高级）", DataScope.TEAM),
     "management": ("管理层", DataScope.ALL),
     "admin": ("系统管理员", DataScope.ALL),
+    "privacy_officer": ("个人信息保护负责人", DataScope.ALL),
 }
 
 
@@ -31,7 +32,7 @@ def test_post_migrate_created_the_ten_system_roles():
     # The test database was built by migrate, whose post_migrate created the roles.
     got = {r.code: (r.name, r.data_scope) for r in Role.objects.filter(is_system=True)}
     assert got == EXPECTED
-    assert len(DEFAULT_ROLES) == 10
+    assert len(DEFAULT_ROLES) == 11  # … and the privacy officer (issue 22)
 
 
 def test_admin_gets_management_and_audit_permissions():

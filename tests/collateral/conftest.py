@@ -10,6 +10,8 @@ from tests.factories import RoleFactory, UserFactory
 from tests.origination import conftest as _origination
 
 # the origination fixtures (an applicant, a product, staff permissions, applications)
+approvers = _origination.approvers
+complete = _origination.complete
 customer = _origination.customer
 document_root = _origination.document_root
 make_app = _origination.make_app

@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 
 from credo.collateral.models import Collateral, Guarantee
+from credo.origination.models import Application
 from tests.origination.conftest import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -15,12 +16,14 @@ migration = importlib.import_module("credo.collateral.migrations.0002_from_appli
 
 def test_json_guarantees_become_records(make_app, owner, staff_perms):
     guarantor = make_customer(owner, n=7, name="太原保证人有限公司")
-    app = make_app(
+    app = make_app()
+    # old data: the JSON list as applications were saved before collateral became records
+    Application.objects.filter(pk=app.pk).update(
         guarantees=[
-            {"type": "collateral", "name": "太原市迎泽区房产", "value": "800000"},
-            {"type": "guarantor", "name": "太原保证人有限公司"},
-            {"type": "guarantor", "name": "不存在的保证人"},
-            {"type": "collateral", "name": "设备一批"},
+            {"type": "collateral", "name": "太原市迎泽区房产", "value": 80_000_000},
+            {"type": "guarantor", "name": "太原保证人有限公司", "value": None},
+            {"type": "guarantor", "name": "不存在的保证人", "value": None},
+            {"type": "collateral", "name": "设备一批", "value": None},
         ]
     )
     migration.forward(apps, None)

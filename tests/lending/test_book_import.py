@@ -22,7 +22,7 @@ from credo.lending import ledger
 from credo.lending.bookimport import book_import, read_book, template_xlsx
 from credo.lending.bookimport.reading import LoanRow, RepaymentRow, parse_date, parse_money
 from credo.lending.bookimport.services import canonical, fingerprint
-from credo.lending.errors import NotPermitted
+from credo.lending.errors import InvalidLoan, NotPermitted
 from credo.lending.models import (
     BookImport,
     Installment,
@@ -586,3 +586,14 @@ def test_fingerprint_ignores_row_order(reps, rnd):
     if rows:
         changed = [RepaymentRow(r.row, r.loan_number, r.received_on, r.amount + 1) for r in rows]
         assert fingerprint(canonical(loan, rows)) != fingerprint(canonical(loan, changed))
+
+
+def test_import_into_a_closed_accounting_period_is_refused(importer):
+    """The import books on the disbursement and receipt dates: a month finance has closed from
+    the earliest of them on refuses the whole file (nothing written)."""
+    from credo.lending.books.models import AccountingPeriod
+
+    AccountingPeriod.objects.create(month=dt.date(2025, 12, 1), status="closed")
+    with pytest.raises(InvalidLoan, match="2025-12 已结账"):
+        run(importer, workbook())
+    assert not Loan.objects.exists()

@@ -25,7 +25,17 @@ def test_cli_json_matches_the_spec_shape():
         stdout=out,
     )
     data = json.loads(out.getvalue())
-    assert set(data) == {"installments", "total_interest", "total_payment"}
+    assert set(data) == {
+        "installments",
+        "total_interest",
+        "total_payment",
+        # issue 20: the fees of the quote and its 年化利率
+        "upfront_fee",
+        "installment_fee",
+        "apr_percent",
+        "apr_effective_percent",
+    }
+    assert data["apr_percent"] == "4.90"
     first = data["installments"][0]
     assert first == {
         "period": 1,

@@ -236,6 +236,18 @@ def test_holiday_defers_penalty_to_next_working_day():
     assert none.dpd == 6 and none.state.insts[0].penalty_due == 6 * 500
 
 
+def test_next_working_day_rule_honours_holidays_declared_after_the_schedule():
+    """Under 'next_working_day' the stored dates were moved at disbursement; a holiday declared
+    later (next year's calendar published in the autumn) still defers overdue and penalty."""
+    cal = WorkingCalendar.of(holidays=[D(2025, 10, 1), D(2025, 10, 2), D(2025, 10, 3)])
+    t = terms(principal=1_000_000, compound=False, holiday_rule="next_working_day")
+    sched = [ScheduleRow(1, D(2025, 10, 1), 1_000_000, 0, id=1)]
+    r = replay(t, sched, [], D(2025, 10, 6), cal)
+    assert (r.dpd, r.status, r.state.insts[0].penalty_due) == (0, "active", 0)
+    r = replay(t, sched, [], D(2025, 10, 7), cal)
+    assert (r.dpd, r.status, r.state.insts[0].penalty_due) == (1, "overdue", 500)
+
+
 def test_classification_thresholds_2023_and_loss_not_upgraded_by_paying_arrears():
     t = terms(principal=3_600_000, compound=False)
     sched = [
@@ -314,3 +326,140 @@ def test_360_installments_400_events_fast_enough_to_run():
     ]
     r = replay(t, sched, evs, D(2049, 12, 31), CAL)
     assert sum(r.ledger.values()) == 0
+
+
+# --- issue 18 item 1: replay THROUGH prepayments and LPR repricings -------------------------
+
+
+def generated(method: str, principal: int = 600_000, months: int = 12) -> list[ScheduleRow]:
+    from credo.lending.schedule import generate
+
+    sched = generate(
+        principal=principal, annual_rate=Decimal("12"), months=months, method=method, start=START
+    )
+    return [
+        ScheduleRow(i.period, i.due_date, i.principal, i.interest, 0, id=100 + i.period)
+        for i in sched.installments
+    ]
+
+
+def live_with_schedule_events(t, sched, events, as_of):
+    """The live system: each day its money is posted on time, the day is closed, then the
+    after-close repricing runs (the rate of the day for 罚息 from the next day)."""
+    from credo.lending.replay.engine import AFTER_CLOSE, effective_terms
+
+    state = initial_state(t, sched)
+    day = t.start_date
+    while day <= as_of:
+        todays = [e for e in events if e.value_date == day]
+        for ev in [e for e in todays if e.kind not in AFTER_CLOSE]:
+            apply_event(state, ev, effective_terms(state, t))
+        close_day(state, day, effective_terms(state, t), CAL)
+        for ev in [e for e in todays if e.kind in AFTER_CLOSE]:
+            apply_event(state, ev, effective_terms(state, t))
+        day += dt.timedelta(days=1)
+    return state
+
+
+def full_snapshot(state):
+    return (
+        snapshot(state),
+        [(i.period, i.due_date, i.principal_due, i.interest_due, i.fee_due) for i in state.insts],
+        state.annual_rate,
+    )
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    pairs=repayments,
+    opts=term_options,
+    method=st.sampled_from(["equal_installment", "equal_principal", "interest_only"]),
+    mode=st.sampled_from(["shorten_term", "reduce_payment"]),
+    prepay_day=st.integers(1, 240),
+    prepay_amount=st.integers(1_000, 400_000),
+    reprice_month=st.integers(1, 8),
+    rate=st.sampled_from(["9", "10.5", "15"]),
+    fee=st.tuples(st.integers(0, 240), st.integers(1, 20_000)),
+    data=st.data(),
+)
+def test_on_time_equals_late_across_prepayment_and_repricing(
+    pairs, opts, method, mode, prepay_day, prepay_amount, reprice_month, rate, fee, data
+):
+    """Any repayments, a prepayment (either mode), an LPR repricing and an ad hoc charge:
+    posted on time == the same posted late in any order after later closes (same schedule,
+    state and ledger balances)."""
+    from credo.lending.replay.engine import add_months
+
+    t = terms(method=method, repayment_day=START.day, **opts)
+    sched = generated(method)
+    as_of = START + dt.timedelta(days=250)
+    events = [
+        *to_events(pairs),
+        MoneyEvent(
+            "prepayment",
+            START + dt.timedelta(days=prepay_day),
+            id="p",
+            amount=prepay_amount,
+            mode=mode,
+        ),
+        MoneyEvent("reprice", add_months(START, reprice_month), id="r", rate=Decimal(rate)),
+        MoneyEvent("fee", START + dt.timedelta(days=fee[0]), id="c1", amount=fee[1]),
+    ]
+    events = [e for e in events if e.value_date <= as_of]
+    on_time = live_with_schedule_events(t, sched, events, as_of)
+    shuffled = list(events)
+    random.Random(data.draw(st.integers(0, 10_000))).shuffle(shuffled)
+    cut = data.draw(st.integers(0, len(shuffled)))
+    replay(t, sched, shuffled[:cut], as_of, CAL)
+    late = replay(t, sched, shuffled, as_of, CAL)
+    assert full_snapshot(late.state) == full_snapshot(on_time)
+    assert late.ledger == ledger_balances(t, on_time)
+    assert sum(late.ledger.values()) == 0
+    assert sum(i.principal_due for i in late.state.insts) == t.principal
+    again = replay(t, sched, list(reversed(shuffled)), as_of, CAL)  # idempotent, any order
+    assert full_snapshot(again.state) == full_snapshot(late.state)
+
+
+def test_prepayment_rebuild_matches_the_prepayment_arithmetic():
+    """The engine's prepayment is the service's: principal = floor(R / (1 + r·d/360)), the
+    paid row on the value date, the rest rebuilt (缩短期限 keeps the installment)."""
+    t = terms(method="equal_installment", repayment_day=START.day)
+    sched = generated("equal_installment")
+    day = D(2025, 2, 20)  # 10 days after the first due date (02-10)
+    pay = MoneyEvent(
+        "repayment", D(2025, 2, 10), id=1, amount=sched[0].principal + sched[0].interest
+    )
+    pre = MoneyEvent("prepayment", day, id=2, amount=100_000, mode="shorten_term")
+    r = replay(t, sched, [pay, pre], D(2025, 2, 20), CAL)
+    future = sum(row.principal for row in sched[1:])
+    principal = int(Decimal(100_000) / (1 + Decimal(12) * 10 / 36000))
+    row = r.state.insts[1]
+    assert (row.period, row.due_date, row.status) == (2, day, "paid")
+    assert (row.principal_paid, row.interest_paid) == (principal, 100_000 - principal)
+    assert r.outstanding_principal == future - principal
+    regular = sched[1].principal + sched[1].interest
+    rest = r.state.insts[2:]
+    assert rest[0].due_date == D(2025, 3, 10)
+    assert all(i.principal_due + i.interest_due == regular for i in rest[:-1])
+    assert len(rest) < len(sched) - 2  # shorter term
+    assert r.allocations[2]["prepayment"]["principal"] == principal
+
+
+def test_charge_is_due_with_the_next_installment_and_replays():
+    t = terms(principal=1_000_000, compound=False)
+    sched = [
+        ScheduleRow(1, D(2025, 2, 10), 500_000, 10_000, id=1),
+        ScheduleRow(2, D(2025, 3, 10), 500_000, 5_000, id=2),
+    ]
+    charge = MoneyEvent("fee", D(2025, 2, 12), id="c7", amount=3_000)
+    pay1 = MoneyEvent("repayment", D(2025, 2, 10), id=1, amount=510_000)
+    r = replay(t, sched, [pay1, charge], D(2025, 2, 20), CAL)
+    assert r.state.insts[0].status == "paid" and r.state.insts[1].fee_due == 3_000
+    assert r.state.insts[1].charges == {"c7": 3_000}
+    pay2 = MoneyEvent("repayment", D(2025, 3, 10), id=2, amount=508_000)
+    r = replay(t, sched, [pay1, charge, pay2], D(2025, 3, 20), CAL)
+    assert r.status == "paid_off" and r.ledger["fee_income"] == -3_000
+    # a charge valued while the first installment is unpaid goes with it (paid first by order)
+    early = MoneyEvent("fee", D(2025, 2, 10), id="c8", amount=3_000)
+    r = replay(t, sched, [early], D(2025, 2, 10), CAL)
+    assert r.state.insts[0].fee_due == 3_000

@@ -235,7 +235,12 @@ def test_invite_page_flow(client: Client, product_version, invite):
     )
     assert ok.status_code == 302 and ok["Location"].startswith("/portal/")
     app = Application.objects.get()
-    assert app.guarantees == [{"type": "collateral", "name": "厂房一处", "value": 80_000_000}]
+    from credo.collateral.models import Collateral
+
+    assert app.guarantees == []
+    plant = Collateral.objects.get(links__application_id=app.pk)
+    assert plant.description == "厂房一处" and plant.current_value.fen == 80_000_000
+    assert plant.owner_id == app.customer_id and plant.created_by is None
     landing = client.get(ok["Location"])
     assert landing.status_code == 200
     assert app.number in landing.content.decode() and "portal-checklist" in landing.content.decode()

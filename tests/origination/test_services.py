@@ -65,13 +65,18 @@ def test_create_refused_for_outsider_and_colleague(
 
 
 def test_guarantees_cleaned(make_app):
+    from credo.collateral.models import Collateral
+
     app = make_app(
         guarantees=[
             {"type": "guarantor", "name": "王五"},
             {"type": "collateral", "name": "房产", "value": "800000"},
         ]
     )
-    assert app.guarantees[1] == {"type": "collateral", "name": "房产", "value": 80_000_000}
+    # collateral becomes a record; a guarantor named only stays declared on the application
+    assert app.guarantees == [{"type": "guarantor", "name": "王五", "value": None}]
+    house = Collateral.objects.get(links__application_id=app.pk)
+    assert house.description == "房产" and house.current_value.fen == 80_000_000
     with pytest.raises(InvalidApplication):
         make_app(guarantees=[{"type": "bogus", "name": "x"}])
 

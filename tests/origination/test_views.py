@@ -32,6 +32,10 @@ def test_list_scoped(client, make_app, owner, colleague, outsider):
 
 
 def test_create_with_prefill_and_post(client, owner, customer, product_version):
+    from credo.collateral.models import Guarantee
+    from tests.origination.conftest import make_customer
+
+    guarantor = make_customer(owner, n=5, name="王五有限公司")
     login(client, owner)
     resp = client.get(reverse("origination:create") + f"?customer={customer.pk}&lead=7")
     assert resp.status_code == 200
@@ -46,7 +50,8 @@ def test_create_with_prefill_and_post(client, owner, customer, product_version):
             "months": "12",
             "annual_rate": "12",
             "purpose": "采购",
-            "guarantor": "王五",
+            "guarantor": guarantor.pk,
+            "guarantee_kind": "joint",
             "lead": "7",
         },
     )
@@ -54,9 +59,9 @@ def test_create_with_prefill_and_post(client, owner, customer, product_version):
     assert resp.status_code == 302 and resp["Location"] == reverse(
         "origination:detail", args=[app.pk]
     )
-    assert app.lead_id == 7 and app.guarantees == [
-        {"type": "guarantor", "name": "王五", "value": None}
-    ]
+    assert app.lead_id == 7 and app.guarantees == []
+    g = Guarantee.objects.get(application_id=app.pk)
+    assert g.guarantor == guarantor and g.kind == "joint" and g.amount == app.amount
     resp = client.get(reverse("origination:detail", args=[app.pk]))
     html = resp.content.decode()
     assert resp.status_code == 200 and "营业执照" in html and "0%" in html

@@ -58,6 +58,12 @@ DEFAULT_ROLES: list[DefaultRole] = [
     DefaultRole("collector_senior", _("催收员（高级）"), DataScope.TEAM, _("处理本团队的催收案件")),
     DefaultRole("management", _("管理层"), DataScope.ALL, _("查看全部业务与报表")),
     DefaultRole("admin", _("系统管理员"), DataScope.ALL, _("用户、角色、组织机构与系统设置")),
+    DefaultRole(
+        "privacy_officer",
+        _("个人信息保护负责人"),
+        DataScope.ALL,
+        _("处理个人信息主体请求与保留策略"),
+    ),
 ]
 
 DEFAULT_ROLE_CODES = [r.code for r in DEFAULT_ROLES]

@@ -3,7 +3,10 @@
 * ``collateral_release`` — a loan paid off leaves its registered collateral and active
   guarantees to be released: open one release request (解押申请) per item, on behalf of the
   loan's account manager, unless a request for that item and loan already exists. Collateral
-  still securing another open loan is left alone.
+  still securing another open loan is left alone. The request is normally opened the moment
+  the loan is paid off (the ``loan_paid_off`` / ``loan_replayed`` listeners); the job is the
+  safety net for payoffs made elsewhere (close of business, restructuring). It starts from the
+  collateral links and guarantees still registered/active — never from the loans.
 * ``collateral_expiry`` — registrations (他项权证到期) and guarantee periods (保证期间) ending
   within ``CREDO_COLLATERAL_EXPIRY_DAYS`` (30) days: one todo and one in-app message for the
   account manager, keyed by item × expiry date (a re-run or the next day adds nothing).
@@ -15,7 +18,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -38,32 +41,73 @@ EXPIRY_LABELS = {
 PAID = Loan.Status.PAID_OFF
 
 
-def _paid_app_loans() -> dict[int, Loan]:
-    """application id → its paid-off loan."""
-    out: dict[int, Loan] = {}
-    for loan in Loan.objects.filter(status=PAID, application__isnull=False).select_related(
-        "application", "owner"
-    ):
-        out[loan.application.pk] = loan  # type: ignore[attr-defined]
-    return out
+def _app_loan_paid(app_field: str = "application_id") -> Exists:
+    """The link's / guarantee's application has a paid-off loan (by the application's pk; the
+    Application model lives above this app, so it is reached through ``Loan.application``)."""
+    return Exists(
+        Loan.objects.filter(application__id=OuterRef(app_field), status=PAID).values("pk")
+    )
 
 
-def _loans_of(link: CollateralLink, app_loans: dict[int, Loan]) -> list[Loan]:
+def _pending(model_field: str) -> Exists:
+    return Exists(
+        ReleaseRequest.objects.filter(
+            **{model_field: OuterRef("pk")}, status=ReleaseRequest.Status.PENDING
+        ).values("pk")
+    )
+
+
+def _collateral_candidates(loan_id: int | None = None) -> list[int]:
+    """Registered collateral linked to a paid-off loan (directly or through its application)
+    with no pending release request. Driven by the collateral links, never by the loans: the
+    close of business looks at what is pledged, not at the whole book."""
+    links = CollateralLink.objects.filter(collateral__status=Collateral.Status.REGISTERED)
+    if loan_id is not None:
+        app_ids = list(Loan.objects.filter(pk=loan_id).values_list("application__id", flat=True))
+        target = Q(loan_id=loan_id)
+        if app_ids and app_ids[0]:
+            target |= Q(application_id=app_ids[0])
+        links = links.filter(target)
+    else:
+        links = links.filter(Q(loan__status=PAID) | Q(_app_loan_paid()))
+    ids = links.values("collateral_id")
+    return list(
+        Collateral.objects.filter(pk__in=ids)
+        .exclude(_pending("collateral"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _guarantee_candidates(loan_id: int | None = None) -> list[int]:
+    qs = Guarantee.objects.filter(status=Guarantee.Status.ACTIVE)
+    if loan_id is not None:
+        app_ids = list(Loan.objects.filter(pk=loan_id).values_list("application__id", flat=True))
+        target = Q(loan_id=loan_id)
+        if app_ids and app_ids[0]:
+            target |= Q(application_id=app_ids[0])
+        qs = qs.filter(target)
+    else:
+        qs = qs.filter(Q(loan__status=PAID) | Q(_app_loan_paid()))
+    return list(qs.exclude(_pending("guarantee")).order_by("pk").values_list("pk", flat=True))
+
+
+def _loans_of(link: CollateralLink) -> list[Loan]:
     loans = [link.loan] if link.loan is not None else []
     if link.application_id:
-        app_loan = app_loans.get(link.application_id) or (
-            Loan.objects.filter(application__id=link.application_id).first()
+        app_loan = (
+            Loan.objects.filter(application__id=link.application_id).select_related("owner").first()
         )
-        if app_loan is not None:
+        if app_loan is not None and app_loan.pk != link.loan_id:
             loans.append(app_loan)
     return loans
 
 
-def _releasable_loan(collateral: Collateral, app_loans: dict[int, Loan]) -> Loan | None:
+def _releasable_loan(collateral: Collateral) -> Loan | None:
     """The latest paid-off loan the collateral secured — None while any secured loan is open."""
     paid_loan: Loan | None = None
     for link in collateral.links.select_related("loan", "loan__owner"):
-        for loan in _loans_of(link, app_loans):
+        for loan in _loans_of(link):
             if loan.status != PAID:
                 return None
             if paid_loan is None or loan.pk > paid_loan.pk:
@@ -78,63 +122,76 @@ def _already_requested(subject: Collateral | Guarantee, loan: Loan) -> bool:
     ).exists()
 
 
-def _collateral_requests(app_loans: dict[int, Loan]) -> int:
-    links = CollateralLink.objects.filter(collateral__status=Collateral.Status.REGISTERED).filter(
-        Q(loan__status=PAID) | Q(application_id__in=list(app_loans))
-    )
-    opened = 0
-    for cid in sorted({link.collateral_id for link in links}):
-        with transaction.atomic():
-            collateral = Collateral.objects.select_for_update().get(pk=cid)
-            if collateral.status != Collateral.Status.REGISTERED:
-                continue
-            loan = _releasable_loan(collateral, app_loans)
-            if loan is None or _already_requested(collateral, loan):
-                continue
-            services._open_request(
-                collateral=collateral,
-                guarantee=None,
-                loan=loan,
-                reason=_("贷款 %(n)s 已结清，申请解押。") % {"n": loan.number},
-                requested_by=loan.owner,
-                actor=None,
+def _open_for_collateral(cid: int) -> bool:
+    with transaction.atomic():
+        collateral = Collateral.objects.select_for_update().get(pk=cid)
+        if collateral.status != Collateral.Status.REGISTERED:
+            return False
+        loan = _releasable_loan(collateral)
+        if loan is None or _already_requested(collateral, loan):
+            return False
+        services._open_request(
+            collateral=collateral,
+            guarantee=None,
+            loan=loan,
+            reason=_("贷款 %(n)s 已结清，申请解押。") % {"n": loan.number},
+            requested_by=loan.owner,
+            actor=None,
+        )
+        return True
+
+
+def _open_for_guarantee(gid: int) -> bool:
+    with transaction.atomic():
+        g = Guarantee.objects.select_for_update(of=("self",)).select_related("loan").get(pk=gid)
+        if g.status != Guarantee.Status.ACTIVE:
+            return False
+        loan = g.loan
+        if loan is None and g.application_id:
+            loan = (
+                Loan.objects.filter(application__id=g.application_id)
+                .select_related("owner")
+                .first()
             )
-            opened += 1
-    return opened
+        if loan is None or loan.status != PAID or _already_requested(g, loan):
+            return False
+        services._open_request(
+            collateral=None,
+            guarantee=g,
+            loan=loan,
+            reason=_("贷款 %(n)s 已结清，申请解除保证。") % {"n": loan.number},
+            requested_by=loan.owner,
+            actor=None,
+        )
+        return True
 
 
-def _guarantee_requests(app_loans: dict[int, Loan]) -> int:
-    guarantees = Guarantee.objects.filter(status=Guarantee.Status.ACTIVE).filter(
-        Q(loan__status=PAID) | Q(application_id__in=list(app_loans))
-    )
-    opened = 0
-    for gid in sorted(guarantees.values_list("pk", flat=True)):
-        with transaction.atomic():
-            g = Guarantee.objects.select_for_update(of=("self",)).select_related("loan").get(pk=gid)
-            if g.status != Guarantee.Status.ACTIVE:
-                continue
-            loan = g.loan if g.loan_id else app_loans.get(g.application_id or 0)
-            if loan is None or loan.status != PAID or _already_requested(g, loan):
-                continue
-            services._open_request(
-                collateral=None,
-                guarantee=g,
-                loan=loan,
-                reason=_("贷款 %(n)s 已结清，申请解除保证。") % {"n": loan.number},
-                requested_by=loan.owner,
-                actor=None,
-            )
-            opened += 1
-    return opened
-
-
-def open_release_requests(business_date: dt.date) -> dict[str, int]:
-    """Release requests for what paid-off loans secured (see the module docstring)."""
-    app_loans = _paid_app_loans()
+def open_release_requests(
+    business_date: dt.date | None = None, *, loan_id: int | None = None
+) -> dict[str, int]:
+    """Release requests for what paid-off loans secured (see the module docstring): for one
+    loan (``loan_id``, at the moment it is paid off) or for every candidate (the after-close
+    safety net). Idempotent: a second call opens nothing."""
     return {
-        "collateral_requests": _collateral_requests(app_loans),
-        "guarantee_requests": _guarantee_requests(app_loans),
+        "collateral_requests": sum(
+            _open_for_collateral(cid) for cid in _collateral_candidates(loan_id)
+        ),
+        "guarantee_requests": sum(
+            _open_for_guarantee(gid) for gid in _guarantee_candidates(loan_id)
+        ),
     }
+
+
+def on_loan_paid_off(loan_id: int) -> None:
+    """``loan_paid_off`` listener: the 解押申请 opened the moment the loan is 已结清."""
+    if Loan.objects.filter(pk=loan_id, status=PAID).exists():
+        open_release_requests(loan_id=loan_id)
+
+
+def on_loan_replayed(loan_id: int, before: Any, after: Any) -> None:
+    """A replay (倒起息, reversal) that ends with the loan paid off."""
+    if after.get("status") == PAID and before.get("status") != PAID:
+        on_loan_paid_off(loan_id)
 
 
 def on_release(run: Any) -> dict[str, int]:

@@ -1,6 +1,6 @@
 """What the collateral app contributes to other apps' hooks: the two after-close jobs, the
-notification template of the expiry alert, the todo source label, the loan page panel and the
-customer 360 rows."""
+notification template of the expiry alert, the todo source label, the loan page panel, the
+customer 360 rows, and the payoff listeners that open 解押申请 the moment a loan is 已结清."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +9,8 @@ from credo.collateral.jobs import (
     EXPIRY_TEMPLATE,
     RELEASE_LABELS,
     on_expiry,
+    on_loan_paid_off,
+    on_loan_replayed,
     on_release,
 )
 from credo.collateral.panels import customer_rows, loan_panel
@@ -16,6 +18,8 @@ from credo.core.todo.sources import register_todo_source
 from credo.customers.selectors import register_business_provider
 from credo.lending.eod import register_after_close_job
 from credo.lending.panels import register_loan_panel
+from credo.lending.payoff_hooks import loan_paid_off
+from credo.lending.replay.hooks import loan_replayed
 from credo.notify.services import register_template
 
 register_after_close_job(
@@ -46,3 +50,5 @@ register_template(
 register_todo_source("collateral", _("押品管理"))
 register_loan_panel("collateral", loan_panel)
 register_business_provider(customer_rows)
+loan_paid_off.register("collateral.release", on_loan_paid_off)
+loan_replayed.register("collateral.release", on_loan_replayed)

@@ -297,3 +297,41 @@ class LtvLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}: {self.max_ltv}%"
+
+
+class LtvSnapshot(models.Model):
+    """The 抵押率 of an application as it stood at a decision point, kept as it was: at
+    submission (申请时, the requested amount) and at the approval decision (审批时, the approved
+    amount over the valuations current then). Later revaluations never change it."""
+
+    class Stage(models.TextChoices):
+        APPLICATION = "application", _("申请时")
+        APPROVAL = "approval", _("审批时")
+
+    application_id = models.PositiveBigIntegerField(_("贷款申请"))
+    moment = models.CharField(_("时点"), max_length=12, choices=Stage.choices)
+    amount = MoneyField(_("贷款金额"))
+    collateral_value = MoneyField(_("押品评估价值合计"))
+    ltv = models.DecimalField(
+        _("抵押率（%）"), max_digits=20, decimal_places=2, null=True, blank=True
+    )
+    max_ltv = models.DecimalField(_("最高抵押率（%）"), max_digits=6, decimal_places=2)
+    over_limit = models.BooleanField(_("超过最高抵押率"), default=False)
+    # the collateral counted: [{"id", "number", "value"}] (value in fen, None = not valued)
+    items = models.JSONField(default=list, blank=True)
+    taken_on = models.DateField(_("业务日期"))
+    taken_at = models.DateTimeField(_("记录时间"))
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("抵押率快照")
+        verbose_name_plural = _("抵押率快照")
+        ordering = ["application_id", "moment"]
+        constraints = [
+            models.UniqueConstraint(fields=["application_id", "moment"], name="ltv_snap_app_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.moment}: {self.ltv}"

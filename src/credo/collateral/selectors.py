@@ -18,6 +18,7 @@ from credo.collateral.models import (
     CollateralLink,
     Guarantee,
     LtvLimit,
+    LtvSnapshot,
     ReleaseRequest,
 )
 
@@ -119,6 +120,17 @@ class Security:
     value_fen: int = 0
     ltv: Decimal | None = None
     limit: Decimal | None = None
+    # the stored 抵押率 at submission and at the approval decision (stage → snapshot)
+    snapshots: dict[str, LtvSnapshot] = field(default_factory=dict)
+    from_application: bool = False  # a loan booked without an application has no snapshots
+
+    @property
+    def at_application(self) -> LtvSnapshot | None:
+        return self.snapshots.get(LtvSnapshot.Stage.APPLICATION)
+
+    @property
+    def at_approval(self) -> LtvSnapshot | None:
+        return self.snapshots.get(LtvSnapshot.Stage.APPROVAL)
 
     @property
     def over_limit(self) -> bool:
@@ -165,7 +177,18 @@ def application_security(application: Any) -> Security:
     if getattr(application, "loan_id", None):
         link_q |= Q(loan_id=application.loan_id)
         g_q |= Q(loan_id=application.loan_id)
-    return _security(link_q, g_q, application.final_amount, application.product_version.product_id)
+    security = _security(
+        link_q, g_q, application.final_amount, application.product_version.product_id
+    )
+    security.snapshots = ltv_snapshots(application.pk)
+    security.from_application = True
+    return security
+
+
+def ltv_snapshots(application_id: int | None) -> dict[str, LtvSnapshot]:
+    if not application_id:
+        return {}
+    return {s.moment: s for s in LtvSnapshot.objects.filter(application_id=application_id)}
 
 
 def loan_security(loan: Any) -> Security:
@@ -178,7 +201,10 @@ def loan_security(loan: Any) -> Security:
         link_q |= Q(application_id=app_id)
         g_q |= Q(application_id=app_id)
     amount = loan.outstanding_principal.fen if loan.disbursed_at else loan.principal.fen
-    return _security(link_q, g_q, amount, loan.product_version.product_id)
+    security = _security(link_q, g_q, amount, loan.product_version.product_id)
+    security.snapshots = ltv_snapshots(app_id)
+    security.from_application = bool(app_id)
+    return security
 
 
 def _application_id_of(loan: Any) -> int | None:
@@ -194,13 +220,26 @@ def customer_collateral(customer: Any) -> dict[str, Any]:
     given = list(
         Guarantee.objects.filter(guarantor=customer).select_related("loan").order_by("-id")[:100]
     )
+    # the customer's applications (origination sits above this app: by label, never imported)
+    from django.apps import apps
+
+    app_ids = apps.get_model("origination", "Application").objects.filter(customer=customer)
+    for_customer = Q(loan__customer=customer) | Q(application_id__in=app_ids.values("pk"))
     received = list(
-        Guarantee.objects.filter(loan__customer=customer)
+        Guarantee.objects.filter(for_customer)
         .exclude(guarantor=customer)
         .select_related("guarantor", "loan")
         .order_by("-id")[:100]
     )
-    return {"owned": owned, "given": given, "received": received}
+    # third-party collateral securing the customer's applications and loans
+    link_q = Q(links__loan__customer=customer) | Q(links__application_id__in=app_ids.values("pk"))
+    pledged = list(
+        Collateral.objects.filter(pk__in=Collateral.objects.filter(link_q).values("pk"))
+        .exclude(owner=customer)
+        .select_related("owner")
+        .order_by("-id")[:100]
+    )
+    return {"owned": owned, "given": given, "received": received, "pledged": pledged}
 
 
 def pending_releases(user: Any) -> QuerySet[ReleaseRequest]:
@@ -214,3 +253,29 @@ def pending_releases(user: Any) -> QuerySet[ReleaseRequest]:
         .select_related("collateral", "guarantee", "loan", "requested_by")
         .order_by("id")
     )
+
+
+def security_types(application_ids: list[int]) -> dict[int, set[str]]:
+    """Application id → the kinds of security recorded for it, in the vocabulary of the old
+    ``Application.guarantees`` list ("collateral", "guarantor"); two queries for any number of
+    applications (batch scoring)."""
+    out: dict[int, set[str]] = {}
+    if not application_ids:
+        return out
+    for app_id in (
+        CollateralLink.objects.filter(application_id__in=application_ids)
+        .exclude(collateral__status=Collateral.Status.RELEASED)
+        .values_list("application_id", flat=True)
+        .distinct()
+    ):
+        if app_id is not None:
+            out.setdefault(app_id, set()).add("collateral")
+    for app_id in (
+        Guarantee.objects.filter(application_id__in=application_ids)
+        .exclude(status=Guarantee.Status.RELEASED)
+        .values_list("application_id", flat=True)
+        .distinct()
+    ):
+        if app_id is not None:
+            out.setdefault(app_id, set()).add("guarantor")
+    return out

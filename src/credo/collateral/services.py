@@ -1,13 +1,15 @@
 """Every write of the collateral app: keyword-only services, one transaction each, audited.
 
-Release (解押 / 解除保证) is maker-checker: a release request is opened (by staff, or by the
-after-close job when the secured loan is paid off — then on behalf of the loan's account
-manager) and approved by a second person holding ``collateral.approve_collateral_release``.
+Release (解押 / 解除保证) is maker-checker: a release request is opened (by staff, or — on behalf
+of the loan's account manager — the moment the secured loan is paid off, with the after-close job
+as the safety net; see ``jobs``) and approved by a second person holding
+``collateral.approve_collateral_release``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -21,11 +23,13 @@ from django.utils.translation import gettext as _
 from credo.accounts.scope import can_access
 from credo.collateral import states  # noqa: F401  (registers the machines)
 from credo.collateral.errors import InvalidCollateral, InvalidState, NotAllowed
+from credo.collateral.ltv import exceeds, ltv_pct
 from credo.collateral.models import (
     Collateral,
     CollateralLink,
     CollateralValuation,
     Guarantee,
+    LtvSnapshot,
     ReleaseRequest,
 )
 from credo.core import clock, fsm
@@ -651,3 +655,198 @@ def ltv_limit_set(*, product: Any, max_ltv: Decimal | None, actor: Any) -> None:
     changes = diff_fields(before, after)
     if changes:
         audit_record(action="collateral.ltv_limit", actor=actor, obj=product, changes=changes)
+
+
+# --- declared at application ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class DeclaredCollateral:
+    """One 抵押物/质押物 as the application form states it (the valuation is the applicant's
+    declaration until an appraiser's valuation is added)."""
+
+    kind: str
+    description: str
+    category: str = Collateral.Category.OTHER
+    value: Money | None = None
+    registration_number: str = ""
+    owner: Any = None  # a Customer; None → the applicant
+
+
+@dataclass(frozen=True)
+class DeclaredGuarantee:
+    """One 保证人 (a customer) as the application form states it."""
+
+    guarantor: Any
+    kind: str = Guarantee.Kind.JOINT
+    amount: Money | None = None  # None → the application's amount
+
+
+DECLARED_APPRAISER = "申请时申报"
+
+
+def application_security_declare(
+    *,
+    application: Any,
+    actor: Any,
+    collateral: list[DeclaredCollateral] | tuple[DeclaredCollateral, ...] = (),
+    guarantees: list[DeclaredGuarantee] | tuple[DeclaredGuarantee, ...] = (),
+) -> tuple[list[Collateral], list[Guarantee]]:
+    """The collateral and guarantors stated on a new application become records: each
+    collateral 待登记 (已填他项权证号 kept), linked to the application, with the declared value
+    as its first valuation (客户申报); each guarantor a 保证合同 待生效 over the application
+    amount. Called by origination inside the application's creation transaction — it has
+    checked the actor may create the application (``actor`` is None for the customer's own
+    application through an invitation link), so no collateral permission is required here;
+    a guarantor or owner other than the applicant must be inside the actor's data scope."""
+    customer = application.customer
+    made_c: list[Collateral] = []
+    made_g: list[Guarantee] = []
+    today = clock.today()
+    for i, row in enumerate(collateral, start=1):
+        owner = row.owner or customer
+        if owner.pk != customer.pk:
+            _check_customer(actor, owner)
+        if row.kind not in Collateral.Kind.values:
+            raise InvalidCollateral(_("第 %(i)s 项押品：请选择抵押或质押。") % {"i": i})
+        if row.category not in Collateral.Category.values:
+            raise InvalidCollateral(_("第 %(i)s 项押品：押品类别不正确。") % {"i": i})
+        description = (row.description or "").strip()
+        if not description:
+            raise InvalidCollateral(_("第 %(i)s 项押品：请填写押品描述。") % {"i": i})
+        if row.value is not None and row.value.fen < 0:
+            raise InvalidCollateral(_("第 %(i)s 项押品：评估价值不能为负数。") % {"i": i})
+        c = Collateral.objects.create(
+            number=daily_number("collateral", "C", day=today, numbered=Collateral),
+            kind=row.kind,
+            category=row.category,
+            owner=owner,
+            description=description[:300],
+            registration_number=(row.registration_number or "").strip()[:60],
+            status=Collateral.Status.DRAFT,
+            note=(_("贷款申请 %(n)s 时申报") % {"n": application.number})[:300],
+            created_by=actor,
+        )
+        if row.value is not None:
+            CollateralValuation.objects.create(  # type: ignore[misc]
+                collateral=c,
+                valued_on=today,
+                value=row.value,
+                appraiser=DECLARED_APPRAISER,
+                method=CollateralValuation.Method.DECLARED,
+                created_by=actor,
+            )
+            c.current_value = row.value
+            c.valued_on = today
+            c.save(update_fields=["current_value", "valued_on", "updated_at"])
+        audit_record(
+            action="collateral.create",
+            actor=actor,
+            obj=c,
+            changes=diff_fields({}, {**_snapshot(c, COLLATERAL_FIELDS), "status": c.status}),
+            metadata={
+                "owner_id": owner.pk,
+                "application_id": application.pk,
+                "declared_value_fen": row.value.fen if row.value is not None else None,
+                "via": "application",
+            },
+        )
+        _link(c, actor, application.pk, None, None, None)
+        made_c.append(c)
+    for i, grow in enumerate(guarantees, start=1):
+        guarantor = grow.guarantor
+        if guarantor is None:
+            raise InvalidCollateral(_("第 %(i)s 项保证：请选择保证人。") % {"i": i})
+        if guarantor.pk == customer.pk:
+            raise InvalidCollateral(_("保证人不能是借款人本人。"))
+        _check_customer(actor, guarantor)
+        amount = grow.amount if grow.amount is not None else application.amount
+        g = Guarantee(  # type: ignore[misc]
+            contract_number=f"{application.number}-BZ{i}",
+            guarantor=guarantor,
+            kind=grow.kind,
+            amount=amount,
+            application_id=application.pk,
+            status=Guarantee.Status.DRAFT,
+            note=(_("贷款申请 %(n)s 时申报，保证合同编号签订后更正") % {"n": application.number})[
+                :300
+            ],
+            created_by=actor,
+        )
+        try:
+            _check_guarantee(g)
+        except InvalidCollateral as exc:
+            raise InvalidCollateral(_("第 %(i)s 项保证：%(e)s") % {"i": i, "e": exc}) from None
+        g.save()
+        audit_record(
+            action="guarantee.create",
+            actor=actor,
+            obj=g,
+            changes=diff_fields({}, {**_snapshot(g, GUARANTEE_FIELDS), "status": g.status}),
+            metadata={
+                "guarantor_id": guarantor.pk,
+                "application_id": application.pk,
+                "via": "application",
+            },
+        )
+        made_g.append(g)
+    return made_c, made_g
+
+
+# --- 抵押率 snapshots ------------------------------------------------------------------------------
+def ltv_snapshot_take(
+    *, application: Any, stage: str, actor: Any, amount_fen: int | None = None
+) -> LtvSnapshot:
+    """Store the application's 抵押率 at ``stage`` (申请时 / 审批时) from the valuations current
+    now: the application amount at submission, the approved amount at the decision. Over the
+    product's maximum is recorded as a warning (``over_limit``), never a refusal. Taking the
+    same stage again (a resubmission) replaces it; both are audited. Runs inside the caller's
+    transaction (the submission / the approval decision)."""
+    from credo.collateral.selectors import application_security
+
+    if stage not in LtvSnapshot.Stage.values:
+        raise InvalidCollateral(_("抵押率快照时点不正确。"))
+    security = application_security(application)
+    amount = application.final_amount if amount_fen is None else int(amount_fen)
+    ltv = ltv_pct(amount, security.value_fen)
+    limit = security.limit if security.limit is not None else Decimal(0)
+    over = exceeds(ltv, security.limit)
+    items = [
+        {
+            "id": link.collateral_id,
+            "number": link.collateral.number,
+            "value": link.collateral.current_value.fen
+            if link.collateral.current_value is not None
+            else None,
+        }
+        for link in security.links
+    ]
+    snap, created = LtvSnapshot.objects.update_or_create(  # type: ignore[misc]
+        application_id=application.pk,
+        moment=stage,
+        defaults={
+            "amount": Money.from_fen(amount),
+            "collateral_value": Money.from_fen(security.value_fen),
+            "ltv": ltv,
+            "max_ltv": limit,
+            "over_limit": over,
+            "items": items,
+            "taken_on": clock.today(),
+            "taken_at": timezone.now(),
+            "taken_by": actor,
+        },
+    )
+    audit_record(
+        action="collateral.ltv_snapshot",
+        actor=actor,
+        obj=snap,
+        metadata={
+            "application_id": application.pk,
+            "stage": stage,
+            "amount_fen": amount,
+            "collateral_value_fen": security.value_fen,
+            "ltv": str(ltv) if ltv is not None else None,
+            "max_ltv": str(limit),
+            "over_limit": over,
+            "replaced": not created,
+        },
+    )
+    return snap

@@ -84,6 +84,7 @@ PLACEHOLDERS: list[tuple[str, str]] = [
     ("amount", "借款金额（小写，元）"),
     ("amount_upper", "借款金额（大写）"),
     ("annual_rate", "年利率（%）"),
+    ("apr", "年化利率（%，IRR 法，含全部费用，单利折算）"),
     ("months", "期限（月）"),
     ("method_label", "还款方式"),
     ("product", "贷款产品"),
@@ -142,6 +143,31 @@ def schedule_table(schedule: list[dict[str, Any]]) -> SafeString:
     return format_html('<table class="schedule">{}{}{}</table>', head, rows, foot)
 
 
+def contract_apr(terms: dict[str, Any]) -> str:
+    """年化利率 for the contract (中国人民银行公告〔2021〕第3号), two decimals: the figure the
+    terms carry (``apr_percent``, computed by origination with the product's fees), else the
+    IRR of the contract's own table — the amount less ``upfront_fee_fen`` received, each row's
+    payment plus ``installment_fee_fen``."""
+    given = terms.get("apr_percent")
+    if given not in (None, ""):
+        try:
+            return f"{Decimal(str(given)):.2f}"
+        except InvalidOperation:
+            pass
+    from credo.lending.pricing.apr import AprError, apr_from_payments, periods_per_year_of
+
+    rows = list(terms.get("schedule") or [])
+    try:
+        months = int(terms.get("months") or 0)
+        fee = int(terms.get("installment_fee_fen") or 0)
+        received = int(terms["amount_fen"]) - int(terms.get("upfront_fee_fen") or 0)
+        per_year = periods_per_year_of(str(terms.get("method") or ""), months or 12)
+        payments = [int(r.get("payment", 0)) + fee for r in rows]
+        return apr_from_payments(received, payments, per_year).percent_str
+    except (AprError, KeyError, TypeError, ValueError, ArithmeticError):
+        return ""
+
+
 def context_for(*, number: str, terms: dict[str, Any], customer: Any) -> dict[str, Any]:
     from credo.core.masking import mask
 
@@ -165,6 +191,7 @@ def context_for(*, number: str, terms: dict[str, Any], customer: Any) -> dict[st
         "amount": yuan(int(terms["amount_fen"])),
         "amount_upper": amount_upper(int(terms["amount_fen"])),
         "annual_rate": f"{rate:f}",
+        "apr": contract_apr(terms),
         "months": terms.get("months", ""),
         "method": terms.get("method", ""),
         "method_label": terms.get("method_label", ""),

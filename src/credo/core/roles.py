@@ -26,6 +26,7 @@ SYSTEM_ROLE_CODES: tuple[str, ...] = (
     "collector_senior",
     "management",
     "admin",
+    "privacy_officer",
 )
 
 #: role code → set of ``"app_label.codename"`` granted by default.

@@ -49,6 +49,22 @@ class CalculatorForm(StyledFormMixin, forms.Form):
     repayment_day = forms.IntegerField(
         label=_("每月还款日（可选）"), min_value=1, max_value=31, required=False
     )
+    # 年化利率 counts every cost (中国人民银行公告〔2021〕第3号): the fees of the quote.
+    upfront_fee = forms.DecimalField(
+        label=_("一次性手续费（元）"),
+        min_value=Decimal("0"),
+        max_digits=15,
+        decimal_places=2,
+        required=False,
+        help_text=_("放款时收取（从到手金额中扣除或当时支付）"),
+    )
+    installment_fee = forms.DecimalField(
+        label=_("每期服务费（元）"),
+        min_value=Decimal("0"),
+        max_digits=15,
+        decimal_places=2,
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -198,6 +214,16 @@ class ProductVersionForm(StyledFormMixin, forms.Form):
         initial=Decimal("0"),
     )
     installment_fee = _yuan_field(_("每期服务费（元）"), initial=Decimal("0"))
+    max_apr = forms.DecimalField(
+        label=_("年化利率上限（%）"),
+        min_value=Decimal("0"),
+        max_value=Decimal("100"),
+        max_digits=6,
+        decimal_places=2,
+        initial=Decimal("24"),
+        required=False,  # not sent (older clients, the API): the default 24 %
+        help_text=_("IRR 法、含全部费用的年化利率（单利）上限；发布及放款时校验"),
+    )
     penalty_multiplier = forms.DecimalField(
         label=_("罚息倍数"),
         min_value=Decimal("0"),
@@ -269,6 +295,7 @@ class ProductVersionForm(StyledFormMixin, forms.Form):
             if data.get(lo) is not None and data.get(hi) is not None and data[lo] > data[hi]:
                 self.add_error(hi, message)
         for name, default in (
+            ("max_apr", Decimal("24")),
             ("rate_type", "fixed"),
             ("lpr_tenor", "1y"),
             ("spread_bp", 0),
@@ -309,6 +336,7 @@ class ProductVersionForm(StyledFormMixin, forms.Form):
                 "repricing",
                 "repayment_day",
                 "upfront_fee_rate",
+                "max_apr",
                 "penalty_multiplier",
                 "grace_days",
                 "penalty_days_in_year",

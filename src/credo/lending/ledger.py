@@ -60,6 +60,9 @@ def post_entry(
         raise ValueError(f"unbalanced journal entry: debit {debit} ≠ credit {credit}")
     if any(d < 0 or c < 0 for _code, d, c in rows):
         raise ValueError("journal amounts must be positive")
+    from credo.lending.books.guard import ensure_open  # closed periods refuse postings
+
+    ensure_open(business_date)
     entry = JournalEntry.objects.create(
         kind=kind,
         loan=loan,
@@ -157,6 +160,9 @@ def verify(loans: Iterable[Loan] | None = None) -> VerifyReport:
         total_principal += outstanding
         total_credit += loan.credit_balance.fen
     if loans is None:
+        from credo.lending.books.checks import period_problems  # debits = credits per month
+
+        report.problems.extend(period_problems())
         control = sum(v for (_l, code), v in per_loan.items() if code == "loan_principal")
         if control != total_principal:
             report.problems.append(

@@ -127,6 +127,15 @@ class ProductVersion(models.Model):
     penalty_multiplier = models.DecimalField(
         _("罚息倍数"), max_digits=4, decimal_places=2, default=Decimal("1.5")
     )
+    # 综合融资成本上限: the APR (IRR method, all fees) no loan of this version may exceed.
+    max_apr = models.DecimalField(
+        _("年化利率上限（%）"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("24"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("按 IRR 法计算、含全部费用的年化利率（单利）不得超过此值"),
+    )
     grace_days = models.PositiveSmallIntegerField(_("宽限期（天）"), default=0)
     penalty_days_in_year = models.PositiveSmallIntegerField(
         _("罚息计息天数"), choices=[(360, "actual/360"), (365, "actual/365")], default=360
@@ -518,6 +527,48 @@ class LoanWaiver(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan} {self.value_date} {self.amounts}"
+
+
+class LoanCharge(models.Model):
+    """收费: an ad hoc fee (手续费/违约金/其他费用) charged on a loan with a value date; a
+    value-dated event of the replay (due with the oldest unpaid installment due on that date,
+    else the next one). Reversal (冲销) keeps the row; waiving goes through 减免 (费用)."""
+
+    class Kind(models.TextChoices):
+        HANDLING = "handling", _("手续费")
+        BREACH = "breach", _("违约金")
+        OTHER = "other", _("其他费用")
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="charges")
+    kind = models.CharField(_("费用类型"), max_length=10, choices=Kind.choices)
+    amount = MoneyField(_("金额"))
+    charged_on = models.DateField(_("起息日"))
+    memo = models.CharField(_("说明"), max_length=200, blank=True)
+    # the period the last replay put it on (None: not applied); lets the replay tell the
+    # schedule's own fee from the charges it carries
+    due_period = models.PositiveSmallIntegerField(_("计入期次"), null=True, blank=True)
+    idempotency_key = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    reversed_at = models.DateTimeField(_("冲销时间"), null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reverse_reason = models.CharField(_("冲销原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("收费")
+        verbose_name_plural = _("收费")
+        ordering = ["-id"]
+        permissions = [("charge_fee", _("收取贷款费用"))]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="loancharge_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan} {self.charged_on} {self.get_kind_display()} {self.amount}"
 
 
 class LoanReplay(models.Model):
@@ -945,5 +996,15 @@ class Recovery(models.Model):
         return f"{self.loan} {self.amount} {self.received_on}"
 
 
-# LPR table and floating-rate changes (issue 18 item 10): defined in lending.rates, registered here.
+# Models defined in subpackages and registered here: accounting periods, close balances and
+# voucher code maps (issue 20, lending.books); net assets and concentration limits (issue 22,
+# lending.exposure); the LPR table and floating-rate changes (issue 18, lending.rates).
+from credo.lending.books.models import (  # noqa: E402, F401
+    AccountingPeriod,
+    LedgerDaySeal,
+    LedgerDayTotal,
+    PeriodBalance,
+    VoucherAccountMap,
+)
+from credo.lending.exposure.models import ConcentrationLimits, NetAssets  # noqa: E402, F401
 from credo.lending.rates.models import LoanRateChange, LprRate  # noqa: E402, F401

@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from credo.core.ui.nav import NavItem, register_nav
 from credo.lending.bookimport import nav as _bookimport_nav  # noqa: F401
+from credo.lending.books import nav as _books_nav  # noqa: F401
+from credo.lending.exposure import nav as _exposure_nav  # noqa: F401
 from credo.lending.servicing import nav as _servicing_nav  # noqa: F401
 
 register_nav(

@@ -27,6 +27,8 @@ register_role_permissions(
     ],
 )
 register_role_permissions("credit_committee", ["lending.write_off_loan"])
+# 收费 (手续费/违约金/其他费用): finance charges and reverses ad hoc fees on a loan.
+register_role_permissions("finance", ["lending.charge_fee"])
 register_role_permissions(
     "admin",
     [
@@ -56,3 +58,24 @@ for _code in ("account_manager", "team_lead"):
     register_role_permissions(_code, ["lending.request_restructure"])
 for _code in ("risk_manager", "credit_committee"):
     register_role_permissions(_code, ["lending.approve_restructure"])
+
+# The books (会计期间, 科目余额表, 凭证导出): finance closes months and exports vouchers; a
+# reopening (反结账) is approved by a second person holding approve_reopen (another finance
+# user or management); management and risk read the books.
+register_role_permissions(
+    "finance",
+    [
+        "lending.view_books",
+        "lending.close_period",
+        "lending.approve_reopen",
+        "lending.export_vouchers",
+    ],
+)
+register_role_permissions("management", ["lending.view_books", "lending.approve_reopen"])
+
+# 集中度管理 (issue 22): finance maintains the net assets and the limits; risk and management
+# read the concentration report.
+register_role_permissions("finance", ["lending.manage_exposure", "lending.view_exposure"])
+for _code in ("risk_manager", "risk_analyst", "credit_committee", "management"):
+    register_role_permissions(_code, ["lending.view_exposure"])
+register_role_permissions("admin", ["lending.manage_exposure", "lending.view_exposure"])

@@ -492,3 +492,165 @@ def reschedule_after_prepayment(
         days_in_year=days_in_year,
         **extra,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Rebuilding the rest of a schedule (提前还款 / LPR 重定价): ONE implementation, used by the
+# prepayment and repricing services and by the replay engine (a back-valued event replays
+# through the same arithmetic the on-time posting used).
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RowView:
+    """An installment as the rebuilds see it (amounts in fen): what is due and paid."""
+
+    period: int
+    due_date: dt.date
+    principal_due: int
+    interest_due: int
+    principal_owed: int
+    paid: bool  # 已还清
+    paid_on: dt.date | None
+    untouched: bool  # not paid, nothing paid on it
+
+
+@dataclass(frozen=True)
+class PrepayFigures:
+    """A prepayment on ``on_date``: the unpaid installments not yet due (``future``), their
+    principal, the interest period's start (``last_due``), its days and the accrued interest
+    on the future principal (actual/360)."""
+
+    future: list[RowView]
+    future_principal: int
+    last_due: dt.date
+    days: int
+    accrued_interest: int
+
+
+PREPAY_DAYS_IN_YEAR = 360
+
+
+def _rate_days(annual_rate: Any, days: int) -> Fraction:
+    """annual rate (percent) × days / 360 as an exact fraction."""
+    return Fraction(Decimal(str(annual_rate))) * days / (100 * PREPAY_DAYS_IN_YEAR)
+
+
+def is_prepayment_row(row: RowView, day: int | None) -> bool:
+    """The paid row an earlier prepayment left (due date = its value date, off the repayment
+    day): not a period boundary — interest periods and the new schedule keep the scheduled
+    due dates (else a second prepayment in the same period would skip a due date)."""
+    return (
+        day is not None
+        and row.paid
+        and row.paid_on == row.due_date
+        and not same_day(row.due_date, day)
+    )
+
+
+def prepayment_figures(
+    rows: Sequence[RowView],
+    *,
+    on_date: dt.date,
+    start: dt.date | None,
+    repayment_day: int | None,
+    annual_rate: Any,
+) -> PrepayFigures:
+    """The figures of a prepayment on ``on_date`` (``rows`` in period order)."""
+    future: list[RowView] = []
+    last_due = start or on_date
+    for row in rows:
+        if row.due_date <= on_date:
+            if not is_prepayment_row(row, repayment_day):
+                last_due = max(last_due, row.due_date)
+        elif not row.paid:
+            future.append(row)
+    future_principal = sum(r.principal_owed for r in future)
+    days = max((on_date - last_due).days, 0)
+    accrued = _half_up_fraction(future_principal * _rate_days(annual_rate, days))
+    return PrepayFigures(future, future_principal, last_due, days, accrued)
+
+
+def _half_up_fraction(value: Fraction) -> int:
+    return int((2 * value.numerator + value.denominator) // (2 * value.denominator))
+
+
+def prepayment_split(figures: PrepayFigures, annual_rate: Any, rest: int) -> tuple[int, int]:
+    """(principal, interest) of a prepaid amount ``rest`` beyond what is due: the principal
+    plus the interest accrued on that principal only, ``p = floor(R / (1 + rate × days /
+    360))``; the whole future principal when ``rest`` covers the payoff."""
+    if rest >= figures.future_principal + figures.accrued_interest:
+        return figures.future_principal, rest - figures.future_principal
+    factor = 1 + _rate_days(annual_rate, figures.days)
+    principal = int(Fraction(rest) / factor)  # floor
+    return principal, rest - principal
+
+
+def prepayment_schedule(
+    figures: PrepayFigures,
+    *,
+    balance: int,
+    annual_rate: Any,
+    method: str,
+    mode: str,
+    repayment_day: int | None,
+) -> Schedule:
+    """The schedule of the remaining ``balance`` after a partial prepayment (rules:
+    :func:`reschedule_after_prepayment`): the remaining term in months (a bullet loan: the
+    months to its maturity), the installment or the principal per period a 缩短期限 keeps."""
+    future = figures.future
+    if method != "bullet":
+        remaining = len(future) * period_months(method)
+    else:
+        end, begin = future[-1].due_date, figures.last_due
+        remaining = max((end.year - begin.year) * 12 + end.month - begin.month, 1)
+    # 等额本息 keeps the regular installment (a broken first period is skipped), 等额本金
+    # the principal per period
+    pick = future[1] if future[0].period == 1 and len(future) > 1 else future[0]
+    return reschedule_after_prepayment(
+        balance=balance,
+        annual_rate=annual_rate,
+        remaining_months=remaining,
+        method=method,
+        last_due=figures.last_due,
+        regular_payment=pick.principal_due + pick.interest_due,
+        regular_principal=future[0].principal_due,
+        mode=mode,
+        repayment_day=repayment_day,
+    )
+
+
+def repricing_rebuild(
+    rows: Sequence[RowView],
+    *,
+    business_date: dt.date,
+    new_rate: Any,
+    method: str,
+    repayment_day: int | None,
+) -> tuple[int, Schedule] | None:
+    """LPR 重定价 on ``business_date``: the period containing the date keeps its interest;
+    every later installment (all untouched) is rebuilt from their principal over the same
+    number of periods at ``new_rate``. Returns (the current period, the new schedule of the
+    periods after it), or None when nothing is rebuilt."""
+    current = next((r for r in rows if r.due_date >= business_date), None)
+    if current is None:
+        return None
+    later = [r for r in rows if r.period > current.period]
+    if not later or not all(r.untouched for r in later):
+        # nothing after the current period (or partly paid ahead): only the rate changes
+        return None
+    schedule = generate(
+        principal=sum(r.principal_due for r in later),
+        annual_rate=new_rate,
+        months=len(later) * period_months(method),
+        method=method,
+        start=current.due_date,
+        repayment_day=repayment_day,
+    )
+    return current.period, schedule
+
+
+def carried_fee(removed_fees: Sequence[int], installment_fee: int) -> int:
+    """The ad hoc charges (收费) on installments a rebuild removes: each removed row's fee beyond
+    the regular installment fee, carried to the first new row so a charge never disappears."""
+    return sum(max(f - installment_fee, 0) for f in removed_fees)

@@ -174,3 +174,21 @@ CLASSIFICATION_REQUEST_MACHINE = fsm.machine(
     choices=_RQ,
     note="人工分类调整: 申请 → 第二人审批（批准即生效）/ 拒绝 / 申请人撤回",
 )
+
+# 会计期间 (credo.lending.books): 未结账 → 已结账 (finance, after the month's last close of
+# business); 已结账 → 反结账待审批 (requested) → 未结账 (a second person approves) or back to
+# 已结账 (rejected or withdrawn). Only the latest closed month may be reopened.
+from credo.lending.books.models import AccountingPeriod as _AccountingPeriod  # noqa: E402
+
+_AP = _AccountingPeriod.Status
+ACCOUNTING_PERIOD_MACHINE = fsm.machine(
+    _AccountingPeriod,
+    {
+        _AP.OPEN: {_AP.CLOSED},
+        _AP.CLOSED: {_AP.REOPENING},
+        _AP.REOPENING: {_AP.OPEN, _AP.CLOSED},
+    },
+    initial={_AP.OPEN},
+    choices=_AP,
+    note="结账 → 申请反结账 → 第二人审批（恢复未结账）/ 驳回或撤回（仍为已结账）",
+)

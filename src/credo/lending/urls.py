@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from credo.lending import views
 from credo.lending.bookimport import urls as bookimport_urls
+from credo.lending.charges import urls as charge_urls
 from credo.lending.limits import views as limit_views
 from credo.lending.prepay import views as prepay_views
 from credo.lending.products import views as product_views
@@ -17,6 +18,8 @@ urlpatterns = [
         name="credit_limit_freeze",
     ),
     path("servicing/", include("credo.lending.servicing.urls")),
+    path("exposure/", include("credo.lending.exposure.urls")),
+    path("books/", include("credo.lending.books.urls")),
     path("calculator/", views.calculator, name="calculator"),
     path("loans/", views.loan_list, name="loan_list"),
     path("loans/new/", views.loan_create, name="loan_create"),
@@ -49,4 +52,5 @@ urlpatterns = [
     ),
     *restructure_urls.urlpatterns,
     *bookimport_urls.urlpatterns,
+    *charge_urls.urlpatterns,
 ]

@@ -25,6 +25,8 @@ from credo.lending.forms import (
     WriteOffForm,
 )
 from credo.lending.models import Installment, Loan, Posting
+from credo.lending.pricing.apr import AprError
+from credo.lending.pricing.caps import quote_disclosure
 from credo.lending.schedule import ScheduleError, generate
 from credo.lending.states import LOAN_OPEN_STATES
 
@@ -36,6 +38,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
     """还款计划试算: the same engine loans use, for quoting a customer."""
     form = CalculatorForm(request.GET or None)
     schedule = None
+    disclosure = None
     if request.GET and form.is_valid():
         data = form.cleaned_data
         try:
@@ -47,8 +50,15 @@ def calculator(request: HttpRequest) -> HttpResponse:
                 start=data["start"],
                 repayment_day=data.get("repayment_day"),
             )
-        except ScheduleError as exc:
+            disclosure = quote_disclosure(
+                schedule,
+                upfront_fee=int((data.get("upfront_fee") or 0) * 100),
+                installment_fee=int((data.get("installment_fee") or 0) * 100),
+                repayment_day=data.get("repayment_day"),
+            )
+        except (ScheduleError, AprError) as exc:
             form.add_error(None, str(exc))
+            schedule = None
     template = (
         "lending/_schedule.html"
         if request.headers.get("HX-Request")
@@ -60,6 +70,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "schedule": schedule,
+            "apr": disclosure,
             "method_label": dict(METHOD_CHOICES).get(schedule.method, "") if schedule else "",
         },
     )

@@ -60,3 +60,22 @@ def backoff_delay(attempt: int, schedule_minutes: list[int]) -> dt.timedelta:
     if not schedule_minutes:
         return dt.timedelta(minutes=1)
     return dt.timedelta(minutes=schedule_minutes[min(attempt, len(schedule_minutes)) - 1])
+
+
+#: Categories sent only with the recipient's consent (个人信息保护法 第十三条: marketing,
+#: renewal invitations included, has no other legal basis). Collection and service messages rest
+#: on the loan contract (第十三条第二项) and are not subject to it.
+CONSENT_CATEGORIES = frozenset({"marketing"})
+NO_CONSENT = "no_consent"
+
+
+def consent_allows(kind: str, in_force: set[str], withdrawn: set[str], *, required: bool) -> bool:
+    """Whether a consent-category message of ``kind`` may go to a recipient whose consents in
+    force cover the channels ``in_force`` and whose withdrawn ones covered ``withdrawn`` (""
+    = every channel). With ``required`` a consent in force is needed; without it only a
+    withdrawal stops the message (a lender migrating an old book)."""
+    if "" in in_force or kind in in_force:
+        return True
+    if required:
+        return False
+    return not ("" in withdrawn or kind in withdrawn)

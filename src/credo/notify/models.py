@@ -286,3 +286,60 @@ class NotifyPreference(models.Model):
 
     def __str__(self) -> str:
         return f"pref customer={self.customer_id} user={self.user_id}"
+
+
+class MarketingConsent(models.Model):
+    """A person's consent to marketing contact (个人信息保护法 第十三、十四条) on one channel
+    (empty = every channel), kept as history: a withdrawal stamps ``withdrawn_at`` and a new
+    consent is a new row. Marketing messages (renewal invitations included) go only to a
+    customer with a consent in force; collection and servicing messages rest on the contract.
+
+    Leads are referred to by id only: notify sits below the leads app and must not depend on it
+    (the privacy app, above both, writes and reads these rows)."""
+
+    class Source(models.TextChoices):
+        PAPER = "paper", _("纸质授权书")
+        PHONE = "phone", _("电话录音")
+        PORTAL = "portal", _("线上勾选")
+        OTHER = "other", _("其他")
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("客户"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="marketing_consents",
+    )
+    lead_id = models.BigIntegerField(_("线索"), null=True, blank=True, db_index=True)
+    channel = models.CharField(
+        _("渠道"), max_length=12, choices=Kind.choices, blank=True, default=""
+    )
+    source = models.CharField(_("取得方式"), max_length=10, choices=Source.choices)
+    granted_at = models.DateTimeField(_("同意时间"))
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("营销联系同意")
+        verbose_name_plural = _("营销联系同意")
+        ordering = ["-granted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer__isnull=False) | Q(lead_id__isnull=False),
+                name="consent_has_subject",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["customer"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="consent_in_force_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"consent customer={self.customer_id} lead={self.lead_id} {self.channel or '*'}"

@@ -154,6 +154,9 @@ def application_features(
     if admission_inputs is None:
         admission_inputs = admission.build_inputs(apps)
     prior = _prior_loans({a.customer_id for a in apps})
+    from credo.collateral.selectors import security_types
+
+    recorded = security_types([a.pk for a in apps])  # collateral/guarantees as records
     today = clock.today()
     rows = []
     for app, adm in zip(apps, admission_inputs, strict=True):
@@ -172,7 +175,9 @@ def application_features(
                 "overdue_loans": adm.get("overdue_loans"),
                 "prior_loans": prior.get(app.customer_id, 0),
                 "product": app.product_version.product.code,
-                "guarantee": _guarantee(app.guarantees),
+                "guarantee": _guarantee(
+                    [*(app.guarantees or []), *({"type": t} for t in recorded.get(app.pk, ()))]
+                ),
             }
         )
         rows.append(row)

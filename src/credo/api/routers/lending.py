@@ -58,6 +58,9 @@ class ProductOut(Schema):
     repayment_day: int | None
     upfront_fee_rate: str
     installment_fee: str
+    max_apr: str = "24.00"
+    apr_percent_low: str | None = None
+    apr_percent_high: str | None = None
     penalty_multiplier: str
     grace_days: int
     penalty_days_in_year: int
@@ -182,6 +185,8 @@ class ScheduleQuoteIn(Schema):
     start: dt.date
     repayment_day: int | None = None
     days_in_year: int = 360
+    upfront_fee: str = "0"
+    installment_fee: str = "0"
 
 
 class LoanFilter(PageQuery):
@@ -263,12 +268,25 @@ def product_out(pv: ProductVersion) -> dict[str, Any]:
         "repayment_day": pv.repayment_day,
         "upfront_fee_rate": str(pv.upfront_fee_rate.normalize()),
         "installment_fee": _y(pv.installment_fee),
+        **_product_apr(pv),
         "penalty_multiplier": str(pv.penalty_multiplier),
         "grace_days": pv.grace_days,
         "penalty_days_in_year": pv.penalty_days_in_year,
         "allocation_order": list(pv.allocation_order or []),
         "required_documents": list(pv.required_documents or []),
     }
+
+
+def _product_apr(pv: ProductVersion) -> dict[str, Any]:
+    """年化利率 (IRR method, all fees) at the lowest and highest corner of the ranges."""
+    from credo.lending.pricing import caps
+
+    out: dict[str, Any] = {"max_apr": f"{pv.max_apr:.2f}"}
+    try:
+        rng = caps.version_range(pv)
+    except LendingError:
+        return out
+    return {**out, "apr_percent_low": rng.low.percent_str, "apr_percent_high": rng.high.percent_str}
 
 
 def loan_out(loan: Loan) -> dict[str, Any]:
@@ -609,7 +627,30 @@ def schedule_quote(request: HttpRequest, payload: ScheduleQuoteIn) -> dict[str, 
         )
     except ScheduleError as exc:
         raise ApiError("validation_error", str(exc), status=422) from exc
-    return schedule.as_dict()
+    from credo.lending.pricing.apr import AprError, schedule_apr
+
+    def fee(text: str, name: str) -> int:
+        return 0 if str(text).strip() in ("", "0", "0.0", "0.00") else _amount(text, name).fen
+
+    upfront = fee(payload.upfront_fee, "upfront_fee")
+    per_period = fee(payload.installment_fee, "installment_fee")
+    try:
+        apr = schedule_apr(
+            schedule,
+            upfront_fee=upfront,
+            installment_fee=per_period,
+            days_in_year=payload.days_in_year,
+            repayment_day=payload.repayment_day,
+        )
+    except AprError as exc:
+        raise ApiError("validation_error", str(exc), status=422) from exc
+    return {  # the same keys as `credo schedule --format json`
+        **schedule.as_dict(),
+        "upfront_fee": fen_to_str(upfront),
+        "installment_fee": fen_to_str(per_period),
+        "apr_percent": apr.percent_str,
+        "apr_effective_percent": apr.effective_percent_str,
+    }
 
 
 # --- book migration (存量贷款迁移) and loan figures ------------------------------------------------
@@ -704,3 +745,73 @@ def loan_show(request: HttpRequest, loan_id: int) -> dict[str, Any]:
     require_scope(request, "read")
     require_perm(request, "lending.view_loan")
     return loan_show_data(_get_loan(request, loan_id))
+
+
+# --- 收费 (ad hoc fees as value-dated events) ----------------------------------------------------
+class ChargeIn(Schema):
+    kind: str = "handling"
+    amount: str
+    charged_on: dt.date
+    memo: str = ""
+
+
+class ChargeOut(Schema):
+    id: int
+    loan: str
+    kind: str
+    amount: str
+    charged_on: dt.date
+    due_period: int | None
+    memo: str
+    reversed: bool
+
+
+def _charge_out(charge: Any, loan: Loan) -> dict[str, Any]:
+    return {
+        "id": charge.pk,
+        "loan": loan.number,
+        "kind": charge.kind,
+        "amount": _y(charge.amount),
+        "charged_on": charge.charged_on,
+        "due_period": charge.due_period,
+        "memo": charge.memo,
+        "reversed": charge.reversed_at is not None,
+    }
+
+
+@router.get(
+    "/loans/{loan_id}/charges", response={200: list[ChargeOut], **ERRORS}, summary="贷款收费记录"
+)
+def list_charges(request: HttpRequest, loan_id: int) -> list[dict[str, Any]]:
+    require_scope(request, "read")
+    require_perm(request, "lending.view_loan")
+    loan = _get_loan(request, loan_id)
+    return [_charge_out(c, loan) for c in loan.charges.all()]
+
+
+@router.post(
+    "/loans/{loan_id}/charges",
+    response={201: ChargeOut, **ERRORS},
+    summary="收费（手续费/违约金/其他费用，按起息日重算；支持 Idempotency-Key）",
+)
+@idempotent
+def create_charge(request: HttpRequest, loan_id: int, payload: ChargeIn) -> Status[Any]:
+    from credo.lending.charges.services import charge_create
+
+    require_scope(request, "write")
+    require_perm(request, "lending.charge_fee")
+    loan = _get_loan(request, loan_id)
+    amount = _amount(payload.amount)
+    try:
+        charge = charge_create(
+            loan=loan,
+            kind=payload.kind,
+            amount=amount,
+            charged_on=payload.charged_on,
+            memo=payload.memo,
+            actor=request.user,
+            idempotency_key=_idem_key(request),
+        )
+    except LendingError as exc:
+        raise _lending_error(exc) from exc
+    return Status(201, _charge_out(charge, loan))

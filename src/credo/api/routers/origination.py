@@ -40,9 +40,19 @@ ERRORS: dict[int, type[Schema]] = {
 
 
 class GuaranteeIn(Schema):
+    """担保信息: ``collateral`` rows become collateral records (押品, 待登记); ``guarantor`` rows
+    with ``guarantor_id`` a 保证合同 (待生效), with a ``name`` only a declared guarantor."""
+
     type: str
-    name: str
+    name: str = ""
     value: str | None = None
+    description: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    registration_number: str | None = None
+    owner_id: int | None = None
+    guarantor_id: int | None = None
+    amount: str | None = None
 
 
 class ApplicationIn(Schema):

@@ -612,6 +612,7 @@ def book_import(
         out.status = "unchanged"
         out.reconciliation = reconcile(controls, counts=out.counts, as_of=as_of)
         return out
+    _refuse_closed_periods(plan)
     try:
         with transaction.atomic():
             record = _write(plan, actor=actor, as_of=as_of, name=name, sha=sha, out=out)
@@ -643,6 +644,36 @@ class _RowFailure(Exception):
     def __init__(self, error: BookError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def _refuse_closed_periods(plan: _Plan) -> None:
+    """The import books its disbursements and repayments on their own (past) dates: refused
+    when finance has closed any month from the earliest of them on (docs/accounting.md)."""
+    from credo.lending.books.guard import month_of
+    from credo.lending.books.models import AccountingPeriod
+
+    dates = [row.disbursed_on for row in plan.new_loans] + [
+        rep.received_on
+        for row in plan.new_loans
+        for rep in plan.repayments.get(row.loan_number, [])
+    ]
+    if not dates:
+        return
+    closed = (
+        AccountingPeriod.objects.exclude(status=AccountingPeriod.Status.OPEN)
+        .filter(month__gte=month_of(min(dates)))
+        .order_by("month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    if closed is not None:
+        raise InvalidLoan(
+            _(
+                "会计期间 %(m)s 已结账：存量迁移按放款日、到账日记账，不能记入已结账期间。"
+                "请在首次结账前完成迁移，或先申请反结账。"
+            )
+            % {"m": closed.strftime("%Y-%m")}
+        )
 
 
 def _write(

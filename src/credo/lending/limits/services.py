@@ -16,6 +16,7 @@ from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.customers.events import record_event
 from credo.lending.errors import InvalidLoan, InvalidState
+from credo.lending.exposure.services import concentration_enforce
 from credo.lending.ledger import fen
 from credo.lending.models import CreditLimit, Loan
 from credo.lending.states import LOAN_LIMIT_STATES
@@ -85,6 +86,8 @@ def limit_set(
         raise InvalidLoan(_("授信额度不能为负数。"))
     limit = CreditLimit.objects.select_for_update().filter(customer=customer).first()
     before = limit.amount.fen if limit else None
+    # 集中度 (issue 22): a limit is a commitment; one over a concentration limit is refused
+    concentration_enforce(customer=customer, limit_fen=amount.fen, point=_("设置该授信额度"))
     if limit is None:
         limit = CreditLimit(customer=customer, amount=amount, updated_by=actor)  # type: ignore[misc]  # MoneyField stores Money
     else:

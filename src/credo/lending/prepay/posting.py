@@ -27,7 +27,7 @@ from credo.lending.prepay.quote import (
     new_schedule,
     split_amount,
 )
-from credo.lending.schedule import fen_to_str
+from credo.lending.schedule import carried_fee, fen_to_str
 
 
 @dataclass
@@ -63,6 +63,17 @@ def _result_from(posting: Posting, idempotency_key: str) -> PrepayResult:
         principal=int(info.get("principal", 0)),
         interest=int(info.get("interest", 0)),
         paid_off=loan.status == Loan.Status.PAID_OFF,
+    )
+
+
+def _value_dated(loan: Loan, on_date: dt.date, posting: Posting) -> bool:
+    """A close of business on or after ``on_date`` already ran, or later money is booked."""
+    if loan.last_eod_date is not None and on_date <= loan.last_eod_date:
+        return True
+    return (
+        Posting.objects.filter(loan=loan, reversed_at__isnull=True, received_on__gt=on_date)
+        .exclude(pk=posting.pk)
+        .exists()
     )
 
 
@@ -117,22 +128,26 @@ def prepay(
     schedule = new_schedule(locked, figures, balance, mode) if balance > 0 else None
 
     old_periods = [i.period for i in figures.future]
+    fee = locked.installment_fee.fen
+    # ad hoc charges (收费) on the replaced rows stay due: on the first new row, or on the
+    # prepayment row itself when the loan is paid off
+    carried = carried_fee([i.fee_due.fen for i in figures.future], fee)
     Installment.objects.filter(pk__in=[i.pk for i in figures.future]).delete()
     next_period = min(old_periods)
+    row_fee = carried if schedule is None else 0
     prepay_row = Installment.objects.create(  # type: ignore[misc]
         loan=locked,
         period=next_period,
         due_date=on_date,
         principal_due=principal,
         interest_due=interest,
-        fee_due=0,
+        fee_due=row_fee,
         principal_paid=principal,
         interest_paid=interest,
-        status=Installment.Status.PAID,
-        paid_on=on_date,
+        status=Installment.Status.DUE if row_fee else Installment.Status.PAID,
+        paid_on=None if row_fee else on_date,
     )
     if schedule is not None:
-        fee = locked.installment_fee.fen
         Installment.objects.bulk_create(
             [
                 Installment(
@@ -141,7 +156,7 @@ def prepay(
                     due_date=i.due_date,
                     principal_due=i.principal,
                     interest_due=i.interest,
-                    fee_due=fee,
+                    fee_due=fee + (carried if k == 0 else 0),
                 )
                 for k, i in enumerate(schedule.installments)
             ]
@@ -149,6 +164,10 @@ def prepay(
         locked.maturity_date = schedule.installments[-1].due_date
     else:
         locked.maturity_date = on_date
+    if carried:
+        from credo.lending.charges.services import charges_carried
+
+        charges_carried(locked, old_periods, next_period + (1 if schedule is not None else 0))
 
     entry = ledger.post_entry(
         loan=locked,
@@ -200,7 +219,26 @@ def prepay(
         entry=entry,
         actor=actor,
     )
+    if _value_dated(locked, on_date, posting):
+        # 倒起息: closes (or later money) already passed the value date — replay the loan
+        # through the prepayment so the split, the rebuilt schedule, 罚息 and DPD are what an
+        # on-time posting would have produced (same pure arithmetic, see replay.engine)
+        from credo.lending.replay.service import replay_loan
+
+        replay_loan(
+            locked,
+            actor=actor,
+            reason=_("提前还款倒起息（起息日 %(d)s）") % {"d": on_date.isoformat()},
+            trigger=posting,
+            from_date=on_date,
+        )
+        locked.refresh_from_db()
+        posting.refresh_from_db()
     paid_off = locked.status == Loan.Status.PAID_OFF
+    if paid_off and before != Loan.Status.PAID_OFF:
+        from credo.lending.payoff_hooks import notify_paid_off
+
+        notify_paid_off(locked.pk)
     audit_record(
         action="loan.prepay",
         actor=actor,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -16,18 +15,21 @@ from credo.lending.allocation import COMPONENTS, due_components
 from credo.lending.errors import InvalidLoan, InvalidState
 from credo.lending.models import Installment, Loan
 from credo.lending.schedule import (
+    PREPAY_DAYS_IN_YEAR,
+    PrepayFigures,
+    RowView,
     Schedule,
     ScheduleError,
     fen_to_str,
-    period_months,
-    reschedule_after_prepayment,
-    same_day,
+    prepayment_figures,
+    prepayment_schedule,
+    prepayment_split,
 )
 from credo.lending.states import LOAN_OPEN_STATES
 
 MODES = ("reduce_payment", "shorten_term")
 MODE_LABELS = {"reduce_payment": "保持期限、减少月供", "shorten_term": "保持月供、缩短期限"}
-DAYS_IN_YEAR = 360
+DAYS_IN_YEAR = PREPAY_DAYS_IN_YEAR
 
 
 @dataclass
@@ -39,105 +41,78 @@ class Figures:
     last_due: dt.date
     days: int
     accrued_interest: int
+    pure: PrepayFigures
 
     @property
     def payoff(self) -> int:
         return self.due_total + self.accrued_interest + self.future_principal
 
 
-def _rate_per_day_fraction(loan: Loan, days: int) -> Fraction:
-    """annual rate (percent) × days / 360 as an exact fraction."""
-    return Fraction(loan.annual_rate) * days / (100 * DAYS_IN_YEAR)
-
-
-def _half_up(value: Fraction) -> int:
-    return int((2 * value.numerator + value.denominator) // (2 * value.denominator))
-
-
-def _is_prepayment_row(inst: Installment, day: int | None) -> bool:
-    """The paid row an earlier prepayment left (due date = its value date, off the repayment
-    day): not a period boundary — interest periods and the new schedule keep the scheduled
-    due dates (else a second prepayment in the same period would skip a due date)."""
-    return (
-        day is not None
-        and inst.status == Installment.Status.PAID
-        and inst.paid_on == inst.due_date
-        and not same_day(inst.due_date, day)
+def row_view(inst: Installment) -> RowView:
+    """An installment as the shared rebuild arithmetic of :mod:`credo.lending.schedule` sees it."""
+    paid = inst.status == Installment.Status.PAID
+    return RowView(
+        period=inst.period,
+        due_date=inst.due_date,
+        principal_due=inst.principal_due.fen,
+        interest_due=inst.interest_due.fen,
+        principal_owed=inst.principal_due.fen - inst.principal_paid.fen,
+        paid=paid,
+        paid_on=inst.paid_on,
+        untouched=not paid
+        and not (
+            inst.principal_paid.fen
+            or inst.interest_paid.fen
+            or inst.fee_paid.fen
+            or inst.penalty_paid.fen
+        ),
     )
+
+
+def repayment_day_of(loan: Loan) -> int | None:
+    return loan.repayment_day or (loan.start_date.day if loan.start_date else None)
 
 
 def figures_on(loan: Loan, on_date: dt.date, installments: list[Installment]) -> Figures:
     due = dict.fromkeys(COMPONENTS, 0)
-    future: list[Installment] = []
-    last_due = loan.start_date or on_date
-    day = loan.repayment_day or (loan.start_date.day if loan.start_date else None)
     for inst in installments:
-        if inst.due_date <= on_date:
-            if inst.status != Installment.Status.PAID:
-                for comp, value in due_components(inst).items():
-                    due[comp] += value
-            if not _is_prepayment_row(inst, day):
-                last_due = max(last_due, inst.due_date)
-        elif inst.status != Installment.Status.PAID:
-            future.append(inst)
-    future_principal = sum(due_components(i)["principal"] for i in future)
-    days = max((on_date - last_due).days, 0)
-    accrued = _half_up(future_principal * _rate_per_day_fraction(loan, days))
+        if inst.due_date <= on_date and inst.status != Installment.Status.PAID:
+            for comp, value in due_components(inst).items():
+                due[comp] += value
+    pure = prepayment_figures(
+        [row_view(i) for i in installments],
+        on_date=on_date,
+        start=loan.start_date,
+        repayment_day=repayment_day_of(loan),
+        annual_rate=loan.annual_rate,
+    )
+    future_periods = {r.period for r in pure.future}
     return Figures(
         due=due,
         due_total=sum(due.values()),
-        future=future,
-        future_principal=future_principal,
-        last_due=last_due,
-        days=days,
-        accrued_interest=accrued,
+        future=[i for i in installments if i.period in future_periods],
+        future_principal=pure.future_principal,
+        last_due=pure.last_due,
+        days=pure.days,
+        accrued_interest=pure.accrued_interest,
+        pure=pure,
     )
 
 
 def split_amount(loan: Loan, figures: Figures, rest: int) -> tuple[int, int]:
     """(principal, interest) of a prepaid amount ``rest`` beyond what is due."""
-    if rest >= figures.future_principal + figures.accrued_interest:
-        return figures.future_principal, rest - figures.future_principal
-    factor = 1 + _rate_per_day_fraction(loan, figures.days)
-    principal = int(Fraction(rest) / factor)  # floor
-    return principal, rest - principal
-
-
-def _regular_payment(future: list[Installment]) -> int:
-    """The installment a ``shorten_term`` prepayment keeps (等额本息; skips a broken first
-    period)."""
-    pick = future[1] if future[0].period == 1 and len(future) > 1 else future[0]
-    return pick.principal_due.fen + pick.interest_due.fen
-
-
-def _regular_principal(future: list[Installment]) -> int:
-    """The principal per period a ``shorten_term`` prepayment keeps (等额本金: every period but
-    the last repays the same principal; a broken first period differs only by its interest)."""
-    return future[0].principal_due.fen
-
-
-def _remaining_months(loan: Loan, figures: Figures) -> int:
-    """Months left: installments left × months per period (3 for the quarterly methods); for
-    a bullet loan the months to its maturity."""
-    if loan.method != "bullet":
-        return len(figures.future) * period_months(loan.method)
-    end = figures.future[-1].due_date
-    start = figures.last_due
-    return max((end.year - start.year) * 12 + end.month - start.month, 1)
+    return prepayment_split(figures.pure, loan.annual_rate, rest)
 
 
 def new_schedule(loan: Loan, figures: Figures, balance: int, mode: str) -> Schedule:
     try:
-        return reschedule_after_prepayment(
+        return prepayment_schedule(
+            figures.pure,
             balance=balance,
             annual_rate=loan.annual_rate,
-            remaining_months=_remaining_months(loan, figures),
             method=loan.method,
-            last_due=figures.last_due,
-            regular_payment=_regular_payment(figures.future),
-            regular_principal=_regular_principal(figures.future),
             mode=mode,
-            repayment_day=loan.repayment_day or (loan.start_date.day if loan.start_date else None),
+            repayment_day=repayment_day_of(loan),
         )
     except ScheduleError as exc:
         raise InvalidLoan(str(exc)) from exc
@@ -153,6 +128,9 @@ def check_prepayable(loan: Loan, on_date: dt.date) -> None:
         raise InvalidLoan(_("提前还款日期不能早于放款日。"))
     if on_date > clock.today():
         raise InvalidLoan(_("提前还款日期不能晚于今天。"))
+    from credo.lending.replay.service import check_value_date
+
+    check_value_date(loan, on_date)  # not before an executed restructuring
 
 
 def amount_fen(amount: Any) -> int:

@@ -17,6 +17,7 @@ from credo.core.audit.services import audit_record
 from credo.core.money import Money
 from credo.lending.errors import InvalidLoan, InvalidState
 from credo.lending.models import Product, ProductVersion
+from credo.lending.pricing import caps
 from credo.lending.schedule import period_months
 
 VERSION_FIELDS = (
@@ -34,6 +35,7 @@ VERSION_FIELDS = (
     "repayment_day",
     "upfront_fee_rate",
     "installment_fee",
+    "max_apr",
     "penalty_multiplier",
     "grace_days",
     "penalty_days_in_year",
@@ -43,6 +45,9 @@ VERSION_FIELDS = (
     "allocation_order",
     "required_documents",
 )
+
+# Fields whose change re-checks the version against its APR cap (issue 20).
+FEE_FIELDS = ("upfront_fee_rate", "installment_fee", "max_apr")
 
 
 def check_terms(
@@ -127,6 +132,8 @@ def version_update(
     for name, value in data.items():
         if name in VERSION_FIELDS:
             setattr(locked, name, value)
+    if any(_snapshot(locked)[k] != before[k] for k in FEE_FIELDS):
+        caps.check_version(locked)  # a fee change may not push the version over its APR cap
     locked.save()
     after = _snapshot(locked)
     changes = {k: [before[k], after[k]] for k in VERSION_FIELDS if before[k] != after[k]}
@@ -140,6 +147,7 @@ def version_publish(*, version: ProductVersion, actor: Any) -> ProductVersion:
     locked = ProductVersion.objects.select_for_update().get(pk=version.pk)
     if locked.status != ProductVersion.Status.DRAFT:
         raise InvalidState(_("只有草稿版本可以发布。"))
+    caps.check_version(locked)  # 综合融资成本上限: the worst corner within max_apr
     previous = versioning.publish(locked, parent_field="product", actor=actor)
     audit_record(
         action="product.version_publish",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +15,7 @@ from django.views.decorators.http import require_POST
 from credo.lending.errors import LendingError
 from credo.lending.forms import ProductForm, ProductVersionForm
 from credo.lending.models import Product, ProductVersion
+from credo.lending.pricing import caps
 from credo.lending.products import services as product_services
 
 
@@ -74,8 +78,22 @@ def product_version_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "version": version,
             "editable": editable,
             "versions": version.product.versions.order_by("-number"),
+            **_apr_context(version),
         },
     )
+
+
+def _apr_context(version: ProductVersion) -> dict[str, Any]:
+    """年化利率 over the version's ranges (lowest–highest corner), the cap and 4 × LPR."""
+    try:
+        rng = caps.version_range(version)
+    except LendingError:
+        return {"apr_range": None}
+    return {
+        "apr_range": rng,
+        "apr_range_over": Decimal(rng.high.percent_str) > caps.cap_of(version),
+        "apr_warning": caps.lpr_warning(rng.high),
+    }
 
 
 @login_required
@@ -89,6 +107,9 @@ def product_version_publish(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("版本已发布；此前的发布版本（如有）已停用。"))
+        warning = _apr_context(version).get("apr_warning")
+        if warning:
+            messages.warning(request, warning)
     return redirect("lending:product_version_edit", pk=version.pk)
 
 

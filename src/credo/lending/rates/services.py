@@ -16,7 +16,7 @@ from credo.lending.errors import InvalidLoan, InvalidState, LendingError, NotPer
 from credo.lending.models import Installment, Loan
 from credo.lending.rates.models import LoanRateChange, LprRate
 from credo.lending.rates.repricing import floating_rate, is_repricing_date
-from credo.lending.schedule import ScheduleError, generate, period_months
+from credo.lending.schedule import ScheduleError, carried_fee, repricing_rebuild
 from credo.lending.states import LOAN_OPEN_STATES
 
 log = logging.getLogger(__name__)
@@ -134,16 +134,6 @@ def record_initial(*, loan: Loan, lpr: LprRate, on_date: dt.date) -> LoanRateCha
     )
 
 
-def _untouched(inst: Installment) -> bool:
-    return (
-        inst.status != Installment.Status.PAID
-        and inst.principal_paid.fen == 0
-        and inst.interest_paid.fen == 0
-        and inst.fee_paid.fen == 0
-        and inst.penalty_paid.fen == 0
-    )
-
-
 @transaction.atomic
 def loan_reprice(*, loan: Loan, business_date: dt.date, actor: Any = None) -> LoanRateChange | None:
     """Reprice a floating loan on ``business_date`` (its repricing date): the LPR in force +
@@ -168,43 +158,43 @@ def loan_reprice(*, loan: Loan, business_date: dt.date, actor: Any = None) -> Lo
     if new_rate == old_rate:
         return None
     rows = list(locked.installments.select_for_update().order_by("period"))
-    current = next((i for i in rows if i.due_date >= business_date), None)
-    later = [i for i in rows if current is not None and i.period > current.period]
-    if current is None or not later or not all(_untouched(i) for i in later):
-        # Nothing after the current period (or already partly paid ahead): the rate is still
-        # recorded and used for any later rescheduling.
-        later = []
-    from_period = later[0].period if later else None
-    if later:
-        balance = sum(i.principal_due.fen for i in later)
-        assert current is not None
-        try:
-            schedule = generate(
-                principal=balance,
-                annual_rate=new_rate,
-                months=len(later) * period_months(locked.method),
-                method=locked.method,
-                start=current.due_date,
-                repayment_day=locked.repayment_day or locked.start_date.day,
-            )
-        except ScheduleError as exc:
-            raise InvalidLoan(str(exc)) from exc
+    from credo.lending.prepay.quote import row_view  # the shared view of an installment
+
+    try:
+        plan = repricing_rebuild(
+            [row_view(i) for i in rows],
+            business_date=business_date,
+            new_rate=new_rate,
+            method=locked.method,
+            repayment_day=locked.repayment_day or locked.start_date.day,
+        )
+    except ScheduleError as exc:
+        raise InvalidLoan(str(exc)) from exc
+    from_period = plan[0] + 1 if plan else None
+    if plan is not None:
+        current_period, schedule = plan
+        later = [i for i in rows if i.period > current_period]
         Installment.objects.filter(pk__in=[i.pk for i in later]).delete()
         fee = locked.installment_fee.fen
+        carried = carried_fee([i.fee_due.fen for i in later], fee)  # ad hoc charges stay due
         Installment.objects.bulk_create(
             [
                 Installment(
                     loan=locked,
-                    period=current.period + k + 1,
+                    period=current_period + k + 1,
                     due_date=i.due_date,
                     principal_due=i.principal,
                     interest_due=i.interest,
-                    fee_due=fee,
+                    fee_due=fee + (carried if k == 0 else 0),
                 )
                 for k, i in enumerate(schedule.installments)
             ]
         )
         locked.maturity_date = schedule.installments[-1].due_date
+        if carried:
+            from credo.lending.charges.services import charges_carried
+
+            charges_carried(locked, [i.period for i in later], current_period + 1)
     locked.annual_rate = new_rate
     locked.version += 1
     locked.save(update_fields=["annual_rate", "maturity_date", "version"])

@@ -15,6 +15,13 @@ One business day ``D`` (:func:`close_day`, the close of business uses the same f
 
 :func:`replay` runs that from the loan's start to ``as_of`` skipping quiet stretches (nothing
 due, no event, no threshold: ``n`` × the daily amount).
+
+Schedule-changing events are replayed, not barriers: a prepayment (提前还款, with its mode)
+recomputes its principal/interest split on the balance of its value date and rebuilds the rest
+of the schedule; an LPR repricing (after the close of its day) sets the rate of the following
+days and rebuilds the periods after the current one — both through the pure functions of
+:mod:`credo.lending.schedule` that the prepayment and repricing services call. An executed
+restructuring is a new agreement and stays a barrier (see the replay service).
 """
 
 from __future__ import annotations
@@ -27,6 +34,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from credo.core.holidays import WorkingCalendar
+from credo.lending.schedule import (
+    RowView,
+    ScheduleError,
+    carried_fee,
+    prepayment_figures,
+    prepayment_schedule,
+    prepayment_split,
+    repricing_rebuild,
+)
 
 COMPONENTS = ("penalty", "fee", "interest", "principal")
 DEFAULT_ALLOCATION = ("penalty", "fee", "interest", "principal")
@@ -40,7 +56,12 @@ SCHEDULED, DUE, OVERDUE, PAID, WRITTEN_OFF = "scheduled", "due", "overdue", "pai
 # loan statuses (Loan.Status)
 ACTIVE, L_OVERDUE, PAID_OFF, L_WRITTEN_OFF = "active", "overdue", "paid_off", "written_off"
 
-EVENT_KINDS = ("repayment", "prepayment", "waiver", "fee", "write_off")
+EVENT_KINDS = ("repayment", "prepayment", "waiver", "fee", "write_off", "reprice")
+#: kinds applied after the close of their day (the LPR repricing is an after-close job)
+AFTER_CLOSE = frozenset({"reprice"})
+PREPAY_MODES = ("reduce_payment", "shorten_term")
+#: the order of one day's events: money first, then charges, waivers, write-off (ties: as given)
+KIND_RANK = {"repayment": 0, "prepayment": 0, "fee": 1, "waiver": 2, "write_off": 3, "reprice": 4}
 PENALTY_FROM = ("due_date", "grace_end")
 HOLIDAY_RULES = ("none", "next_working_day", "defer_penalty")
 CURE_MONTHS = 6
@@ -65,6 +86,10 @@ class LoanTerms:
     allocation_order: tuple[str, ...] = DEFAULT_ALLOCATION
     upfront_fee: int = 0
     thresholds: tuple[int, int, int, int] = DEFAULT_THRESHOLDS
+    # what a rebuild (提前还款 / 重定价) of the rest of the schedule needs
+    method: str = "equal_installment"
+    repayment_day: int | None = None
+    installment_fee: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,9 +106,14 @@ class ScheduleRow:
 
 @dataclass(frozen=True)
 class MoneyEvent:
-    """``kind``: repayment (amount), prepayment (period + amounts principal/interest, pays that
-    installment; a schedule barrier), waiver (amounts per component: penalty, compound, fee,
-    interest), fee (period, amount), write_off. Reversed events are simply not passed."""
+    """``kind``: repayment (amount), prepayment (``mode`` 缩短期限/减少月供 and ``amount`` = the
+    prepaid part beyond what is due: principal + its accrued interest are computed on the value
+    date and the rest of the schedule is rebuilt; without ``mode`` the legacy form: period +
+    amounts principal/interest pay that installment), waiver (amounts per component: penalty,
+    compound, fee, interest), fee (amount; ``period`` or None = the oldest unpaid installment
+    due on the value date, else the next one), write_off, reprice (``rate``: the LPR repricing
+    after the close of its day, rebuilds the periods after the current one). Reversed events
+    are simply not passed."""
 
     kind: str
     value_date: dt.date
@@ -91,6 +121,8 @@ class MoneyEvent:
     amount: int = 0
     amounts: Mapping[str, int] = field(default_factory=dict)
     period: int | None = None
+    mode: str = ""
+    rate: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +150,7 @@ class InstState:
     paid_on: dt.date | None = None
     id: int | None = None
     waived: dict[str, int] = field(default_factory=dict)
+    charges: dict[Any, int] = field(default_factory=dict)  # ad hoc charge id → fen in fee_due
     eff: dt.date | None = field(default=None, compare=False, repr=False)  # effective due (cache)
 
     def owed(self, comp: str) -> int:
@@ -149,6 +182,8 @@ class LoanState:
     due_dates: tuple[dt.date, ...] | None = None
     written_off_principal: int = 0
     received: int = 0  # cash received (repayments + prepayments)
+    annual_rate: Decimal | None = None  # after a repricing (None: the terms' rate)
+    rebuilt: bool = False  # the schedule was rebuilt (prepayment / repricing) during the replay
     # every installment before index ``lo`` is settled (已还清/已核销): the day's work looks
     # only at the window from ``lo`` to the first installment not yet due
     lo: int = field(default=0, compare=False)
@@ -170,7 +205,7 @@ class LoanState:
     def copy(self) -> LoanState:
         return replace(
             self,
-            insts=[replace(i, waived=dict(i.waived)) for i in self.insts],
+            insts=[replace(i, waived=dict(i.waived), charges=dict(i.charges)) for i in self.insts],
         )
 
 
@@ -255,8 +290,11 @@ def daily_penalty(terms: LoanTerms, amount: int) -> int:
 
 def effective_due(terms: LoanTerms, due: dt.date, calendar: WorkingCalendar) -> dt.date:
     """The date overdue/penalty/DPD count from: under 节假日顺延 ('defer_penalty') a due date on
-    a rest day counts as the next working day."""
-    if terms.holiday_rule == "defer_penalty" and not calendar.is_working(due):
+    a rest day counts as the next working day. Under 'next_working_day' the stored due dates
+    were moved when the schedule was made; a date that became a rest day later (the State
+    Council publishes next year's holidays in the autumn, after loans were booked) counts from
+    the next working day too, so no borrower is overdue on a holiday."""
+    if terms.holiday_rule in ("defer_penalty", "next_working_day") and not calendar.is_working(due):
         return calendar.next_working_day(due)
     return due
 
@@ -356,6 +394,11 @@ def apply_event(state: LoanState, event: MoneyEvent, terms: LoanTerms) -> dict[s
         state.received += event.amount
         state.status = _loan_status_after(state)
         return plan
+    if event.kind == "prepayment" and event.mode:
+        return _prepay(state, event, terms)
+    if event.kind == "reprice":
+        _reprice(state, event, terms)
+        return None
     if event.kind == "prepayment":
         inst = _by_period(state, event.period)
         principal = int(event.amounts.get("principal", 0))
@@ -369,8 +412,10 @@ def apply_event(state: LoanState, event: MoneyEvent, terms: LoanTerms) -> dict[s
         state.status = _loan_status_after(state)
         return None
     if event.kind == "fee":
-        inst = _by_period(state, event.period)
+        inst = _by_period(state, event.period) if event.period else _fee_row(state, day)
         inst.fee_due += event.amount
+        if event.id is not None:
+            inst.charges[event.id] = inst.charges.get(event.id, 0) + event.amount
         if inst.status == PAID:
             inst.status, inst.paid_on = (DUE if inst.due_date <= day else SCHEDULED), None
             state.lo = min(state.lo, state.insts.index(inst))
@@ -389,6 +434,186 @@ def apply_event(state: LoanState, event: MoneyEvent, terms: LoanTerms) -> dict[s
         state.status = L_WRITTEN_OFF
         return None
     raise ReplayError(f"未知的资金事件类型：{event.kind}")
+
+
+def _fee_row(state: LoanState, day: dt.date) -> InstState:
+    """Where an ad hoc charge is due: the oldest unpaid installment due on ``day``, else the
+    next installment not yet due, else the last one."""
+    for inst in state.insts:
+        if inst.status not in (PAID, WRITTEN_OFF) and inst.due_date <= day:
+            return inst
+    for inst in state.insts:
+        if inst.due_date > day and inst.status not in (PAID, WRITTEN_OFF):
+            return inst
+    if not state.insts:
+        raise ReplayError("还款计划为空，不能收费。")
+    return state.insts[-1]
+
+
+def rate_of(state: LoanState, terms: LoanTerms) -> Decimal:
+    return state.annual_rate if state.annual_rate is not None else terms.annual_rate
+
+
+def effective_terms(state: LoanState, terms: LoanTerms) -> LoanTerms:
+    """The terms in force: after a repricing the new rate (罚息/复利 use the rate of the day)."""
+    if state.annual_rate is None or state.annual_rate == terms.annual_rate:
+        return terms
+    return replace(terms, annual_rate=state.annual_rate)
+
+
+def row_view(inst: InstState) -> RowView:
+    paid = inst.status == PAID
+    return RowView(
+        period=inst.period,
+        due_date=inst.due_date,
+        principal_due=inst.principal_due,
+        interest_due=inst.interest_due,
+        principal_owed=inst.owed("principal"),
+        paid=paid,
+        paid_on=inst.paid_on,
+        untouched=not paid
+        and not (inst.principal_paid or inst.interest_paid or inst.fee_paid or inst.penalty_paid),
+    )
+
+
+def _repayment_day(terms: LoanTerms) -> int:
+    return terms.repayment_day or terms.start_date.day
+
+
+def _new_rows(
+    schedule: Any, first_period: int, fee: int, carried: int, charges: dict[Any, int]
+) -> list[InstState]:
+    return [
+        InstState(
+            period=first_period + k,
+            due_date=row.due_date,
+            principal_due=row.principal,
+            interest_due=row.interest,
+            fee_due=fee + (carried if k == 0 else 0),
+            charges=dict(charges) if k == 0 else {},
+        )
+        for k, row in enumerate(schedule.installments)
+    ]
+
+
+def _carried_charges(removed: list[InstState]) -> dict[Any, int]:
+    out: dict[Any, int] = {}
+    for inst in removed:
+        for key, amount in inst.charges.items():
+            out[key] = out.get(key, 0) + amount
+    return out
+
+
+def _prepay(state: LoanState, event: MoneyEvent, terms: LoanTerms) -> dict[str, Any]:
+    """提前还款 on its value date through the same arithmetic as the prepayment service
+    (:mod:`credo.lending.schedule`): principal + the interest accrued on it, the paid row,
+    the rest of the schedule rebuilt (缩短期限 / 减少月供)."""
+    if event.mode not in PREPAY_MODES:
+        raise ReplayError(f"未知的提前还款方式：{event.mode}")
+    day = event.value_date
+    rate = rate_of(state, terms)
+    fig = prepayment_figures(
+        [row_view(i) for i in state.insts],
+        on_date=day,
+        start=terms.start_date,
+        repayment_day=_repayment_day(terms),
+        annual_rate=rate,
+    )
+    if not fig.future or state.status in (L_WRITTEN_OFF, PAID_OFF):
+        # nothing left to prepay on this timeline: the money is an ordinary repayment
+        return apply_event(state, replace(event, kind="repayment", mode=""), terms) or {}
+    principal, interest = prepayment_split(fig, rate, event.amount)
+    balance = fig.future_principal - principal
+    future = {r.period for r in fig.future}
+    removed = [i for i in state.insts if i.period in future]
+    next_period = min(future)
+    carried = carried_fee([i.fee_due for i in removed], terms.installment_fee)
+    new: list[InstState] = []
+    if balance > 0:
+        try:
+            schedule = prepayment_schedule(
+                fig,
+                balance=balance,
+                annual_rate=rate,
+                method=terms.method,
+                mode=event.mode,
+                repayment_day=_repayment_day(terms),
+            )
+        except ScheduleError as exc:
+            raise ReplayError(str(exc)) from exc
+        new = _new_rows(
+            schedule, next_period + 1, terms.installment_fee, carried, _carried_charges(removed)
+        )
+    row_fee = carried if not new else 0
+    paid_row = InstState(
+        period=next_period,
+        due_date=day,
+        principal_due=principal,
+        interest_due=interest,
+        fee_due=row_fee,
+        principal_paid=principal,
+        interest_paid=interest,
+        status=DUE if row_fee else PAID,
+        paid_on=None if row_fee else day,
+        charges=_carried_charges(removed) if row_fee else {},
+    )
+    state.insts = [i for i in state.insts if i.period not in future] + [paid_row, *new]
+    state.insts.sort(key=lambda i: i.period)
+    state.lo = 0
+    state.rebuilt = True
+    state.outstanding_principal -= principal
+    state.received += principal + interest
+    state.credit_balance += event.amount - principal - interest
+    state.status = _loan_status_after(state)
+    return {
+        "installments": [
+            {
+                "installment": None,
+                "period": next_period,
+                "principal": principal,
+                "interest": interest,
+            }
+        ],
+        "totals": {"penalty": 0, "fee": 0, "interest": interest, "principal": principal},
+        "credit": 0,
+        "prepayment": {
+            "principal": principal,
+            "interest": interest,
+            "mode": event.mode,
+            "interest_days": fig.days,
+            "replaced_periods": sorted(future),
+            "new_months": len(new),
+        },
+    }
+
+
+def _reprice(state: LoanState, event: MoneyEvent, terms: LoanTerms) -> None:
+    """LPR 重定价 after the close of its day, as :func:`credo.lending.rates.services.loan_reprice`."""
+    if event.rate is None:
+        raise ReplayError("重定价事件缺少新利率。")
+    state.annual_rate = Decimal(event.rate)
+    if state.status not in (ACTIVE, L_OVERDUE):
+        return
+    try:
+        plan = repricing_rebuild(
+            [row_view(i) for i in state.insts],
+            business_date=event.value_date,
+            new_rate=event.rate,
+            method=terms.method,
+            repayment_day=_repayment_day(terms),
+        )
+    except ScheduleError as exc:
+        raise ReplayError(str(exc)) from exc
+    if plan is None:
+        return
+    current, schedule = plan
+    removed = [i for i in state.insts if i.period > current]
+    carried = carried_fee([i.fee_due for i in removed], terms.installment_fee)
+    state.insts = [i for i in state.insts if i.period <= current] + _new_rows(
+        schedule, current + 1, terms.installment_fee, carried, _carried_charges(removed)
+    )
+    state.lo = 0
+    state.rebuilt = True
 
 
 def _by_period(state: LoanState, period: int | None) -> InstState:
@@ -689,7 +914,16 @@ def replay(
             raise ReplayError(f"未知的资金事件类型：{ev.kind}")
         if ev.value_date < terms.start_date:
             raise ReplayError(f"起息日 {ev.value_date} 早于放款日 {terms.start_date}。")
-    ordered = sorted(enumerate(events), key=lambda p: (p[1].value_date, p[0]))
+    # on one day: the money events, the close, then the after-close events (repricing)
+    ordered = sorted(
+        enumerate(events),
+        key=lambda p: (
+            p[1].value_date,
+            p[1].kind in AFTER_CLOSE,
+            KIND_RANK.get(p[1].kind, 9),
+            p[0],
+        ),
+    )
     state = initial_state(terms, schedule)
     allocations: dict[Any, dict[str, Any]] = {}
     history: list[tuple[dt.date, str, str, int]] = []
@@ -697,37 +931,46 @@ def replay(
     pos = 0
     day = terms.start_date
     one = dt.timedelta(days=1)
+
+    def apply(ev: MoneyEvent) -> None:
+        plan = apply_event(state, ev, effective_terms(state, terms))
+        if plan is not None:
+            allocations[ev.id] = plan
+
     while day <= as_of:
-        while pos < len(ordered) and ordered[pos][1].value_date == day:
-            ev = ordered[pos][1]
-            plan = apply_event(state, ev, terms)
-            if plan is not None:
-                allocations[ev.id] = plan
+        while (
+            pos < len(ordered)
+            and ordered[pos][1].value_date == day
+            and ordered[pos][1].kind not in AFTER_CLOSE
+        ):
+            apply(ordered[pos][1])
             pos += 1
-        out = close_day(state, day, terms, calendar, floor)
+        t = effective_terms(state, terms)
+        out = close_day(state, day, t, calendar, floor)
         penalty_total += out.penalty
         compound_total += out.compound
         if out.class_change:
             history.append(out.class_change)
+        while pos < len(ordered) and ordered[pos][1].value_date == day:
+            apply(ordered[pos][1])
+            pos += 1
+        t = effective_terms(state, terms)
         nxt = day + one
         if not day_by_day:
-            stop = _next_stop(state, day, terms, calendar, floor)
+            stop = _next_stop(state, day, t, calendar, floor)
             if pos < len(ordered):
                 ev_day = ordered[pos][1].value_date
                 stop = ev_day if stop is None else min(stop, ev_day)
             target = as_of + one if stop is None else min(stop, as_of + one)
             quiet = (target - nxt).days
             if quiet > 0:
-                p, c = _quiet_days(state, day, quiet, terms, calendar)
+                p, c = _quiet_days(state, day, quiet, t, calendar)
                 penalty_total += p
                 compound_total += c
                 nxt = target
         day = nxt
     while pos < len(ordered):  # value dates after the last close: applied, not closed
-        ev = ordered[pos][1]
-        plan = apply_event(state, ev, terms)
-        if plan is not None:
-            allocations[ev.id] = plan
+        apply(ordered[pos][1])
         pos += 1
     return ReplayResult(
         state=state,
@@ -746,5 +989,5 @@ def apply_naive(
     """The floor of the benchmark: the events' allocation alone, no closes."""
     state = initial_state(terms, schedule)
     for ev in sorted(events, key=lambda e: e.value_date):
-        apply_event(state, ev, terms)
+        apply_event(state, ev, effective_terms(state, terms))
     return state

@@ -7,8 +7,15 @@
   difference between the ledger the replay implies and the loan's current balances as ONE
   correcting entry (kind 倒起息调整) dated today, referenced by a :class:`LoanReplay` record;
 * :func:`post_waiver` — a 减免 as a value-dated event, then replay;
-* :func:`check_value_date` — refuses a value date before a schedule-changing event (提前还款,
-  重组): those rebuilt the schedule, so money before them cannot be replayed.
+* :func:`check_value_date` — refuses a value date before an executed restructuring (展期/重组/
+  借新还旧): a signed new agreement on the balance of that day, not an event the replay can
+  recompute. Prepayments (提前还款) and LPR repricings (重定价) are NOT barriers: the replay
+  starts from the loan's original schedule (regenerated from its contract terms and checked
+  against the stored rows) and rebuilds the rest of the schedule at each of them through the
+  same pure arithmetic the prepayment and repricing services use
+  (:mod:`credo.lending.schedule`); the rebuilt installments replace the stored ones. Only a
+  loan whose stored schedule does not match its regenerated contract schedule (imported or
+  edited) keeps them as barriers.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -33,6 +42,7 @@ from credo.lending.models import (
     JournalEntry,
     JournalLine,
     Loan,
+    LoanCharge,
     LoanClassHistory,
     LoanRateChange,
     LoanReplay,
@@ -52,6 +62,7 @@ from credo.lending.replay.engine import (
 from credo.lending.replay.hooks import notify_replayed
 
 __all__ = [
+    "ReplayInputs",
     "check_value_date",
     "loan_events",
     "loan_floor",
@@ -72,7 +83,7 @@ LEDGER_ACCOUNTS = (
     "write_off_expense",
     "cash",
 )
-_KIND_RANK = {"repayment": 0, "prepayment": 0, "fee": 1, "waiver": 2, "write_off": 3}
+_KIND_RANK = engine.KIND_RANK  # one order of a day's events, shared with the engine
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,13 +91,20 @@ _KIND_RANK = {"repayment": 0, "prepayment": 0, "fee": 1, "waiver": 2, "write_off
 # ---------------------------------------------------------------------------------------------
 
 
-def loan_terms(loan: Loan, thresholds: tuple[int, int, int, int] | None = None) -> LoanTerms:
+def loan_terms(
+    loan: Loan,
+    thresholds: tuple[int, int, int, int] | None = None,
+    *,
+    annual_rate: Decimal | None = None,
+) -> LoanTerms:
+    """The loan's terms for the engine; ``annual_rate`` (default: the current rate) is the
+    rate a replay from the start begins with (the rate before the first LPR repricing)."""
     from credo.lending.eod.common import classification_thresholds
 
     order = tuple(loan.allocation_order or engine.DEFAULT_ALLOCATION)
     return LoanTerms(
         principal=loan.principal.fen,
-        annual_rate=loan.annual_rate,
+        annual_rate=loan.annual_rate if annual_rate is None else annual_rate,
         start_date=loan.start_date or dt.date.min,
         penalty_multiplier=loan.penalty_multiplier,
         penalty_days_in_year=loan.penalty_days_in_year,
@@ -97,6 +115,9 @@ def loan_terms(loan: Loan, thresholds: tuple[int, int, int, int] | None = None) 
         allocation_order=order,
         upfront_fee=loan.upfront_fee.fen,
         thresholds=thresholds or classification_thresholds(),
+        method=loan.method,
+        repayment_day=loan.repayment_day or (loan.start_date.day if loan.start_date else None),
+        installment_fee=loan.installment_fee.fen,
     )
 
 
@@ -107,9 +128,14 @@ def loan_floor(loan: Loan) -> ClassFloor | None:
     return ClassFloor(floor, getattr(loan, "classification_floor_until", None))
 
 
-def schedule_rows(insts: Iterable[Installment]) -> list[ScheduleRow]:
-    """The schedule as signed: the due columns plus what was waived (penalty is derived)."""
+def schedule_rows(
+    insts: Iterable[Installment], charged: Mapping[int, int] | None = None
+) -> list[ScheduleRow]:
+    """The schedule as signed: the due columns plus what was waived (penalty is derived);
+    ``charged`` (period → fen) = the ad hoc charges the last replay put on each period, taken
+    out of the fee (they are events of the replay, not part of the schedule)."""
     rows = []
+    charged = charged or {}
     for i in insts:
         waived = i.waived or {}
         rows.append(
@@ -118,7 +144,7 @@ def schedule_rows(insts: Iterable[Installment]) -> list[ScheduleRow]:
                 due_date=i.due_date,
                 principal=i.principal_due.fen,
                 interest=i.interest_due.fen + int(waived.get("interest", 0)),
-                fee=i.fee_due.fen + int(waived.get("fee", 0)),
+                fee=i.fee_due.fen + int(waived.get("fee", 0)) - charged.get(i.period, 0),
                 id=i.pk,
             )
         )
@@ -168,33 +194,225 @@ def loan_events(loan_ids: list[int]) -> dict[int, list[MoneyEvent]]:
     }
 
 
+@dataclass
+class ReplayInputs:
+    """What the engine replays for one loan. ``rebuild``: the schedule starts from the original
+    contract schedule and prepayments/repricings rebuild it on their dates; otherwise the
+    stored schedule is replayed as it stands (no schedule event, or a legacy loan whose stored
+    schedule cannot be traced back to its contract: ``barrier`` is then the latest date
+    money cannot be valued before)."""
+
+    terms: LoanTerms
+    schedule: list[ScheduleRow]
+    events: list[MoneyEvent]
+    rebuild: bool = False
+    barrier: dt.date | None = None
+    charges: dict[Any, int] = field(default_factory=dict)  # charge event id → LoanCharge pk
+    reversed_charges: list[int] = field(default_factory=list)  # to be marked not applied
+
+
+def _schedule_events(loan_ids: list[int]) -> dict[int, list[MoneyEvent]]:
+    """Prepayments (with their mode) and LPR repricings per loan, and the ad hoc charges."""
+    out: dict[int, list[MoneyEvent]] = defaultdict(list)
+    for p in Posting.objects.filter(
+        loan_id__in=loan_ids, reversed_at__isnull=True, allocation__has_key="prepayment"
+    ).only("id", "loan_id", "amount", "received_on", "allocation"):
+        info = p.allocation.get("prepayment") or {}
+        if info.get("mode"):
+            out[p.loan_id].append(
+                MoneyEvent(
+                    kind="prepayment",
+                    value_date=p.received_on,
+                    id=p.pk,
+                    amount=p.amount.fen,
+                    mode=str(info["mode"]),
+                )
+            )
+    for r in LoanRateChange.objects.filter(
+        loan_id__in=loan_ids, kind=LoanRateChange.Kind.REPRICING
+    ).order_by("effective_date", "id"):
+        out[r.loan_id].append(
+            MoneyEvent(kind="reprice", value_date=r.effective_date, id=f"r{r.pk}", rate=r.new_rate)
+        )
+    return out
+
+
+def _initial_rates(loan_ids: list[int]) -> dict[int, Decimal]:
+    """The rate before each loan's first LPR repricing."""
+    out: dict[int, Decimal] = {}
+    for r in (
+        LoanRateChange.objects.filter(loan_id__in=loan_ids, kind=LoanRateChange.Kind.REPRICING)
+        .exclude(old_rate__isnull=True)
+        .order_by("-effective_date", "-id")
+    ):
+        if r.old_rate is not None:
+            out[r.loan_id] = r.old_rate  # the earliest wins (ordered latest first)
+    return out
+
+
+def _base_schedule(
+    loan: Loan, insts: list[Installment], charged: Mapping[int, int], first: dt.date, rate: Any
+) -> list[ScheduleRow] | None:
+    """The schedule before the first prepayment/repricing (on ``first``): the contract
+    schedule regenerated as at disbursement; the stored rows due before ``first`` must be
+    exactly its rows (else None: the loan cannot be traced back, keep the barrier)."""
+    from credo.lending.schedule import ScheduleError, generate
+    from credo.lending.services.disbursement import holiday_due_dates
+
+    if loan.start_date is None:
+        return None
+    try:
+        sched = generate(
+            principal=loan.principal.fen,
+            annual_rate=rate,
+            months=loan.months,
+            method=loan.method,
+            start=loan.start_date,
+            repayment_day=loan.repayment_day,
+        )
+    except ScheduleError:
+        return None
+    rows = sched.installments
+    dues = holiday_due_dates(loan, [r.due_date for r in rows])
+    fee = loan.installment_fee.fen
+    stored = {r.period: r for r in schedule_rows(insts, charged)}
+    out: list[ScheduleRow] = []
+    for row, due in zip(rows, dues, strict=True):
+        if due < first:
+            have = stored.get(row.period)
+            if have is None or (have.due_date, have.principal, have.interest) != (
+                due,
+                row.principal,
+                row.interest,
+            ):
+                return None
+            out.append(have)
+        else:
+            out.append(ScheduleRow(row.period, due, row.principal, row.interest, fee))
+    return out
+
+
+def replay_inputs(
+    loans: list[Loan],
+    insts_by_loan: Mapping[int, list[Installment]],
+    thresholds: tuple[int, int, int, int] | None = None,
+) -> dict[int, ReplayInputs]:
+    """Terms, schedule and every value-dated event per loan (bulk loads)."""
+    ids = [loan.pk for loan in loans]
+    money = loan_events(ids)
+    sched_events = _schedule_events(ids)
+    rates = _initial_rates(ids)
+    charges: dict[int, list[LoanCharge]] = defaultdict(list)
+    for c in LoanCharge.objects.filter(loan_id__in=ids).order_by("charged_on", "id"):
+        charges[c.loan_id].append(c)
+    restructured = dict(
+        Restructuring.objects.filter(loan_id__in=ids, executed_on__isnull=False)
+        .values("loan_id")
+        .annotate(m=Max("executed_on"))
+        .values_list("loan_id", "m")
+    )
+    out: dict[int, ReplayInputs] = {}
+    for loan in loans:
+        insts = insts_by_loan.get(loan.pk, [])
+        charged: dict[int, int] = defaultdict(int)
+        fee_events: list[MoneyEvent] = []
+        charge_ids: dict[Any, int] = {}
+        reversed_charges: list[int] = []
+        for c in charges.get(loan.pk, []):
+            if c.due_period is not None:
+                charged[c.due_period] += c.amount.fen
+                if c.reversed_at is not None:
+                    reversed_charges.append(c.pk)
+            if c.reversed_at is None:
+                key = f"c{c.pk}"
+                charge_ids[key] = c.pk
+                fee_events.append(
+                    MoneyEvent(kind="fee", value_date=c.charged_on, id=key, amount=c.amount.fen)
+                )
+        rebuilds = sched_events.get(loan.pk, [])
+        base_events = money.get(loan.pk, [])
+        schedule: list[ScheduleRow] | None = None
+        rate = rates.get(loan.pk, loan.annual_rate)
+        if rebuilds and loan.pk not in restructured:
+            first = min(e.value_date for e in rebuilds)
+            schedule = _base_schedule(loan, insts, charged, first, rate)
+        if schedule is not None:
+            by_id = {e.id: e for e in rebuilds if e.kind == "prepayment"}
+            events = [by_id.get(e.id, e) for e in base_events]
+            events += [e for e in rebuilds if e.kind == "reprice"]
+            events += fee_events
+            out[loan.pk] = ReplayInputs(
+                loan_terms(loan, thresholds, annual_rate=rate),
+                schedule,
+                _ordered(events),
+                rebuild=True,
+                charges=charge_ids,
+                reversed_charges=reversed_charges,
+            )
+            continue
+        barrier = max([e.value_date for e in rebuilds], default=None)
+        out[loan.pk] = ReplayInputs(
+            loan_terms(loan, thresholds),
+            schedule_rows(insts, charged),
+            _ordered(base_events + fee_events),
+            barrier=barrier,
+            charges=charge_ids,
+            reversed_charges=reversed_charges,
+        )
+    return out
+
+
+def _ordered(events: list[MoneyEvent]) -> list[MoneyEvent]:
+    """Value-date order; ties: kind, then the record's id."""
+
+    def key(e: MoneyEvent) -> tuple[Any, ...]:
+        raw = e.id if isinstance(e.id, int) else int(str(e.id)[1:] or 0)
+        return (e.value_date, _KIND_RANK.get(e.kind, 9), raw)
+
+    return sorted(events, key=key)
+
+
+def _restructured_on(loan: Loan) -> dt.date | None:
+    return Restructuring.objects.filter(loan=loan, executed_on__isnull=False).aggregate(
+        m=Max("executed_on")
+    )["m"]
+
+
+def _legacy_barrier(loan: Loan) -> dt.date | None:
+    """The latest prepayment/repricing of a loan the replay cannot rebuild through (its stored
+    schedule does not trace back to its contract schedule); None when it can or has none."""
+    if not _schedule_events([loan.pk]).get(loan.pk):  # the common case: two cheap queries
+        return None
+    insts = list(Installment.objects.filter(loan=loan).order_by("period"))
+    return replay_inputs([loan], {loan.pk: insts})[loan.pk].barrier
+
+
 def schedule_barrier(loan: Loan) -> dt.date | None:
-    """The latest value date of a schedule-changing event: a prepayment, an executed
-    restructuring (展期/重组/借新还旧) or an LPR repricing — the schedule after it was computed
-    from the balance of that day, so money cannot be replayed across it."""
-    candidates = [
-        Posting.objects.filter(
-            loan=loan, reversed_at__isnull=True, allocation__has_key="prepayment"
-        ).aggregate(m=Max("received_on"))["m"],
-        Restructuring.objects.filter(loan=loan, executed_on__isnull=False).aggregate(
-            m=Max("executed_on")
-        )["m"],
-        LoanRateChange.objects.filter(loan=loan)
-        .exclude(kind=LoanRateChange.Kind.INITIAL)
-        .aggregate(m=Max("effective_date"))["m"],
-    ]
-    dates = [d for d in candidates if d is not None]
+    """The latest date money cannot be valued before: an executed restructuring (展期/重组/
+    借新还旧 — a signed new agreement on the balance of that day, not a recomputable event), or,
+    for a legacy loan whose stored schedule cannot be traced back to its contract schedule, its
+    latest prepayment or LPR repricing."""
+    dates = [d for d in (_restructured_on(loan), _legacy_barrier(loan)) if d is not None]
     return max(dates) if dates else None
 
 
 def check_value_date(loan: Loan, value_date: dt.date) -> None:
-    """Refuse a value date before the latest schedule-changing event."""
-    barrier = schedule_barrier(loan)
+    """Refuse a value date before an executed restructuring (or a legacy schedule event)."""
+    restructured = _restructured_on(loan)
+    if restructured is not None and value_date < restructured:
+        raise InvalidLoan(
+            _(
+                "起息日 %(d)s 早于该贷款的重组/展期/借新还旧执行日（%(b)s）：重组是按当日余额签订的"
+                "新协议，之前的资金不能跨过它重算。请按 %(b)s 或之后的日期入账。"
+            )
+            % {"d": value_date.isoformat(), "b": restructured.isoformat()}
+        )
+    barrier = _legacy_barrier(loan)
     if barrier is not None and value_date < barrier:
         raise InvalidLoan(
             _(
-                "起息日 %(d)s 早于该贷款最近一次提前还款/重组/利率重定价（%(b)s）：还款计划已重排，"
-                "不能按更早的起息日重算。请按 %(b)s 或之后的日期入账。"
+                "起息日 %(d)s 早于该贷款最近一次提前还款/利率重定价（%(b)s），且其还款计划无法"
+                "追溯到合同计划，不能按更早的起息日重算。请按 %(b)s 或之后的日期入账。"
             )
             % {"d": value_date.isoformat(), "b": barrier.isoformat()}
         )
@@ -239,6 +457,7 @@ LOAN_COLUMNS = (
     ("outstanding_principal", "bigint"),
     ("cure_since", "date"),
     ("last_eod_date", "date"),
+    ("maturity_date", "date"),
     ("version", "integer"),
 )
 
@@ -340,7 +559,7 @@ def _replay_batch(
     insts_by_loan: dict[int, list[Installment]] = defaultdict(list)
     for inst in Installment.objects.filter(loan_id__in=loan_ids).order_by("loan_id", "period"):
         insts_by_loan[inst.loan_id].append(inst)
-    events = loan_events(loan_ids)
+    inputs = replay_inputs(loans, insts_by_loan, thresholds)
     ledger_now = _ledger_now(loan_ids)
     postings = {
         p.pk: p
@@ -350,20 +569,25 @@ def _replay_batch(
     }
     today = clock.today()
     inst_rows: list[dict[str, Any]] = []
+    deletes: list[int] = []
+    rebuilt: list[tuple[Loan, list[Installment]]] = []
+    charge_rows: list[tuple[int, int | None]] = []
     loan_rows: list[dict[str, Any]] = []
     posting_updates: list[Posting] = []
     adjustments: list[tuple[Loan, dict[str, int]]] = []
     history: list[LoanClassHistory] = []
     results: list[tuple[Loan, dict[str, Any], dict[str, Any]]] = []
+    allocated: dict[int, tuple[Posting, dict[str, Any]]] = {}
     for loan in loans:
         insts = insts_by_loan.get(loan.pk, [])
-        terms = loan_terms(loan, thresholds)
+        inp = inputs[loan.pk]
+        terms = inp.terms
         loan_as_of = as_of or loan.last_eod_date or (terms.start_date - dt.timedelta(days=1))
         try:
             result = engine.replay(
                 terms,
-                schedule_rows(insts),
-                events.get(loan.pk, []),
+                inp.schedule,
+                inp.events,
                 loan_as_of,
                 calendar,
                 loan_floor(loan),
@@ -373,7 +597,11 @@ def _replay_batch(
                 _("贷款 %(n)s 无法重算：%(e)s") % {"n": loan.number, "e": exc}
             ) from exc
         before = _summary_of(loan, insts)
-        _collect_installments(insts, result, inst_rows)
+        if inp.rebuild:
+            rebuilt.append((loan, _sync_installments(loan, insts, result, inst_rows, deletes)))
+        else:
+            _collect_installments(insts, result, inst_rows)
+        charge_rows += _charge_periods(inp, result)
         st = result.state
         after = result.summary()
         last_eod = loan.last_eod_date
@@ -388,6 +616,11 @@ def _replay_batch(
             "outstanding_principal": st.outstanding_principal,
             "cure_since": st.cure_since,
             "last_eod_date": last_eod,
+            "maturity_date": (
+                max(i.due_date for i in st.insts)
+                if inp.rebuild and st.insts
+                else loan.maturity_date
+            ),
             "version": loan.version,
         }
         old_loan = {
@@ -398,17 +631,14 @@ def _replay_batch(
             "outstanding_principal": loan.outstanding_principal.fen,
             "cure_since": loan.cure_since,
             "last_eod_date": loan.last_eod_date,
+            "maturity_date": loan.maturity_date,
         }
         if any(new_loan[k] != v for k, v in old_loan.items()):
             new_loan["version"] = loan.version + 1
             loan_rows.append(new_loan)
             for k in ("status", "dpd", "classification"):
                 setattr(loan, k, new_loan[k])
-        for event_id, plan in result.allocations.items():
-            posting = postings.get(event_id)
-            if posting is not None and posting.allocation != plan:
-                posting.allocation = plan
-                posting_updates.append(posting)
+        _collect_allocations(result, postings, allocated)
         current = ledger_now.get(loan.pk, {})
         diff = {
             code: result.ledger[code] - current.get(code, 0)
@@ -430,7 +660,7 @@ def _replay_batch(
             if from_date is None or day >= from_date
         ]
         results.append((loan, before, after))
-    _bulk_update(Installment, inst_rows, INST_COLUMNS)
+    posting_updates += _write_schedules(deletes, inst_rows, rebuilt, allocated, charge_rows)
     _bulk_update(Loan, loan_rows, LOAN_COLUMNS)
     if posting_updates:
         Posting.objects.bulk_update(posting_updates, ["allocation"], batch_size=1000)
@@ -509,6 +739,131 @@ def _replay_batch(
                 lambda lid=loan.pk, b=b, a=a: notify_replayed(lid, b, a)  # type: ignore[misc]
             )
     return records
+
+
+def _collect_allocations(
+    result: ReplayResult,
+    postings: Mapping[Any, Posting],
+    allocated: dict[int, tuple[Posting, dict[str, Any]]],
+) -> None:
+    for event_id, plan in result.allocations.items():
+        posting = postings.get(event_id)
+        if posting is None:
+            continue
+        info = (posting.allocation or {}).get("prepayment")
+        if info is not None:  # keep what the prepayment recorded, with the replay's split
+            plan = {**plan, "prepayment": {**info, **plan.get("prepayment", {})}}
+        allocated[posting.pk] = (posting, plan)
+
+
+def _write_schedules(
+    deletes: list[int],
+    inst_rows: list[dict[str, Any]],
+    rebuilt: list[tuple[Loan, list[Installment]]],
+    allocated: dict[int, tuple[Posting, dict[str, Any]]],
+    charge_rows: list[tuple[int, int | None]],
+) -> list[Posting]:
+    """Write the installments (rebuilt schedules replace the stored rows), the charges'
+    periods, and return the postings whose allocation changed (installment ids by period)."""
+    posting_updates: list[Posting] = []
+    if deletes:
+        Installment.objects.filter(pk__in=deletes).delete()
+    _bulk_update(Installment, inst_rows, INST_COLUMNS)
+    ids_by_period: dict[int, dict[int, int]] = defaultdict(dict)
+    for lid, period, pk in insts_all([loan.pk for loan, _rows in rebuilt]) if rebuilt else []:
+        ids_by_period[lid][period] = pk
+    created = Installment.objects.bulk_create([i for _loan, rows in rebuilt for i in rows])
+    for inst in created:
+        ids_by_period[inst.loan_id][inst.period] = inst.pk
+    for posting, plan in allocated.values():
+        by_period = ids_by_period.get(posting.loan_id, {})
+        for part in plan.get("installments", []):
+            if part.get("period") in by_period:
+                part["installment"] = by_period[part["period"]]
+        if posting.allocation != plan:
+            posting.allocation = plan
+            posting_updates.append(posting)
+    for charge_pk, landed in charge_rows:
+        LoanCharge.objects.filter(pk=charge_pk).exclude(due_period=landed).update(due_period=landed)
+    return posting_updates
+
+
+def insts_all(loan_ids: list[int]) -> list[tuple[int, int, int]]:
+    """(loan id, period, installment id) of the stored rows."""
+    return list(
+        Installment.objects.filter(loan_id__in=loan_ids).values_list("loan_id", "period", "id")
+    )
+
+
+def _charge_periods(inp: ReplayInputs, result: ReplayResult) -> list[tuple[int, int | None]]:
+    """(LoanCharge pk, the period the replay put it on; None = not applied)."""
+    landed: dict[Any, int] = {}
+    for inst in result.state.insts:
+        for key in inst.charges:
+            landed[key] = inst.period
+    return [(pk, landed.get(key)) for key, pk in inp.charges.items()] + [
+        (pk, None) for pk in _reversed_charges(inp)
+    ]
+
+
+def _reversed_charges(inp: ReplayInputs) -> list[int]:
+    return list(inp.reversed_charges)
+
+
+def _inst_values(new: engine.InstState) -> dict[str, Any]:
+    return {
+        "status": new.status,
+        "paid_on": new.paid_on,
+        "interest_due": new.interest_due,
+        "fee_due": new.fee_due,
+        "penalty_due": new.penalty_due,
+        "compound_due": new.compound_due,
+        "principal_paid": new.principal_paid,
+        "interest_paid": new.interest_paid,
+        "fee_paid": new.fee_paid,
+        "penalty_paid": new.penalty_paid,
+        "waived": new.waived,
+    }
+
+
+def _sync_installments(
+    loan: Loan,
+    insts: list[Installment],
+    result: ReplayResult,
+    out: list[dict[str, Any]],
+    deletes: list[int],
+) -> list[Installment]:
+    """A rebuilt schedule: a stored row that is still the same installment (period, due date,
+    principal, interest before waivers) is updated in place; the others are deleted and the
+    rebuilt ones created (as the prepayment and repricing services replace future rows)."""
+    stored = {i.period: i for i in insts}
+    keep: list[Installment] = []
+    create: list[Installment] = []
+    for new in result.state.insts:
+        old = stored.get(new.period)
+        if old is not None and (
+            old.due_date,
+            old.principal_due.fen,
+            old.interest_due.fen + int((old.waived or {}).get("interest", 0)),
+        ) == (new.due_date, new.principal_due, new.interest_due + new.waived.get("interest", 0)):
+            keep.append(old)
+            continue
+        create.append(
+            Installment(
+                loan_id=loan.pk,
+                period=new.period,
+                due_date=new.due_date,
+                principal_due=new.principal_due,
+                **_inst_values(new),
+            )
+        )
+    kept = {i.pk for i in keep}
+    deletes += [i.pk for i in insts if i.pk not in kept]
+    by_period = {i.period: i for i in result.state.insts}
+    for inst in keep:
+        row = {"id": inst.pk, **_inst_values(by_period[inst.period])}
+        out.append(row)
+    return create
 
 
 def _collect_installments(

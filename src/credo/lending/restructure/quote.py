@@ -28,6 +28,8 @@ from credo.core.registry import Registry
 from credo.lending.errors import InvalidLoan, InvalidState
 from credo.lending.models import Loan, Restructuring
 from credo.lending.prepay.quote import Figures, figures_on
+from credo.lending.pricing import caps
+from credo.lending.pricing.apr import Apr, AprError, apr_percent_str, schedule_apr
 from credo.lending.restructure import rules
 from credo.lending.schedule import (
     METHOD_LABELS,
@@ -43,17 +45,46 @@ from credo.lending.states import LOAN_OPEN_STATES
 
 K = Restructuring.Kind
 
-# 年化利率 (APR / IRR of the new schedule) is computed by another part of issue 18: it plugs in
-# here as ``annualized_rate_hooks.register("apr", fn)`` with fn(loan, schedule) → Decimal | None.
+# 年化利率 of the new schedule (issue 20): the IRR method of credo.lending.pricing over the
+# borrower's flows — the new principal, then each installment with the loan's installment fee.
+# Another calculation may replace it: ``annualized_rate_hooks.register("apr", fn)``.
 annualized_rate_hooks: Registry[Callable[[Loan, Schedule], Decimal | None]] = Registry(
     "restructure annualized rate", on_duplicate="replace"
 )
 
 
+def schedule_apr_of(loan: Loan, schedule: Schedule) -> Apr:
+    """The APR of ``schedule`` with the loan's installment fee (no new upfront fee)."""
+    return schedule_apr(schedule, installment_fee=caps.fen(loan.installment_fee))
+
+
 def annualized_rate(loan: Loan, schedule: Schedule) -> Decimal | None:
-    """PLACEHOLDER HOOK for 年化利率 (None until the APR calculation is registered)."""
+    """年化利率 (percent, two decimals) of the new schedule, None when it has none."""
     fn = annualized_rate_hooks.get("apr")
-    return fn(loan, schedule) if fn is not None else None
+    if fn is not None:
+        return fn(loan, schedule)
+    try:
+        return Decimal(schedule_apr_of(loan, schedule).percent_str)
+    except AprError:
+        return None
+
+
+def check_plan_cap(loan: Loan, plan: Plan) -> Decimal | None:
+    """综合融资成本上限 at restructuring: the new schedule's APR within the product's cap
+    (refused with the figures in Chinese); returns the APR."""
+    apr = annualized_rate(loan, plan.schedule)
+    if apr is None:
+        return None
+    cap = caps.cap_of(loan.product_version)
+    if apr > cap:
+        raise caps.AprCapExceeded(
+            _(
+                "%(k)s后新还款计划的年化利率（IRR 法，含全部费用，单利折算）为 %(apr)s%%，"
+                "超过产品规定的上限 %(cap)s%%，不能办理。"
+            )
+            % {"k": K(plan.kind).label, "apr": apr, "cap": apr_percent_str(cap)}
+        )
+    return apr
 
 
 @dataclass
@@ -79,6 +110,7 @@ class Plan:
     def as_dict(self, loan: Loan) -> dict[str, Any]:
         apr = annualized_rate(loan, self.schedule)
         return {
+            "apr_warning": caps.lpr_warning(apr, self.on_date),
             "kind": self.kind,
             "on_date": self.on_date.isoformat(),
             "principal": fen_to_str(self.balance),

@@ -27,7 +27,7 @@ from credo.lending import ledger
 from credo.lending.errors import InvalidLoan, InvalidState, MakerChecker, NotPermitted
 from credo.lending.models import Installment, JournalEntry, Loan, Posting, Restructuring
 from credo.lending.restructure import rules
-from credo.lending.restructure.quote import Plan, build_plan, parse_terms
+from credo.lending.restructure.quote import Plan, build_plan, check_plan_cap, parse_terms
 from credo.lending.schedule import fen_to_str
 
 K = Restructuring.Kind
@@ -84,6 +84,7 @@ def restructuring_request(
         raise InvalidState(_("该贷款已有待审批的展期/重组申请。"))
     parsed = parse_terms(locked, kind, terms)
     plan = build_plan(locked, kind, parsed, clock.today())
+    check_plan_cap(locked, plan)  # 综合融资成本上限 (issue 20)
     r = Restructuring.objects.create(
         loan=locked,
         kind=kind,
@@ -231,6 +232,7 @@ def restructuring_execute(*, restructuring: Restructuring, actor: Any) -> Restru
     if r.kind == K.EXTENSION:
         terms = {"extend_months": r.new_terms["extend_months"]}
     plan = build_plan(loan, r.kind, terms, today)
+    check_plan_cap(loan, plan)  # the cap again on today's figures
     before = {"status": loan.status, "classification": loan.classification}
     if r.kind == K.REFINANCE:
         entry, new_loan = _execute_refinance(r, loan, plan, actor, today)

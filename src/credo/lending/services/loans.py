@@ -118,6 +118,15 @@ def _loan_create(
 
     check_drawdown(customer, principal.fen)
     fee = Money(principal.yuan * pv.upfront_fee_rate / 100)
+    from credo.lending.pricing.caps import check_terms_cap
+
+    check_terms_cap(  # 综合融资成本上限 (issue 20): refused before anything is written
+        pv,
+        principal=principal.fen,
+        months=months,
+        annual_rate=rate,
+        repayment_day=repayment_day or pv.repayment_day,
+    )
     # django-stubs types MoneyField as an int field; Money is what it stores.
     loan = Loan.objects.create(  # type: ignore[misc]
         number=next_loan_number(),

@@ -20,6 +20,7 @@ from credo.lending.allocation import (
     loan_status_after,
     refresh_installment_status,
 )
+from credo.lending.books.guard import open_business_date
 from credo.lending.errors import IdempotencyConflict, InvalidLoan, InvalidState
 from credo.lending.models import JournalEntry, Loan, Posting
 from credo.lending.replay.service import check_value_date, replay_loan
@@ -110,7 +111,9 @@ def _post(
     entry = ledger.post_entry(
         loan=locked,
         kind=JournalEntry.Kind.REPAYMENT,
-        business_date=received_on,
+        # late money valued in a closed month is booked today (its value date stays on the
+        # posting; the replay puts the difference in the open period)
+        business_date=open_business_date(received_on, clock.today()),
         actor=actor,
         memo=f"还款 {locked.number} {reference}".strip(),
         lines=[
@@ -128,6 +131,10 @@ def _post(
     locked.version += 1
     fsm.transition(locked, loan_status_after(locked), save=False, allow_same=True)
     locked.save()
+    if locked.status == Loan.Status.PAID_OFF and before != Loan.Status.PAID_OFF:
+        from credo.lending.payoff_hooks import notify_paid_off
+
+        notify_paid_off(locked.pk)
     posting = Posting.objects.create(  # type: ignore[misc]
         loan=locked,
         amount=amount,

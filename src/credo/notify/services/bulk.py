@@ -53,15 +53,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credo.notify import guardrails
 from credo.notify.errors import InvalidRecipient, NotifyError
-from credo.notify.models import Category, Kind, Message, MessageTemplate
+from credo.notify.models import Category, Kind, MarketingConsent, Message, MessageTemplate
 from credo.notify.services.bulk_guardrails import (
     ChannelCache,
     Item,
+    Plan,
     load_preferences,
     plan_messages,
 )
@@ -157,6 +160,40 @@ def notify_one(notice: Notice, *, actor: Any, category: str, now: dt.datetime) -
     return batch.messages_for[0]
 
 
+def apply_consent(plans: list[Plan]) -> None:
+    """Suppress consent-category messages to customers without marketing consent in force
+    (or, when consent is not required, after a withdrawal): one query per batch."""
+    customer_ids = {
+        p.item.notice.customer.pk
+        for p in plans
+        if not p.suppressed and p.item.notice.customer is not None
+    }
+    if not customer_ids:
+        return
+    in_force: dict[int, set[str]] = {}
+    withdrawn: dict[int, set[str]] = {}
+    rows = MarketingConsent.objects.filter(customer_id__in=customer_ids).values_list(
+        "customer_id", "channel", "withdrawn_at"
+    )
+    for customer_id, channel, withdrawn_at in rows:
+        target = withdrawn if withdrawn_at is not None else in_force
+        target.setdefault(customer_id, set()).add(channel)
+    required = bool(getattr(settings, "CREDO_MARKETING_CONSENT_REQUIRED", True))
+    reason = _("客户未同意或已撤回营销联系，消息未发送。")
+    for plan in plans:
+        customer = plan.item.notice.customer
+        if plan.suppressed or customer is None:
+            continue
+        if not guardrails.consent_allows(
+            plan.kind,
+            in_force.get(customer.pk, set()),
+            withdrawn.get(customer.pk, set()),
+            required=required,
+        ):
+            plan.suppressed = reason
+            plan.reason_key = guardrails.NO_CONSENT
+
+
 def _chunks(items: Iterable[Notice], size: int) -> Iterator[list[Notice]]:
     it = iter(items)
     while chunk := list(itertools.islice(it, size)):
@@ -218,6 +255,8 @@ class _Batch:
         plans = plan_messages(
             items, prefs, channels, category=self.category, now=self.now, reject=self._reject
         )
+        if self.category in guardrails.CONSENT_CATEGORIES:
+            apply_consent(plans)
         messages = write_messages(
             plans,
             channels,

@@ -93,6 +93,7 @@ def on_approval_outcome(instance: Any, outcome: str) -> None:
             return
         amount = getattr(instance, "decided_amount", None)
         months = getattr(instance, "decided_months", None)
+        _concentration(app, amount or app.amount.fen)
         extra: dict[str, Any] = {"decided_at": timezone.now()}
         if amount:
             extra["approved_amount"] = Money.from_fen(int(amount))
@@ -162,6 +163,35 @@ def on_approval_outcome(instance: Any, outcome: str) -> None:
         )
 
 
+def _concentration(app: Application, amount_fen: int) -> None:
+    """集中度 (issue 22): an approval over a concentration limit is refused with the figures;
+    the approver's action rolls back and the task stays open (lower the amount or reject)."""
+    from credo.approvals.errors import ApprovalError
+    from credo.lending.exposure.services import ConcentrationBreach, concentration_enforce
+
+    try:
+        concentration_enforce(
+            customer=app.customer, additional_fen=amount_fen, point=_("批准该申请")
+        )
+    except ConcentrationBreach as exc:
+        raise ApprovalError(exc.message, code="concentration_limit") from None
+
+
+def approved_unbooked_fen(customer_ids: Any) -> dict[int, int]:
+    """集中度 commitments (registered with lending.exposure): approved applications whose loan
+    is not booked yet, by customer (``customer_ids`` None: all)."""
+    from django.db.models import Sum
+    from django.db.models.functions import Coalesce
+
+    from credo.core.money import fen_of
+
+    qs = Application.objects.filter(status__in=(S.APPROVED, S.CONTRACT_SENT, S.SIGNED))
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=list(customer_ids))
+    rows = qs.values("customer_id").annotate(t=Sum(Coalesce("approved_amount", "amount")))
+    return {r["customer_id"]: fen_of(r["t"]) for r in rows}
+
+
 def contract_terms(app: Application, *, start: dt.date | None = None) -> dict[str, Any]:
     from credo.lending.forms import METHOD_CHOICES
     from credo.lending.schedule import generate
@@ -186,6 +216,7 @@ def contract_terms(app: Application, *, start: dt.date | None = None) -> dict[st
         "product": app.product_version.product.name,
         "purpose": app.purpose,
         "start_date": None,
+        **_apr_terms(app, start or clock.today()),
         "schedule": [
             {
                 "period": i.period,
@@ -196,6 +227,30 @@ def contract_terms(app: Application, *, start: dt.date | None = None) -> dict[st
             }
             for i in schedule.installments
         ],
+    }
+
+
+def _apr_terms(app: Application, start: dt.date) -> dict[str, Any]:
+    """年化利率 (issue 20) for the contract: the IRR of the borrower's flows with the product's
+    fees, and the fees themselves (the template variable ``apr``)."""
+    from credo.lending.errors import LendingError
+    from credo.lending.pricing import caps
+
+    pv = app.product_version
+    try:
+        apr = caps.version_terms_apr(
+            pv,
+            principal=app.final_amount,
+            months=app.final_months,
+            annual_rate=app.annual_rate,
+            start=start,
+        )
+    except LendingError:
+        return {}
+    return {
+        "apr_percent": apr.percent_str,
+        "upfront_fee_fen": caps.upfront_fee_for(pv, app.final_amount),
+        "installment_fee_fen": caps.fen(pv.installment_fee),
     }
 
 

@@ -98,6 +98,9 @@ def _submit(
         metadata=meta,
         extra_fields={"submitted_at": timezone.now()},
     )
+    from credo.origination.services.applications import application_ltv_snapshot
+
+    application_ltv_snapshot(application=app, stage="application", actor=actor)  # 申请时抵押率
     from credo.rules.services import evaluate
 
     [data] = admission.build_inputs([app])
@@ -121,6 +124,12 @@ def _submit(
             metadata={**meta, "model": decision.version_label, "reasons": reasons},
             extra_fields={"decided_at": timezone.now()},
         )
+    # 集中度 (issue 22): over a limit is a warning here (the officer can still change the
+    # request), shown with the admission result; the approval refuses it.
+    from credo.lending.exposure.services import concentration_warning
+
+    if warning := concentration_warning(customer=app.customer, additional_fen=app.amount.fen):
+        app.admission_reasons = [*reasons, {"reason": warning, "code": "concentration"}]
     # Both grades are kept; the published scorecard's grade routes the approval, the credit
     # report's rules grade only when no scorecard is published.
     app.rules_score, app.rules_grade = _risk(app.customer)

@@ -51,6 +51,7 @@ DEMO_USERS = [
     ("wuqiang", "吴强", "collector_junior", "ty-a"),
     ("zhengtao", "郑涛", "collector_senior", "ty"),
     ("qianhui", "钱慧", "management", "hq"),
+    ("fengyu", "冯雨", "privacy_officer", "hq"),
 ]
 
 

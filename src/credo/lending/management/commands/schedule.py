@@ -1,4 +1,5 @@
-"""``credo schedule``: the repayment-schedule calculator (same engine as loans)."""
+"""``credo schedule``: the repayment-schedule calculator (same engine as loans), with the
+年化利率 (IRR method, all fees; 中国人民银行公告〔2021〕第3号) of the borrower's cash flows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from credo.lending.pricing.apr import FEE_TIMINGS, AprError, schedule_apr
 from credo.lending.schedule import METHOD_LABELS, METHODS, ScheduleError, fen_to_str, generate
 
 
@@ -20,6 +22,15 @@ def _decimal(text: str, name: str) -> Decimal:
     if not value.is_finite():
         raise CommandError(f"{name} 不是有效的数字：{text}")
     return value
+
+
+def _fen(text: str | None, name: str) -> int:
+    if text in (None, ""):
+        return 0
+    value = _decimal(str(text), name)
+    if value < 0 or value != value.quantize(Decimal("0.01")):
+        raise CommandError(f"{name} 应为不小于 0、最多两位小数的金额（元）")
+    return int(value * 100)
 
 
 class Command(BaseCommand):
@@ -41,6 +52,19 @@ class Command(BaseCommand):
             "--repayment-day", type=int, default=None, help="还款日 1–31（按季方法：每季的该日）"
         )
         parser.add_argument("--days-in-year", type=int, default=360, choices=(360, 365))
+        parser.add_argument(
+            "--upfront-fee", default=None, help="一次性手续费（元），计入年化利率，默认 0"
+        )
+        parser.add_argument(
+            "--installment-fee", default=None, help="每期服务费（元），计入年化利率，默认 0"
+        )
+        parser.add_argument(
+            "--fee-timing",
+            choices=FEE_TIMINGS,
+            default=FEE_TIMINGS[0],
+            help="一次性手续费的收取时点：disbursement=放款时（从到手金额中扣除或当时支付），"
+            "first_installment=随首期还款",
+        )
         parser.add_argument("--format", choices=("json", "table"), default="table")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -63,8 +87,28 @@ class Command(BaseCommand):
             )
         except ScheduleError as exc:
             raise CommandError(str(exc)) from exc
+        upfront = _fen(options["upfront_fee"], "--upfront-fee")
+        per_period = _fen(options["installment_fee"], "--installment-fee")
+        try:
+            apr = schedule_apr(
+                schedule,
+                upfront_fee=upfront,
+                installment_fee=per_period,
+                fee_timing=options["fee_timing"],
+                days_in_year=options["days_in_year"],
+                repayment_day=options["repayment_day"],
+            )
+        except AprError as exc:
+            raise CommandError(str(exc)) from exc
         if options["format"] == "json":
-            self.stdout.write(json.dumps(schedule.as_dict(), ensure_ascii=False))
+            data = schedule.as_dict()
+            data.update(
+                upfront_fee=fen_to_str(upfront),
+                installment_fee=fen_to_str(per_period),
+                apr_percent=apr.percent_str,
+                apr_effective_percent=apr.effective_percent_str,
+            )
+            self.stdout.write(json.dumps(data, ensure_ascii=False))
             return
         self.stdout.write(
             f"{METHOD_LABELS[schedule.method]}  本金 {fen_to_str(schedule.principal)} 元  "
@@ -81,4 +125,14 @@ class Command(BaseCommand):
         self.stdout.write(
             f"合计：利息 {fen_to_str(schedule.total_interest)} 元，"
             f"还款总额 {fen_to_str(schedule.total_payment)} 元"
+        )
+        fees = ""
+        if upfront or per_period:
+            fees = (
+                f"（含一次性手续费 {fen_to_str(upfront)} 元、"
+                f"每期服务费 {fen_to_str(per_period)} 元）"
+            )
+        self.stdout.write(
+            f"年化利率（IRR 法，单利）：{apr.percent_str}%{fees}；"
+            f"复利折算 {apr.effective_percent_str}%"
         )

@@ -1,0 +1,42 @@
+"""``loan_paid_off``: listeners told that a loan has just become 已结清 (paid off).
+
+The posting services (repayment, prepayment) call :func:`notify_paid_off` inside their
+transaction; the listeners run after it commits, each on its own, with the loan id — a
+listener's failure is logged and never undoes the payment (the collateral app opens its
+解押申请 here; its after-close job catches anything missed). Payoffs produced by a replay are
+reported through ``credo.lending.replay.hooks.loan_replayed`` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import transaction
+
+from credo.core.registry import Registry, callable_key
+
+log = logging.getLogger(__name__)
+
+PaidOffListener = Callable[[int], None]
+
+loan_paid_off: Registry[PaidOffListener] = Registry("loan paid off", on_duplicate="replace")
+
+
+def on_loan_paid_off(fn: PaidOffListener) -> PaidOffListener:
+    """Register ``fn(loan_id)`` (decorator)."""
+    loan_paid_off.register(callable_key(fn), fn)
+    return fn
+
+
+def run_paid_off(loan_id: int) -> None:
+    for fn in list(loan_paid_off):
+        try:
+            fn(loan_id)
+        except Exception:  # noqa: BLE001 — a listener never undoes the payment
+            log.exception("loan_paid_off listener %s failed for loan %s", fn, loan_id)
+
+
+def notify_paid_off(loan_id: int) -> None:
+    """Call inside the transaction that moved the loan to 已结清."""
+    transaction.on_commit(lambda: run_paid_off(loan_id))
