@@ -4,6 +4,7 @@ back-valued charges, a prepayment carrying a charge, the API)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -217,3 +218,31 @@ def test_charge_pages_and_api(client, make_loan, finance, charger):
     assert res.json()["due_period"] == 1 and res.json()["amount"] == "8.00"
     listed = client.get(f"/api/v1/lending/loans/{loan.pk}/charges").json()
     assert [c["reversed"] for c in listed] == [False, True]
+
+
+def test_a_charge_that_takes_the_apr_over_the_products_cap_is_refused(make_loan, finance, charger):
+    """An ad hoc fee is a borrowing cost: 年化利率 with it over the product's cap → refused whole
+    (nothing charged, nothing replayed); a small one within the cap is accepted."""
+    from credo.lending.pricing.caps import AprCapExceeded, loan_apr
+
+    loan = disbursed(make_loan, finance)
+    contract = Decimal(loan_apr(loan).percent_str)
+    pv = loan.product_version
+    pv.max_apr = contract + Decimal("1")
+    pv.save(update_fields=["max_apr"])
+    loan.refresh_from_db()
+    entries = loan.entries.count()
+    with pytest.raises(AprCapExceeded, match="收费后该贷款的年化利率"):
+        charge_create(
+            loan=loan,
+            kind="other",
+            amount=Money("20000"),
+            charged_on=D(2026, 1, 20),
+            actor=charger,
+        )
+    assert not LoanCharge.objects.filter(loan=loan).exists()
+    assert loan.entries.count() == entries
+    charge_create(
+        loan=loan, kind="handling", amount=Money("10"), charged_on=D(2026, 1, 20), actor=charger
+    )
+    assert LoanCharge.objects.filter(loan=loan).count() == 1

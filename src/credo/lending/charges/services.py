@@ -83,6 +83,11 @@ def charge_create(
         from_date=charged_on,
     )
     charge.refresh_from_db()
+    # the 年化利率 with this charge (in the period the replay put it) within the product's cap;
+    # over it, the whole charge is refused (the transaction rolls back)
+    from credo.lending.pricing.caps import check_loan_charges_cap
+
+    check_loan_charges_cap(locked)
     info = {
         "charge": charge.pk,
         "kind": kind,

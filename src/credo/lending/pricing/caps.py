@@ -254,6 +254,47 @@ def check_schedule_cap(
     return apr
 
 
+def check_loan_charges_cap(loan: Any) -> Apr:
+    """收费 on a loan: its contract schedule with its fees and every charge not reversed (each
+    in the period it is due with; a period past the contract term counts in the last one)
+    within the product's cap — an ad hoc fee is a borrowing cost of the 年化利率 too."""
+    from credo.lending.models import LoanCharge
+
+    apr, schedule = terms_apr(
+        principal=fen(loan.principal),
+        annual_rate=loan.annual_rate,
+        months=loan.months,
+        method=loan.method,
+        start=loan.start_date,
+        repayment_day=loan.repayment_day,
+        upfront_fee=fen(loan.upfront_fee),
+        installment_fee=fen(loan.installment_fee),
+        timing=fee_timing(loan),
+    )
+    last = len(schedule.installments)
+    charges: dict[int, int] = {}
+    for period, amount in LoanCharge.objects.filter(
+        loan_id=loan.pk, reversed_at__isnull=True
+    ).values_list("due_period", "amount"):
+        key = min(max(period or 1, 1), last)
+        charges[key] = charges.get(key, 0) + fen(amount)
+    if not charges:
+        return apr
+    try:
+        apr = schedule_apr(
+            schedule,
+            upfront_fee=fen(loan.upfront_fee),
+            installment_fee=fen(loan.installment_fee),
+            fee_timing=fee_timing(loan),
+            other_charges=charges,
+            repayment_day=loan.repayment_day,
+        )
+    except AprError as exc:
+        raise InvalidLoan(str(exc)) from exc
+    refuse_over_cap(apr, cap_of(loan.product_version), what=_("收费后该贷款"))
+    return apr
+
+
 def lpr_ceiling(on_date: dt.date | None = None) -> tuple[Decimal, Any]:
     lpr = one_year_lpr(on_date or clock.today())
     return lpr.rate * LPR_MULTIPLE, lpr
