@@ -538,3 +538,36 @@ def test_api_creates_records(client, owner, customer, product_version):
     assert resp.json()["guarantees"] == [
         {"type": "guarantor", "name": "未登记的保证人", "value": None}
     ]
+
+
+def test_application_guarantees_take_effect_at_disbursement(
+    owner, loan, finance, make_app, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A 保证合同 declared on the application is 待生效 until the loan is disbursed; the
+    disbursement makes it 生效中, linked to the loan, its period from the value date — so it
+    is watched for expiry and offered for release at payoff."""
+    from django.utils import timezone
+
+    from credo.core import clock
+    from credo.lending import services as lending
+
+    app = make_app()
+    Application.objects.filter(pk=app.pk).update(loan=loan)
+    g = services.guarantee_create(
+        actor=owner,
+        guarantor=make_customer(owner, n=13, name="申请保证人有限公司"),
+        contract_number="BZ-DISB-1",
+        kind="joint",
+        amount=Money("300000"),
+        application_id=app.pk,
+        signed=False,
+    )
+    assert g.status == Guarantee.Status.DRAFT and g.loan_id is None
+    day = timezone.localdate(loan.created_at)
+    monkeypatch.setattr(clock, "today", lambda: day)
+    with django_capture_on_commit_callbacks(execute=True):
+        lending.loan_disburse(loan=loan, actor=finance, value_date=day)
+    g.refresh_from_db()
+    assert (g.status, g.loan_id, g.period_start) == (Guarantee.Status.ACTIVE, loan.pk, day)
+    assert AuditEntry.objects.filter(action="guarantee.activate", object_id=str(g.pk)).exists()
+    assert jobs.on_loan_disbursed(loan.pk) == 0  # idempotent

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from credo.collateral import services
 from credo.collateral.models import Collateral, CollateralLink, Guarantee, ReleaseRequest
 from credo.collateral.selectors import expiry_days
+from credo.core import fsm
 from credo.lending.models import Loan
 
 EXPIRY_TEMPLATE = "collateral.expiry"
@@ -186,6 +187,34 @@ def on_loan_paid_off(loan_id: int) -> None:
     """``loan_paid_off`` listener: the 解押申请 opened the moment the loan is 已结清."""
     if Loan.objects.filter(pk=loan_id, status=PAID).exists():
         open_release_requests(loan_id=loan_id)
+
+
+def on_loan_disbursed(loan_id: int) -> int:
+    """``loan_disbursed`` listener: the 保证合同 declared on the loan's application (待生效,
+    signed with the loan contract) take effect with the loan — linked to it, 生效中, the
+    guarantee period starting on the value date unless one was recorded — so they are
+    watched for expiry and offered for release at payoff. Idempotent; audited per contract."""
+    loan = Loan.objects.filter(pk=loan_id).values("application__id", "start_date").first()
+    if loan is None or loan["application__id"] is None:
+        return 0
+    activated = 0
+    with transaction.atomic():
+        for g in Guarantee.objects.select_for_update().filter(
+            application_id=loan["application__id"], status=Guarantee.Status.DRAFT
+        ):
+            g.loan_id = loan_id
+            if g.period_start is None:
+                g.period_start = loan["start_date"]
+            fsm.transition(
+                g,
+                Guarantee.Status.ACTIVE,
+                actor=None,
+                action="guarantee.activate",
+                update_fields=("loan", "period_start"),
+                metadata={"via": "disbursement", "loan": loan_id},
+            )
+            activated += 1
+    return activated
 
 
 def on_loan_replayed(loan_id: int, before: Any, after: Any) -> None:

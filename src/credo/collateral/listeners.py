@@ -9,6 +9,7 @@ from credo.collateral.jobs import (
     EXPIRY_TEMPLATE,
     RELEASE_LABELS,
     on_expiry,
+    on_loan_disbursed,
     on_loan_paid_off,
     on_loan_replayed,
     on_release,
@@ -18,7 +19,7 @@ from credo.core.todo.sources import register_todo_source
 from credo.customers.selectors import register_business_provider
 from credo.lending.eod import register_after_close_job
 from credo.lending.panels import register_loan_panel
-from credo.lending.payoff_hooks import loan_paid_off
+from credo.lending.payoff_hooks import loan_disbursed, loan_paid_off
 from credo.lending.replay.hooks import loan_replayed
 from credo.notify.services import register_template
 
@@ -51,4 +52,5 @@ register_todo_source("collateral", _("押品管理"))
 register_loan_panel("collateral", loan_panel)
 register_business_provider(customer_rows)
 loan_paid_off.register("collateral.release", on_loan_paid_off)
+loan_disbursed.register("collateral.guarantees", on_loan_disbursed)
 loan_replayed.register("collateral.release", on_loan_replayed)

@@ -1,4 +1,5 @@
-"""``loan_paid_off``: listeners told that a loan has just become 已结清 (paid off).
+"""Loan lifecycle hooks: ``loan_paid_off`` (a loan has just become 已结清) and
+``loan_disbursed`` (放款: a loan has just become 正常/active).
 
 The posting services (repayment, prepayment) call :func:`notify_paid_off` inside their
 transaction; the listeners run after it commits, each on its own, with the loan id — a
@@ -40,3 +41,22 @@ def run_paid_off(loan_id: int) -> None:
 def notify_paid_off(loan_id: int) -> None:
     """Call inside the transaction that moved the loan to 已结清."""
     transaction.on_commit(lambda: run_paid_off(loan_id))
+
+
+DisbursedListener = Callable[[int], object]
+
+loan_disbursed: Registry[DisbursedListener] = Registry("loan disbursed", on_duplicate="replace")
+
+
+def run_disbursed(loan_id: int) -> None:
+    for fn in list(loan_disbursed):
+        try:
+            fn(loan_id)
+        except Exception:  # noqa: BLE001 — a listener never undoes the disbursement
+            log.exception("loan_disbursed listener %s failed for loan %s", fn, loan_id)
+
+
+def notify_disbursed(loan_id: int) -> None:
+    """Call inside the transaction that disbursed the loan; listeners run after it commits
+    (the collateral app makes the application's 待生效 guarantees 生效中 here)."""
+    transaction.on_commit(lambda: run_disbursed(loan_id))

@@ -164,6 +164,9 @@ def _disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
     locked.version += 1
     fsm.transition(locked, Loan.Status.ACTIVE, save=False)
     locked.save()
+    from credo.lending.payoff_hooks import notify_disbursed
+
+    notify_disbursed(locked.pk)
     audit_record(
         action="loan.disburse",
         actor=actor,
