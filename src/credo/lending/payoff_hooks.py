@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 
@@ -30,12 +31,16 @@ def on_loan_paid_off(fn: PaidOffListener) -> PaidOffListener:
     return fn
 
 
-def run_paid_off(loan_id: int) -> None:
-    for fn in list(loan_paid_off):
+def _run(registry: Registry[Any], loan_id: int) -> None:
+    for fn in list(registry):
         try:
             fn(loan_id)
-        except Exception:  # noqa: BLE001 — a listener never undoes the payment
-            log.exception("loan_paid_off listener %s failed for loan %s", fn, loan_id)
+        except Exception:  # noqa: BLE001 — a listener never undoes the payment/disbursement
+            log.exception("%s listener %s failed for loan %s", registry.name, fn, loan_id)
+
+
+def run_paid_off(loan_id: int) -> None:
+    _run(loan_paid_off, loan_id)
 
 
 def notify_paid_off(loan_id: int) -> None:
@@ -49,11 +54,7 @@ loan_disbursed: Registry[DisbursedListener] = Registry("loan disbursed", on_dupl
 
 
 def run_disbursed(loan_id: int) -> None:
-    for fn in list(loan_disbursed):
-        try:
-            fn(loan_id)
-        except Exception:  # noqa: BLE001 — a listener never undoes the disbursement
-            log.exception("loan_disbursed listener %s failed for loan %s", fn, loan_id)
+    _run(loan_disbursed, loan_id)
 
 
 def notify_disbursed(loan_id: int) -> None:

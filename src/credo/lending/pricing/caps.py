@@ -260,17 +260,17 @@ def check_loan_charges_cap(loan: Any) -> Apr:
     within the product's cap — an ad hoc fee is a borrowing cost of the 年化利率 too."""
     from credo.lending.models import LoanCharge
 
-    apr, schedule = terms_apr(
-        principal=fen(loan.principal),
-        annual_rate=loan.annual_rate,
-        months=loan.months,
-        method=loan.method,
-        start=loan.start_date,
-        repayment_day=loan.repayment_day,
-        upfront_fee=fen(loan.upfront_fee),
-        installment_fee=fen(loan.installment_fee),
-        timing=fee_timing(loan),
-    )
+    try:
+        schedule = generate(
+            principal=fen(loan.principal),
+            annual_rate=loan.annual_rate,
+            months=loan.months,
+            method=loan.method,
+            start=loan.start_date or clock.today(),
+            repayment_day=loan.repayment_day,
+        )
+    except ScheduleError as exc:
+        raise InvalidLoan(str(exc)) from exc
     last = len(schedule.installments)
     charges: dict[int, int] = {}
     for period, amount in LoanCharge.objects.filter(
@@ -278,8 +278,6 @@ def check_loan_charges_cap(loan: Any) -> Apr:
     ).values_list("due_period", "amount"):
         key = min(max(period or 1, 1), last)
         charges[key] = charges.get(key, 0) + fen(amount)
-    if not charges:
-        return apr
     try:
         apr = schedule_apr(
             schedule,
