@@ -92,6 +92,9 @@ INSTALLED_APPS = [
     "credo.reports",
     "credo.scorecard",
     "credo.privacy",
+    "credo.creditreport",
+    "credo.borrower",
+    "credo.fieldwork",
 ]
 
 MIDDLEWARE = [

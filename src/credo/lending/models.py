@@ -434,9 +434,20 @@ class JournalEntry(models.Model):
         ADJUSTMENT = "adjustment", _("倒起息调整")
         RECOVERY = "recovery", _("核销收回")
         RESTRUCTURE = "restructure", _("重组")
+        ACCRUAL = "accrual", _("利息计提")
+        NON_ACCRUAL = "non_accrual", _("转非应计")
+        PROVISION = "provision", _("贷款损失准备")
+        UPFRONT_FEE = "upfront_fee", _("前置手续费")
 
     kind = models.CharField(max_length=15, choices=Kind.choices)
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="entries")
+    # A portfolio entry (daily accrual per product, monthly provisions) has no single loan: its
+    # per-loan detail lives in the sub-ledger of that kind; ``product`` says which product it is.
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="entries", null=True, blank=True
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     business_date = models.DateField(_("记账日期"), db_index=True)
     memo = models.CharField(_("摘要"), max_length=200, blank=True)
     actor = models.ForeignKey(
@@ -453,13 +464,16 @@ class JournalEntry(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.loan} {self.business_date}"
+        subject = self.loan if self.loan_id else (self.product or "")
+        return f"{self.get_kind_display()} {subject} {self.business_date}"
 
 
 class JournalLine(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="lines")
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="journal_lines")
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="journal_lines", null=True, blank=True
+    )
     debit = MoneyField(default=0)
     credit = MoneyField(default=0)
 

@@ -333,7 +333,7 @@ class LedgerLine:
     entry_id: int
     kind: str
     memo: str
-    loan_id: int
+    loan_id: int | None
     loan_number: str
     debit: int
     credit: int
@@ -391,7 +391,7 @@ def ledger_lines(
                 kind=line.entry.get_kind_display(),
                 memo=line.entry.memo,
                 loan_id=line.loan_id,
-                loan_number=line.loan.number,
+                loan_number=line.loan.number if line.loan_id else "",
                 debit=line.debit.fen,
                 credit=line.credit.fen,
                 balance=balance,

@@ -242,6 +242,8 @@ def voucher_lines(
                 "account_id",
                 "loan__product_version__product__code",
                 "loan__product_version__product__name",
+                "entry__product__code",
+                "entry__product__name",
             )
             .annotate(d=Sum("debit"), c=Sum("credit"))
             .order_by()
@@ -254,9 +256,10 @@ def voucher_lines(
             parts: list[tuple[tuple[str, str, int], str, int, int, tuple[str, str]]] = []
             for r in by_day[day]:
                 code, name = codes[r["account_id"]]
+                # a portfolio line (accrual, provision) names its product on the entry
                 product = (
-                    r["loan__product_version__product__code"] or "",
-                    r["loan__product_version__product__name"] or "",
+                    r["loan__product_version__product__code"] or r["entry__product__code"] or "",
+                    r["loan__product_version__product__name"] or r["entry__product__name"] or "",
                 )
                 d, c = fen(r["d"]), fen(r["c"])
                 if d:
@@ -280,7 +283,13 @@ def voucher_lines(
                 )
         return
     qs = (
-        lines.select_related("entry", "loan", "loan__customer", "loan__product_version__product")
+        lines.select_related(
+            "entry",
+            "entry__product",
+            "loan",
+            "loan__customer",
+            "loan__product_version__product",
+        )
         .only(
             "id",
             "account_id",
@@ -290,6 +299,8 @@ def voucher_lines(
             "entry__business_date",
             "entry__memo",
             "entry__kind",
+            "entry__product__code",
+            "entry__product__name",
             "loan__number",
             "loan__customer__id",
             "loan__customer__name",
@@ -309,7 +320,7 @@ def voucher_lines(
         code, name = codes[line.account_id]
         entry = line.entry
         loan = line.loan
-        prod = loan.product_version.product
+        prod = loan.product_version.product if loan is not None else entry.product
         yield _line(
             fmt.zero_other_side,
             date=entry.business_date,
@@ -320,8 +331,8 @@ def voucher_lines(
             name=name,
             debit=line.debit.fen,
             credit=line.credit.fen,
-            customer=(customer_code(loan.customer.pk), loan.customer.name),
-            product=(prod.code, prod.name),
+            customer=(customer_code(loan.customer.pk), loan.customer.name) if loan else ("", ""),
+            product=(prod.code, prod.name) if prod is not None else ("", ""),
         )
 
 

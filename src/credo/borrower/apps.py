@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BorrowerConfig(AppConfig):
+    name = "credo.borrower"
+    label = "borrower"
+    verbose_name = _("借款人自助服务")

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CreditreportConfig(AppConfig):
+    name = "credo.creditreport"
+    label = "creditreport"
+    verbose_name = _("征信报送")
