@@ -43,16 +43,23 @@ def account_id(code: str) -> int:
 
 def post_entry(
     *,
-    loan: Loan,
+    loan: Loan | None,
     kind: str,
     business_date: Any,
     actor: Any,
     memo: str,
     lines: Iterable[tuple[str, int, int]],
     reverses: JournalEntry | None = None,
+    product: Any = None,
 ) -> JournalEntry:
     """``lines`` = (account code, debit fen, credit fen); zero lines are dropped. Refuses an
-    unbalanced or empty entry — the one place money enters the ledger."""
+    unbalanced or empty entry — the one place money enters the ledger.
+
+    A portfolio entry (daily interest accrual per product, the monthly provision run) passes
+    ``loan=None`` and the ``product`` it summarises; its per-loan detail is the sub-ledger of
+    that kind, which ``credo ledger verify`` reconciles with the control account."""
+    if loan is None and product is None:
+        raise ValueError("a journal entry names its loan or, for a portfolio entry, its product")
     rows = [(code, d, c) for code, d, c in lines if d or c]
     debit = sum(d for _c, d, _x in rows)
     credit = sum(c for _c, _x, c in rows)
@@ -66,6 +73,7 @@ def post_entry(
     entry = JournalEntry.objects.create(
         kind=kind,
         loan=loan,
+        product=product,
         business_date=business_date,
         memo=memo[:200],
         actor=actor if getattr(actor, "is_authenticated", False) else None,
