@@ -28,10 +28,12 @@ it (``CREATE DATABASE … TEMPLATE``) instead of generating it again.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from bench.bench_customers import _setup_env
@@ -39,7 +41,40 @@ from bench.bench_customers import _setup_env
 BUSINESS_DATE = dt.date(2026, 6, 15)
 
 
+@contextlib.contextmanager
+def _model_defaults(*models: Any) -> Iterator[None]:
+    """The Django defaults of ``models``' columns as database defaults meanwhile: the raw
+    INSERTs below name the columns they know, and a column added since (NOT NULL with a Django
+    default, e.g. ``upfront_fee_timing``) would otherwise refuse them."""
+    from django.db import connection
+
+    set_ = []
+    for model in models:
+        table = model._meta.db_table
+        for f in model._meta.concrete_fields:
+            if f.primary_key or not f.has_default() or callable(f.default):
+                continue
+            set_.append((table, f.column, f.get_db_prep_value(f.default, connection)))
+    with connection.cursor() as cur:
+        for table, column, value in set_:
+            literal = cur.mogrify("%s", [value])
+            cur.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" SET DEFAULT {literal}')
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            for table, column, _v in set_:
+                cur.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" DROP DEFAULT')
+
+
 def _generate(n: int) -> None:
+    from credo.lending.models import Installment, Loan
+
+    with _model_defaults(Loan, Installment):
+        _generate_rows(n)
+
+
+def _generate_rows(n: int) -> None:
     from django.db import connection
 
     from credo.accounts.models import OrgUnit, User
@@ -78,14 +113,15 @@ def _generate(n: int) -> None:
                 grace_days, penalty_days_in_year, allocation_order, status, classification, dpd,
                 start_date, maturity_date, outstanding_principal, credit_balance, last_eod_date,
                 owner_id, created_by_id, created_at, version, compound_interest, penalty_from,
-                classification_floor, rate_type, lpr_tenor, spread_bp, repricing, holiday_rule)
+                classification_floor, rate_type, lpr_tenor, spread_bp, repricing, holiday_rule,
+                upfront_fee_timing)
             SELECT 'B' || lpad(i::text, 9, '0'), (%(cust)s::bigint[])[1 + i %% %(nc)s], %(pv)s,
                 1200000, 12, 24, 'equal_principal', 0, 0, 1.5, 0, 360,
                 '["penalty","fee","interest","principal"]'::jsonb,
                 CASE WHEN i %% 20 = 0 THEN 'overdue' ELSE 'active' END, 'normal', 0,
                 %(bd)s::date - (200 + i %% 28), (%(bd)s::date - (200 + i %% 28)) + interval '24 months',
                 1200000, 0, %(prev)s, %(owner)s, %(owner)s, now(), 2, true, 'due_date', '',
-                'fixed', '1y', 0, 'annual_jan1', 'defer_penalty'
+                'fixed', '1y', 0, 'annual_jan1', 'defer_penalty', 'disbursement'
             FROM generate_series(1, %(n)s) AS i
             """,
             {
@@ -343,6 +379,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             t = time.perf_counter()
             _generate(args.loans)
+            # the book is on the accrual basis (no BookSettings row): its sub-ledger as the
+            # close of the previous day left it, else the first timed close would open every
+            # loan's accrual row (a one-off of the first close after the feature, not the
+            # steady state measured here)
+            from bench.bench_accrual import _seed_steady_state
+
+            seeded = _seed_steady_state()
+            print(f"  accrual sub-ledger seeded ({seeded:,} loans)", flush=True)
             generation = time.perf_counter() - t
             print(
                 f"  generated {args.loans:,} loans / {Installment.objects.count():,} "

@@ -23,6 +23,8 @@ urlpatterns = [
     path("origination/credit-report/", include("credo.origination.credit_report_urls")),
     path("origination/", include("credo.origination.urls")),
     path("portal/", include("credo.origination.portal_urls")),
+    path("b/", include("credo.borrower.urls")),  # 借款人自助服务 (H5), own session
+    path("borrower-requests/", include("credo.borrower.staff_urls")),
     path("forms/", include("credo.leads.public_urls")),
     path("contracts/", include("credo.contracts.urls")),
     path("notify/", include("credo.notify.urls")),
@@ -31,6 +33,8 @@ urlpatterns = [
     path("reports/", include("credo.reports.urls")),
     path("scorecard/", include("credo.scorecard.urls")),
     path("privacy/", include("credo.privacy.urls")),
+    path("creditreport/", include("credo.creditreport.urls")),
+    path("fieldwork/", include("credo.fieldwork.urls")),
     path("system/fields/", include("credo.core.customfields.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

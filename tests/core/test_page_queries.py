@@ -148,6 +148,54 @@ def test_dashboard_and_home_queries_do_not_grow_with_loans(
     assert _queries(c, reverse("core:home")) == home
 
 
+#: issue 21 #1: the whole 工作台 of a user holding every business role (each section's panels),
+#: measured with a warm per-process cache (28 queries on 2026-12-04). Every panel runs a fixed
+#: handful of grouped queries.
+HOME_ALL_ROLES_MAX_QUERIES = 32
+
+
+def test_role_workbench_queries_do_not_grow_with_rows(
+    org,
+    owner,
+    portfolio,  # noqa: F811
+    make_loan,  # noqa: F811
+    finance,  # noqa: F811
+):
+    from tests.core.test_workbench_roles import lead, role
+    from tests.factories import UserFactory
+
+    boss = UserFactory(
+        username="boss",
+        display_name="全角色",
+        org_unit=org["team_a"],
+        roles=[
+            role(code)
+            for code in (
+                "account_manager",
+                "team_lead",
+                "risk_manager",
+                "finance",
+                "collector_junior",
+                "management",
+            )
+        ],
+    )
+    c = _client(boss)
+    url = reverse("core:home")
+    few = _queries(c, url)
+    html = c.get(url).content.decode()
+    for key in ("account_manager", "team_lead", "risk", "finance", "collector", "management"):
+        assert f'data-section="{key}"' in html, key
+    today = dt.date.today()
+    for i in range(6):
+        lead(owner, f"线索{i}", follow_up=today - dt.timedelta(days=i))
+        lead(boss, f"我的线索{i}", follow_up=today)
+    _disbursed(make_loan, finance, 3)
+    _customers(owner, 5)
+    assert _queries(c, url) == few
+    assert few <= HOME_ALL_ROLES_MAX_QUERIES, few
+
+
 # --- the per-request user data ----------------------------------------------------------------
 @pytest.fixture
 def shared_cache(settings):

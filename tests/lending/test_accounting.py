@@ -24,11 +24,18 @@ def test_voucher_csv(make_loan, finance):
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert rows[0] == HEADER
     body = rows[1:]
-    assert len(body) == 3  # disbursement: principal, cash, fee income
-    by_code = {r[3]: r for r in body}
-    assert by_code["1303"][5] == "120000.00" and by_code["1303"][6] == ""
-    assert by_code["100201"][6] == "118800.00"
-    assert by_code["6021"][6] == "1200.00"
+    # 放款 (principal, cash: the full principal) and the upfront fee's two 前置手续费 entries
+    # (应收手续费 / 手续费收入, then 银行存款 / 应收手续费): no 砍头息 (issue 20 item 3)
+    assert len(body) == 6
+    lines = sorted((r[3], r[5], r[6]) for r in body)
+    assert lines == [
+        ("100201", "", "120000.00"),
+        ("100201", "1200.00", ""),
+        ("1221", "", "1200.00"),
+        ("1221", "1200.00", ""),
+        ("1303", "120000.00", ""),
+        ("6021", "", "1200.00"),
+    ]
     assert {r[0] for r in body} == {"2026-01-15"} and {r[7] for r in body} == {loan.number}
     debit = sum(Money(r[5]).fen for r in body if r[5])
     credit = sum(Money(r[6]).fen for r in body if r[6])

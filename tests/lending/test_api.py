@@ -168,7 +168,9 @@ def test_vouchers_csv(client: Client, owner, finance, loan):
     text = r.content.decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
-    assert rows[0][0] == "凭证日期" and len(rows) == 4
+    # the header, 放款 (2 lines: the full principal) and the upfront fee's two 前置手续费
+    # entries (应收 and 收取, 2 lines each)
+    assert rows[0][0] == "凭证日期" and len(rows) == 7
     assert (
         client.get(f"{API}/accounting/vouchers?from=2026-02-01&to=2026-01-01", **h).status_code
         == 422

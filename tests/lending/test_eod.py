@@ -13,6 +13,7 @@ from django.utils import timezone
 from credo.core.money import Money
 from credo.customers.models import CustomerEvent
 from credo.lending import eod, ledger, services
+from credo.lending.accruals.models import LoanAccrual
 from credo.lending.models import EodChunk, EodRun, Installment, Loan, Product, ProductVersion
 from tests.factories import RoleFactory, UserFactory
 from tests.lending.conftest import BOOKED_ON, VALUE_DATE, book_on
@@ -210,7 +211,12 @@ def test_ledger_verify_ok_after_eod_with_penalty_and_repayment(bullet_loan, fina
     bullet_loan.refresh_from_db()
     assert bullet_loan.status == "paid_off"
     assert ledger.verify().ok
-    assert ledger.loan_account_balance(bullet_loan, "penalty_income") == -2500
+    # 权责发生制: the 罚息 was recognised by the daily accrual (the product's portfolio entry,
+    # this loan's part in its sub-ledger) and the repayment settled the receivable
+    accrual = LoanAccrual.objects.get(loan=bullet_loan)
+    assert accrual.penalty_accrued == 2500
+    assert accrual.penalty_receivable == 0
+    assert ledger.loan_account_balance(bullet_loan, "penalty_receivable") == -2500
 
 
 def test_became_overdue_is_counted_once(bullet_loan):

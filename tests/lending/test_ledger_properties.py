@@ -96,7 +96,10 @@ class LoanMachine(RuleBasedStateMachine):
         loan = Loan.objects.get(pk=self.loan.pk)
         paid = sum(i.principal_paid.fen for i in Installment.objects.filter(loan=loan))
         if loan.status == "written_off":
-            written_off = ledger.loan_account_balance(loan, "write_off_expense")
+            written_off = sum(  # the reserve first, the rest 资产减值损失 (issue 20)
+                ledger.loan_account_balance(loan, code)
+                for code in ("write_off_expense", "loan_loss_reserve", "impairment_loss")
+            )
             assert loan.outstanding_principal.fen == 0
             assert written_off == loan.principal.fen - paid > 0
         else:

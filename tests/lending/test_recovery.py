@@ -50,7 +50,8 @@ def test_recovery_posts_its_own_entry_and_reduces_off_balance(written_off, finan
         idempotency_key="rec-1",
     )
     lines = {x.account.code: (x.debit.fen, x.credit.fen) for x in r.entry.lines.all()}
-    assert lines == {"cash": (100_000, 0), "write_off_recovery": (0, 100_000)}
+    # principal recovered restores the loan-loss reserve (issue 20)
+    assert lines == {"cash": (100_000, 0), "loan_loss_reserve": (0, 100_000)}
     assert r.entry.kind == JournalEntry.Kind.RECOVERY
     assert r.allocation == {"principal": 100_000, "interest": 0, "fee": 0, "penalty": 0}
     off = OffBalance.objects.get(loan=written_off)

@@ -12,6 +12,7 @@ import pytest
 
 from credo.core.money import Money
 from credo.lending import eod, ledger, services
+from credo.lending.accruals.models import LoanAccrual
 from credo.lending.errors import InvalidLoan
 from credo.lending.models import JournalLine, Loan, Restructuring
 from credo.lending.prepay import prepay
@@ -56,9 +57,18 @@ def state_of(loan: Loan):
 
 
 def balances(loan: Loan) -> dict[str, int]:
+    """The loan's whole position per account: its own journal lines plus its share of the
+    daily portfolio accrual entries (权责发生制: 利息计提 is one entry per product per day, the
+    loan's part is its accrual sub-ledger)."""
     out: dict[str, int] = defaultdict(int)
     for line in JournalLine.objects.filter(loan=loan).select_related("account"):
         out[line.account.code] += line.debit.fen - line.credit.fen
+    accrual = LoanAccrual.objects.filter(loan=loan).first()
+    if accrual is not None:
+        out["interest_receivable"] += accrual.interest_accrued
+        out["interest_income"] -= accrual.interest_accrued
+        out["penalty_receivable"] += accrual.penalty_accrued
+        out["penalty_income"] -= accrual.penalty_accrued
     return {k: v for k, v in out.items() if v}
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from credo.core.money import Money
 from credo.lending import eod, ledger, services
+from credo.lending.accruals.models import LoanAccrual
 from credo.lending.eod.runs import rerun_from
 from credo.lending.models import JournalEntry, Loan, LoanClassHistory, LoanReplay, Posting
 from credo.lending.replay.hooks import loan_replayed
@@ -77,8 +78,12 @@ def test_back_valued_repayment_is_replayed(loan, finance, django_capture_on_comm
     assert loan.outstanding_principal.fen == 12_000_000 - p
     posting.refresh_from_db()
     assert posting.allocation["totals"] == {"penalty": 0, "fee": 0, "interest": i, "principal": p}
-    # the cash entry stays as posted (penalty first); one correcting entry dated today
-    assert adjustment_lines(loan) == {"penalty_income": penalty, "loan_principal": -penalty}
+    # the cash entry stays as posted (penalty first); one correcting entry dated today. On the
+    # accrual basis the 罚息 received settled 应收罚息, so the correction moves it back there and
+    # the accrual correction then reverses the 罚息 that was never owed: nothing left receivable
+    assert adjustment_lines(loan) == {"penalty_receivable": penalty, "loan_principal": -penalty}
+    accrual = LoanAccrual.objects.get(loan=loan)
+    assert (accrual.penalty_receivable, accrual.penalty_off_balance) == (0, 0)
     replay = LoanReplay.objects.get(loan=loan, trigger_posting=posting)
     assert replay.trigger_posting == posting and replay.entry is not None
     assert replay.before["status"] == "overdue" and replay.after["status"] == "active"

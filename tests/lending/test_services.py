@@ -102,7 +102,8 @@ def test_bad_postings_change_nothing(make_loan, finance):
             received_on=dt.date.today() + dt.timedelta(days=1),
             actor=finance,
         )
-    assert Posting.objects.count() == 0 and JournalEntry.objects.count() == 1
+    # 放款 + the upfront fee's two 前置手续费 entries (receivable, paid at disbursement)
+    assert Posting.objects.count() == 0 and JournalEntry.objects.count() == 3
 
 
 def test_pay_off_everything(make_loan, finance):

@@ -39,7 +39,8 @@ def test_write_off_moves_principal_to_loss_and_keeps_ledger_true(loan, finance):
     loan.refresh_from_db()
     assert loan.status == "written_off" and loan.outstanding_principal.fen == 0
     lines = {line.account.code: (line.debit.fen, line.credit.fen) for line in entry.lines.all()}
-    assert lines == {"write_off_expense": (outstanding, 0), "loan_principal": (0, outstanding)}
+    # no provision run yet: nothing in the reserve, the whole principal is 资产减值损失
+    assert lines == {"impairment_loss": (outstanding, 0), "loan_principal": (0, outstanding)}
     assert entry.kind == JournalEntry.Kind.WRITE_OFF
     assert ledger.loan_account_balance(loan, "loan_principal") == 0
     assert ledger.verify().ok, ledger.verify().problems

@@ -46,12 +46,23 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("approvals.view_approvalinstance", raise_exception=True)
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from django.utils import timezone
+
+    from credo.core.ui.workbench import sla_countdown
+
     task = selectors.task_get(request.user, pk)
     instance = task.instance
+    sla = sla_countdown(task.due_at, timezone.now()) if task.is_open else ("", "")
     return render(
         request,
         "approvals/task_detail.html",
-        {"task": task, "approval": instance, "subject_panel": subject_panel(request, instance)},
+        {
+            "task": task,
+            "approval": instance,
+            "subject_panel": subject_panel(request, instance),
+            "sla_text": sla[0],
+            "sla_tone": sla[1],
+        },
     )
 
 

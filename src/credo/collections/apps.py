@@ -16,4 +16,5 @@ class CollectionsConfig(AppConfig):
             permissions,
             schedules,
             states,
+            workbench_panels,
         )

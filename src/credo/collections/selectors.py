@@ -8,7 +8,8 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from credo.accounts.scope import can_access, scope_queryset
-from credo.collections.models import CollectionCase, ComplianceLog
+from credo.collections.models import CollectionCase, ComplianceLog, PromiseToPay
+from credo.core import clock
 
 SCOPE = {"owner_field": "assignee", "team_field": "team", "branch_field": "branch"}
 
@@ -32,9 +33,18 @@ def cases_filter(qs: QuerySet[CollectionCase], params: Any) -> QuerySet[Collecti
         qs = qs.filter(status=status)
     if tier:
         qs = qs.filter(tier=tier)
+    if (params.get("promise") or "") == "due":  # the 工作台's "承诺到期" card
+        qs = qs.filter(pk__in=promises_due().values("case_id"))
     if q:
         qs = qs.filter(customer__name__icontains=q) | qs.filter(loan__number__icontains=q)
     return qs.order_by("-priority", "id")
+
+
+def promises_due() -> QuerySet[PromiseToPay]:
+    """Pending promises to pay whose date has come (today or earlier, not yet resolved)."""
+    return PromiseToPay.objects.filter(
+        status=PromiseToPay.Status.PENDING, promised_date__lte=clock.today()
+    )
 
 
 def status_counts(qs: QuerySet[CollectionCase]) -> dict[str, int]:

@@ -15,15 +15,17 @@ HOME_TODOS = 5
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """工作台: the user's open todos and the panels apps register (approvals waiting for the
-    user, figures from the user's data scope), each linking to its filtered list."""
+    """工作台: the user's open todos, the general panels ("我的业务" figures) and a section per
+    role the user holds, each figure linking to its filtered list (core/ui/workbench.py)."""
     from credo.core.todo.selectors import open_todos, todo_counts
-    from credo.core.ui.workbench import panels_for
+    from credo.core.ui.workbench import panels_for, sections_for
 
     context: dict[str, Any] = {
         "todo_counts": todo_counts(request.user),
         "todos": list(open_todos(request.user)[:HOME_TODOS]),
         "panels": panels_for(request.user),
+        # one section per role the user holds (客户经理, 审批, 风控, 财务, 催收, 管理层 …)
+        "sections": sections_for(request.user),
         "roles": request.user.role_names,  # type: ignore[union-attr]
     }
     return render(request, "core/home.html", context)

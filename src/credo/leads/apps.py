@@ -16,4 +16,5 @@ class LeadsConfig(AppConfig):
             permissions,
             schedules,
             states,
+            workbench_panels,
         )

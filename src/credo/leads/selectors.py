@@ -53,7 +53,7 @@ def lead_list(
 ) -> QuerySet[Lead]:
     """Filters: ``mine``, ``created`` (entered by the user), ``stage``, ``source``,
     ``campaign``, ``region`` (code prefix), ``owner`` (user id, or ``none`` for unassigned),
-    ``overdue``, ``duplicate``, ``q``. ``with_created`` adds the leads the user entered that
+    ``overdue``, ``due`` (``today``: follow-up due today), ``duplicate``, ``q``. ``with_created`` adds the leads the user entered that
     are outside their scope (read only, see :func:`leads_readable`)."""
     params = params or {}
     base = leads_readable(user) if with_created else leads_for(user)
@@ -83,6 +83,8 @@ def lead_list(
         qs = qs.filter(owner_id=int(owner))
     if params.get("overdue") in ("1", "on", "true", True):
         qs = qs.filter(overdue_q())
+    if params.get("due") == "today":  # the 工作台's "今日跟进" card
+        qs = qs.filter(stage__in=Lead.OPEN_STAGES, next_follow_up=clock.today())
     if params.get("duplicate") in ("1", "on", "true", True):
         qs = qs.filter(is_duplicate=True)
     q = str(params.get("q") or "").strip()

@@ -37,7 +37,7 @@ def voucher_rows(date_from: dt.date, date_to: dt.date) -> list[list[str]]:
                 line.account.name,
                 fen_to_str(line.debit.fen) if line.debit.fen else "",
                 fen_to_str(line.credit.fen) if line.credit.fen else "",
-                line.loan.number if line.loan_id else "",
+                line.loan.number if line.loan is not None else "",
             ]
         )
     return rows

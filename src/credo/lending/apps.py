@@ -17,4 +17,5 @@ class LendingConfig(AppConfig):
             permissions,
             schedules,
             states,
+            workbench_panels,
         )

@@ -56,7 +56,17 @@ class CalculatorForm(StyledFormMixin, forms.Form):
         max_digits=15,
         decimal_places=2,
         required=False,
-        help_text=_("放款时收取（从到手金额中扣除或当时支付）"),
+        help_text=_("本金全额放款，手续费由借款人单独支付"),
+    )
+    upfront_fee_timing = forms.TypedChoiceField(
+        label=_("一次性手续费收取方式"),
+        choices=[
+            ("disbursement", _("放款时收取")),
+            ("first_installment", _("随首期还款收取")),
+        ],
+        initial="disbursement",
+        required=False,
+        empty_value="disbursement",
     )
     installment_fee = forms.DecimalField(
         label=_("每期服务费（元）"),
@@ -213,6 +223,19 @@ class ProductVersionForm(StyledFormMixin, forms.Form):
         decimal_places=4,
         initial=Decimal("0"),
     )
+    upfront_fee_timing = forms.TypedChoiceField(
+        label=_("一次性手续费收取方式"),
+        choices=[
+            ("disbursement", _("放款时收取")),
+            ("first_installment", _("随首期还款收取")),
+        ],
+        initial="disbursement",
+        required=False,  # not sent (older clients, the API): 放款时收取
+        empty_value="disbursement",
+        help_text=_(
+            "本金全额放款，手续费由借款人另行支付，不从放款金额中扣除（民法典第六百七十条）"
+        ),
+    )
     installment_fee = _yuan_field(_("每期服务费（元）"), initial=Decimal("0"))
     max_apr = forms.DecimalField(
         label=_("年化利率上限（%）"),
@@ -336,6 +359,7 @@ class ProductVersionForm(StyledFormMixin, forms.Form):
                 "repricing",
                 "repayment_day",
                 "upfront_fee_rate",
+                "upfront_fee_timing",
                 "max_apr",
                 "penalty_multiplier",
                 "grace_days",

@@ -18,8 +18,14 @@ CHART = {
     "interest_income": ("利息收入", "income", "6011"),
     "penalty_income": ("罚息收入", "income", "601102"),
     "fee_income": ("手续费收入", "income", "6021"),
+    "fee_receivable": ("应收手续费", "asset", "1221"),
+    "interest_receivable": ("应收利息", "asset", "1132"),
+    "penalty_receivable": ("应收罚息", "asset", "113202"),
     "customer_credit": ("客户溢缴款", "liability", "2241"),
     "write_off_expense": ("贷款核销损失", "expense", "6701"),
+    # contra-asset: kind asset, carries a credit balance (the trial balance signs debit − credit)
+    "loan_loss_reserve": ("贷款损失准备", "asset", "1304"),
+    "impairment_loss": ("资产减值损失", "expense", "6701"),
 }
 
 
@@ -70,6 +76,10 @@ def post_entry(
     from credo.lending.books.guard import ensure_open  # closed periods refuse postings
 
     ensure_open(business_date)
+    if loan is not None:  # 权责发生制: a receipt of interest settles the receivable first
+        from credo.lending.accruals.services import split_entry_lines
+
+        rows = [r for r in split_entry_lines(loan, kind, business_date, rows) if r[1] or r[2]]
     entry = JournalEntry.objects.create(
         kind=kind,
         loan=loan,
@@ -171,6 +181,12 @@ def verify(loans: Iterable[Loan] | None = None) -> VerifyReport:
         from credo.lending.books.checks import period_problems  # debits = credits per month
 
         report.problems.extend(period_problems())
+        from credo.lending.accruals.checks import accrual_problems  # 应收利息 sub-ledger
+
+        report.problems.extend(accrual_problems())
+        from credo.lending.provisions.checks import provision_problems  # 贷款损失准备
+
+        report.problems.extend(provision_problems())
         control = sum(v for (_l, code), v in per_loan.items() if code == "loan_principal")
         if control != total_principal:
             report.problems.append(

@@ -123,6 +123,18 @@ class ProductVersion(models.Model):
     upfront_fee_rate = models.DecimalField(
         _("一次性手续费率（%）"), max_digits=6, decimal_places=4, default=Decimal("0")
     )
+    # 民法典 第六百七十条 (no 砍头息): the full principal is disbursed; the upfront fee is a
+    # separate receivable the borrower pays at disbursement or with the first installment
+    upfront_fee_timing = models.CharField(
+        _("一次性手续费收取方式"),
+        max_length=20,
+        choices=[
+            ("disbursement", _("放款时收取")),
+            ("first_installment", _("随首期还款收取")),
+        ],
+        default="disbursement",
+        help_text=_("本金全额放款，手续费不从放款金额中扣除"),
+    )
     installment_fee = MoneyField(_("每期服务费"), default=0)
     penalty_multiplier = models.DecimalField(
         _("罚息倍数"), max_digits=4, decimal_places=2, default=Decimal("1.5")
@@ -219,6 +231,18 @@ class Loan(models.Model):
     )
     repayment_day = models.PositiveSmallIntegerField(_("还款日"), null=True, blank=True)
     upfront_fee = MoneyField(_("一次性手续费"), default=0)
+    # how the upfront fee is collected (copied from the product version); "deducted": loans
+    # disbursed before migration 0022, whose fee was taken out of the amount paid out
+    upfront_fee_timing = models.CharField(
+        _("一次性手续费收取方式"),
+        max_length=20,
+        choices=[
+            ("disbursement", _("放款时收取")),
+            ("first_installment", _("随首期还款收取")),
+            ("deducted", _("从放款金额中扣除（历史放款）")),
+        ],
+        default="disbursement",
+    )
     installment_fee = MoneyField(_("每期服务费"), default=0)
     penalty_multiplier = models.DecimalField(_("罚息倍数"), max_digits=4, decimal_places=2)
     grace_days = models.PositiveSmallIntegerField(_("宽限期（天）"), default=0)
@@ -1013,6 +1037,7 @@ class Recovery(models.Model):
 # Models defined in subpackages and registered here: accounting periods, close balances and
 # voucher code maps (issue 20, lending.books); net assets and concentration limits (issue 22,
 # lending.exposure); the LPR table and floating-rate changes (issue 18, lending.rates).
+from credo.lending.accruals.models import AccrualBatch, BookSettings, LoanAccrual  # noqa: E402, F401
 from credo.lending.books.models import (  # noqa: E402, F401
     AccountingPeriod,
     LedgerDaySeal,
@@ -1021,4 +1046,10 @@ from credo.lending.books.models import (  # noqa: E402, F401
     VoucherAccountMap,
 )
 from credo.lending.exposure.models import ConcentrationLimits, NetAssets  # noqa: E402, F401
+from credo.lending.provisions.models import (  # noqa: E402, F401
+    ProvisionLine,
+    ProvisionPosting,
+    ProvisionRates,
+    ProvisionRun,
+)
 from credo.lending.rates.models import LoanRateChange, LprRate  # noqa: E402, F401

@@ -6,6 +6,7 @@ from credo.core.ui.nav import NavItem, register_nav
 from credo.lending.bookimport import nav as _bookimport_nav  # noqa: F401
 from credo.lending.books import nav as _books_nav  # noqa: F401
 from credo.lending.exposure import nav as _exposure_nav  # noqa: F401
+from credo.lending.provisions import nav as _provisions_nav  # noqa: F401
 from credo.lending.servicing import nav as _servicing_nav  # noqa: F401
 
 register_nav(

@@ -79,3 +79,7 @@ register_role_permissions("finance", ["lending.manage_exposure", "lending.view_e
 for _code in ("risk_manager", "risk_analyst", "credit_committee", "management"):
     register_role_permissions(_code, ["lending.view_exposure"])
 register_role_permissions("admin", ["lending.manage_exposure", "lending.view_exposure"])
+
+# 贷款损失准备 (issue 20): finance edits the provision rates and runs the monthly provision
+# (audited; no maker-checker); readers of the books see the provision report.
+register_role_permissions("finance", ["lending.manage_provisions"])

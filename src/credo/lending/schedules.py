@@ -20,3 +20,15 @@ register_after_close_job(
 )
 # 贷款市场报价利率: the administrators who manage products keep the LPR table current.
 register_role_permissions("admin", ["lending.manage_rates"])
+# 权责发生制: the close's accrual batches as one entry per product per day, before the others.
+from credo.lending.accruals.services import post_accruals  # noqa: E402
+
+register_after_close_job(
+    "interest_accrual",
+    post_accruals,
+    label=_("利息计提入账"),
+    order=2,
+    result_labels={"entries": _("计提分录"), "batches": _("计提批次")},
+)
+# 贷款损失准备: the optional month-end provision run (disabled until finance enables it).
+from credo.lending.provisions import schedules as _provision_schedules  # noqa: E402, F401

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credo.accounts.scope import get_with_access, scope_queryset
+from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.registry import Registry, callable_key
 from credo.customers.models import CustomerEvent
@@ -26,7 +27,8 @@ def loans_for(user: Any) -> QuerySet[Loan]:
 
 def loan_list(user: Any, params: Mapping[str, Any] | None = None) -> QuerySet[Loan]:
     """Filters: ``status``, ``classification``, ``q`` (loan number or customer name),
-    ``overdue`` (any truthy value → only loans with DPD > 0 or status overdue)."""
+    ``overdue`` (any truthy value → only loans with DPD > 0 or status overdue), ``maturing``
+    (days: open loans maturing within them)."""
     params = params or {}
     qs = loans_for(user).select_related("customer", "owner", "product_version__product")
     status = params.get("status")
@@ -40,7 +42,20 @@ def loan_list(user: Any, params: Mapping[str, Any] | None = None) -> QuerySet[Lo
         qs = qs.filter(Q(number__icontains=q) | Q(customer__name__icontains=q))
     if params.get("overdue") in ("1", "on", "true", True):
         qs = qs.filter(Q(dpd__gt=0) | Q(status=Loan.Status.OVERDUE))
+    maturing = str(params.get("maturing") or "")
+    if maturing.isdecimal() and 0 < int(maturing) <= 3650:  # the 工作台's "即将到期" card
+        qs = qs.filter(maturing_q(int(maturing)))
     return qs.order_by("-id")
+
+
+def maturing_q(days: int) -> Q:
+    """Open loans whose final due date falls within the next ``days`` days (续贷 candidates)."""
+    today = clock.today()
+    return Q(
+        status__in=(Loan.Status.ACTIVE, Loan.Status.OVERDUE),
+        maturity_date__gte=today,
+        maturity_date__lte=today + dt.timedelta(days=days),
+    )
 
 
 def loan_get(user: Any, pk: Any) -> Loan:

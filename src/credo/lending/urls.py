@@ -20,6 +20,7 @@ urlpatterns = [
     path("servicing/", include("credo.lending.servicing.urls")),
     path("exposure/", include("credo.lending.exposure.urls")),
     path("books/", include("credo.lending.books.urls")),
+    path("provisions/", include("credo.lending.provisions.urls")),
     path("calculator/", views.calculator, name="calculator"),
     path("loans/", views.loan_list, name="loan_list"),
     path("loans/new/", views.loan_create, name="loan_create"),

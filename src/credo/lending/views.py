@@ -54,6 +54,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
                 schedule,
                 upfront_fee=int((data.get("upfront_fee") or 0) * 100),
                 installment_fee=int((data.get("installment_fee") or 0) * 100),
+                timing=data.get("upfront_fee_timing") or "disbursement",
                 repayment_day=data.get("repayment_day"),
             )
         except (ScheduleError, AprError) as exc:

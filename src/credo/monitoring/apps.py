@@ -16,4 +16,5 @@ class MonitoringConfig(AppConfig):
             permissions,
             schedules,
             states,
+            workbench_panels,
         )

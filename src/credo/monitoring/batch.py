@@ -117,6 +117,11 @@ def indicator_groups(qs: Any) -> list[InputGroup]:
     ]
 
 
+#: rule codes of alerts raised by a business event (a failed 贷后检查 …) rather than by the
+#: indicator rules; the nightly reconciliation never auto-closes them.
+EVENT_RULE_PREFIX = "event."
+
+
 def auto_close_enabled() -> bool:
     return bool(getattr(settings, "CREDO_MONITORING_AUTO_CLOSE", True))
 
@@ -214,6 +219,8 @@ def _reconcile(
         (code, loan_id): pk
         for pk, code, loan_id in Alert.objects.exclude(status=Alert.Status.CLOSED)
         .filter(loan_id__in=open_rows.values("loan_id"))
+        # alerts raised by a business event (services.alert_raise) are not the rules' to clear
+        .exclude(rule_code__startswith=EVENT_RULE_PREFIX)
         .values_list("id", "rule_code", "loan_id")
     }
     new_keys = [k for k in hits if k not in existing]

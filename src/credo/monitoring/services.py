@@ -251,3 +251,63 @@ def alert_action(*, alert: Alert, action: str, data: dict[str, Any], actor: Any)
     if action == "close":
         return alert_close(alert=alert, conclusion=str(data.get("conclusion") or ""), actor=actor)
     raise InvalidAction(_("未知的处理动作。"))
+
+
+# --- alerts raised by a business event ------------------------------------------------------------
+def alert_raise(
+    *,
+    loan: Any,
+    code: str,
+    name: str,
+    severity: str,
+    sla_hours: int,
+    reasons: list[dict[str, Any]],
+    snapshot: dict[str, Any],
+    actor: Any,
+    note: str = "",
+) -> tuple[Alert, bool]:
+    """Open an alert on ``loan`` from a business event (e.g. a failed 贷后检查) rather than from
+    the indicator rules: ``code`` is prefixed with ``batch.EVENT_RULE_PREFIX`` so the nightly
+    reconciliation leaves it open until a person closes it (or the loan leaves the book). One
+    open alert per code and loan: while one is open it is returned unchanged. Returns
+    ``(alert, created)``; assigned like the rule alerts (the branch's 风控经理, else the owner)."""
+    from django.db import IntegrityError
+
+    from credo.monitoring.batch import EVENT_RULE_PREFIX, users_with_role
+
+    code = code if code.startswith(EVENT_RULE_PREFIX) else EVENT_RULE_PREFIX + code
+    with transaction.atomic():
+        existing = (
+            Alert.objects.filter(rule_code=code, loan=loan)
+            .exclude(status=Alert.Status.CLOSED)
+            .first()
+        )
+        if existing is not None:
+            return existing, False
+        customer = loan.customer
+        managers = users_with_role("risk_manager")
+        assignee = managers.get(customer.branch_id) or managers.get(None)
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.create(
+                    rule_code=code[:40],
+                    rule_name=name[:80],
+                    severity=severity,
+                    loan=loan,
+                    customer=customer,
+                    reasons=reasons,
+                    snapshot=snapshot,
+                    business_date=clock.today(),
+                    last_seen_on=clock.today(),
+                    assignee_id=assignee.pk if assignee else customer.owner_id,
+                    owner_id=customer.owner_id,
+                    team_id=customer.team_id,
+                    branch_id=customer.branch_id,
+                    due_at=timezone.now() + dt.timedelta(hours=sla_hours),
+                )
+        except IntegrityError:  # raised concurrently by another event
+            return Alert.objects.exclude(status=Alert.Status.CLOSED).get(
+                rule_code=code, loan=loan
+            ), False
+        _log(alert, AlertAction.Kind.CREATED, actor, note=note)
+        return alert, True

@@ -1,6 +1,8 @@
 """The loan application as the approver sees it on the approval task page: requested terms,
 admission result, the application scorecard and the credit report's rules grade (and which one
-routed the approval), and the documents (through the permission-checked document views)."""
+routed the approval), the related-party exposure, the prior loans with their repayment record,
+the collateral and the documents previewed inline (through the permission-checked, audited
+document view) — see :mod:`credo.origination.approval_decision`."""
 
 from __future__ import annotations
 
@@ -34,6 +36,23 @@ def render_panel(request: Any, instance: Any) -> str:
             credit_report_url = reverse("credit_report:page", args=[app.customer_id])
         except NoReverseMatch:
             credit_report_url = ""
+    # issue 21 #2: everything the decision needs on the task page itself
+    from credo.origination import approval_decision as decision
+
+    current = [row["doc"] for row in rows if row["doc"] is not None]
+    for doc in current + extra:
+        doc.preview = decision.preview_kind(doc.content_type)
+    exposure = decision.related_exposure(app)
+    loans = decision.prior_loans(app, user) if user.has_perm("lending.view_loan") else None
+    decision.audit_view(
+        user=user,
+        app=app,
+        instance=instance,
+        shown={
+            "group": [m.customer_id for m in exposure.members],
+            "prior_loans": [x.pk for x in loans] if loans is not None else None,
+        },
+    )
     return render_to_string(
         "origination/_approval_panel.html",
         {
@@ -41,6 +60,10 @@ def render_panel(request: Any, instance: Any) -> str:
             "rows": rows,
             "extra_documents": extra,
             "credit_report_url": credit_report_url,
+            "exposure": exposure,
+            "preview_docs": [d for d in current if d.preview],
+            "prior_loans": loans,
+            "loan_summary": decision.loan_summary(loans) if loans else None,
         },
         request=request,
     )

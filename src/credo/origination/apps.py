@@ -17,4 +17,5 @@ class OriginationConfig(AppConfig):
             notifications,
             permissions,
             states,
+            workbench_panels,
         )

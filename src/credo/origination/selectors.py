@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from credo.accounts.scope import can_access, scope_queryset
 from credo.core.audit.services import audit_record
@@ -20,7 +22,8 @@ def applications_for(user: Any) -> QuerySet[Application]:
 
 
 def application_list(user: Any, params: Mapping[str, Any] | None = None) -> QuerySet[Application]:
-    """Filters: ``status``, ``q`` (number or customer name), ``product`` (code), ``mine``."""
+    """Filters: ``status``, ``q`` (number or customer name), ``product`` (code), ``mine``,
+    ``stuck`` (days without a change, open statuses only)."""
     params = params or {}
     qs = applications_for(user).select_related("customer", "owner", "product_version__product")
     status = params.get("status")
@@ -34,7 +37,29 @@ def application_list(user: Any, params: Mapping[str, Any] | None = None) -> Quer
         qs = qs.filter(product_version__product__code=product)
     if params.get("mine") in ("1", "on", "true", True):
         qs = qs.filter(owner=user)
+    stuck = str(params.get("stuck") or "")
+    if stuck.isdecimal() and 0 < int(stuck) <= 3650:  # the 工作台's "停滞的申请" card
+        qs = qs.filter(stuck_q(int(stuck)))
     return qs.order_by("-id")
+
+
+#: Application statuses still moving towards a loan (a stuck one has not changed for days).
+OPEN_STATUSES = (
+    Application.Status.DRAFT,
+    Application.Status.SUBMITTED,
+    Application.Status.IN_APPROVAL,
+    Application.Status.RETURNED,
+    Application.Status.APPROVED,
+    Application.Status.CONTRACT_SENT,
+    Application.Status.SIGNED,
+    Application.Status.LOAN_CREATED,
+)
+
+
+def stuck_q(days: int) -> Q:
+    """Open applications untouched for ``days`` days (``updated_at`` moves on every change)."""
+    since = timezone.now() - dt.timedelta(days=days)
+    return Q(status__in=OPEN_STATUSES, updated_at__lt=since)
 
 
 def application_get(user: Any, pk: Any) -> Application:

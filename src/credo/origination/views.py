@@ -364,6 +364,10 @@ def document_download(request: HttpRequest, doc_pk: int) -> HttpResponseBase:
         filename=doc.original_name or doc.stored_name,
     )
     response["X-Content-Type-Options"] = "nosniff"
+    if request.GET.get("inline") == "1" and doc.content_type == "application/pdf":
+        # previewed inside the approval task page (an <iframe>): this origin only
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response._csp_replace = {"frame-ancestors": ["'self'"]}  # type: ignore[attr-defined]
     return response
 
 

@@ -16,4 +16,5 @@ class ReportsConfig(AppConfig):
             permissions,
             schedules,
             states,
+            supervisory_wiring,
         )

@@ -46,6 +46,16 @@ def sheet_title(title: str) -> str:
     return clean or "报表"
 
 
+#: dataset key → ``fn(user, result, title) -> bytes`` for a dataset whose Excel has a fixed layout
+#: of its own (监管报表): saved reports, their scheduled deliveries and run exports use it.
+fixed_xlsx_writers: dict[str, Any] = {}
+
+
+def xlsx_for(dataset: str, user: Any, result: Result, title: str) -> bytes:
+    writer = fixed_xlsx_writers.get(dataset)
+    return writer(user, result, title) if writer is not None else to_xlsx(result, title)
+
+
 def to_xlsx(result: Result, title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill

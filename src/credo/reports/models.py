@@ -178,3 +178,9 @@ class DueSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.due_date} {self.owner_id}"
+
+
+from credo.reports.supervisory_models import (  # noqa: E402, F401
+    SupervisoryCell,
+    SupervisoryMonth,
+)

@@ -209,7 +209,7 @@ def deliver(schedule: ReportSchedule, run: ReportRun) -> int:
     from django.urls import reverse
 
     from credo.notify.services import notify
-    from credo.reports.exporting import to_xlsx
+    from credo.reports.exporting import xlsx_for
 
     report = schedule.report
     recipients = list(schedule.recipients.filter(is_active=True))
@@ -228,7 +228,7 @@ def deliver(schedule: ReportSchedule, run: ReportRun) -> int:
             relative = f"reports/run-{run.pk}/{user.pk}.xlsx"
             path = root / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(to_xlsx(result, report.name))
+            path.write_bytes(xlsx_for(report.dataset, user, result, report.name))
             attachments = [{"name": f"{report.name}-{stamp}.xlsx", "path": relative}]
         summary = _("%(name)s：%(n)d 行数据") % {"name": report.name, "n": len(result.rows)}
         for channel in schedule.channels:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from credo.reports import views
+from credo.reports import supervisory_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -20,4 +20,10 @@ urlpatterns = [
     path("roll-rates/", views.roll_rate_report, name="roll_rates"),
     path("forecast/", views.forecast_report, name="forecast"),
     path("staff/", views.staff_report, name="staff"),
+    path("supervisory/", supervisory_views.supervisory_report, name="supervisory"),
+    path(
+        "supervisory/schedule/",
+        supervisory_views.supervisory_schedule,
+        name="supervisory_schedule",
+    ),
 ]

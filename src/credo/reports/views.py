@@ -358,7 +358,9 @@ def report_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("reports:report", pk=pk)
 
 
-def _export(request: HttpRequest, result: Result, title: str, fmt: str) -> HttpResponse:
+def _export(
+    request: HttpRequest, result: Result, title: str, fmt: str, dataset: str = ""
+) -> HttpResponse:
     audit_record(
         action="report.export",
         actor=request.user,
@@ -371,7 +373,7 @@ def _export(request: HttpRequest, result: Result, title: str, fmt: str) -> HttpR
         data = exporting.to_pdf(result, title, subtitle=stamp)
         response = HttpResponse(data, content_type="application/pdf")
     else:
-        data = exporting.to_xlsx(result, title)
+        data = exporting.xlsx_for(dataset, request.user, result, title)
         response = HttpResponse(
             data,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -393,7 +395,7 @@ def report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     except QueryError as exc:
         messages.error(request, exc.message)
         return redirect("reports:report", pk=pk)
-    return _export(request, result, report.name, fmt)
+    return _export(request, result, report.name, fmt, report.dataset)
 
 
 @login_required
@@ -408,7 +410,7 @@ def run_export(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     # rows visible to the *reader* (field permissions and scope are always the reader's)
     result = run_query(request.user, schedule.report.spec)
-    return _export(request, result, schedule.report.name, "xlsx")
+    return _export(request, result, schedule.report.name, "xlsx", schedule.report.dataset)
 
 
 # --- standard reports ----------------------------------------------------------------------------

@@ -20,16 +20,48 @@ from credo.core.ui.workbench import WorkbenchPanel, register_workbench_panel
 from credo.reports.datasets import _num
 
 HOME_TASKS = 5
+HOME_KPIS = 8
 
 
 def approvals_panel(user: Any) -> dict[str, Any] | None:
-    from credo.approvals.selectors import inbox_counts, open_tasks_for
+    """The 审批 section: the user's open tasks, soonest deadline first, each with its SLA
+    countdown, and how many are past or within a day of their deadline (one aggregate)."""
+    import datetime as dt
 
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from credo.approvals.selectors import open_tasks_for
+    from credo.core.ui.workbench import sla_countdown
+
+    now = timezone.now()
+    qs = open_tasks_for(user)
+    counts = qs.aggregate(
+        open=Count("id"),
+        overdue=Count("id", filter=Q(due_at__lt=now)),
+        soon=Count("id", filter=Q(due_at__gte=now, due_at__lt=now + dt.timedelta(days=1))),
+    )
+    tasks = list(qs[:HOME_TASKS])
+    for task in tasks:
+        task.sla_text, task.sla_tone = sla_countdown(task.due_at, now)  # type: ignore[attr-defined]
     return {
-        "counts": inbox_counts(user),
-        "tasks": list(open_tasks_for(user)[:HOME_TASKS]),
+        "counts": {k: int(v or 0) for k, v in counts.items()},
+        "tasks": tasks,
         "url": reverse("approvals:inbox"),
     }
+
+
+def management_panel(user: Any) -> dict[str, Any] | None:
+    """管理层: the dashboard's headline KPIs this month, from the dashboard's own computation and
+    cache (figcache, keyed on the data version)."""
+    from credo.core import clock
+    from credo.reports import figcache, kpis
+
+    today = clock.today()
+    cards = figcache.cached(
+        user, "home-kpis", lambda: kpis.compute(user, "month", today), "month", today
+    )
+    return {"cards": cards[:HOME_KPIS], "url": reverse("reports:dashboard")}
 
 
 def figures_panel(user: Any) -> dict[str, Any] | None:
@@ -95,8 +127,20 @@ def register() -> None:
                 approvals_panel,
                 permission="approvals.view_approvalinstance",
                 order=20,
+                section="approver",
             )
         )
+    register_workbench_panel(
+        WorkbenchPanel(
+            "management-kpis",
+            gettext_lazy("经营概况（本月）"),
+            "reports/home_kpis.html",
+            management_panel,
+            order=10,
+            wide=True,
+            section="management",
+        )
+    )
     register_workbench_panel(
         WorkbenchPanel(
             "figures",

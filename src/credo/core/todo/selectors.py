@@ -14,6 +14,21 @@ def open_todos(user: Any) -> QuerySet[Todo]:
     )
 
 
+#: ``?due=`` of the todo list: due by today (overdue or today), overdue, due today.
+DUE_FILTERS = ("due", "overdue", "today")
+
+
+def filter_due(qs: QuerySet[Todo], due: str) -> QuerySet[Todo]:
+    today = clock.today()
+    if due == "overdue":
+        return qs.filter(due_date__lt=today)
+    if due == "today":
+        return qs.filter(due_date=today)
+    if due == "due":
+        return qs.filter(due_date__lte=today)
+    return qs
+
+
 def done_todos(user: Any) -> QuerySet[Todo]:
     return Todo.objects.filter(user=user, status=Todo.Status.DONE).order_by("-done_at", "-id")
 

@@ -18,8 +18,16 @@ PAGE_SIZE = 20
 def todo_list(request: HttpRequest) -> HttpResponse:
     tab = "done" if request.GET.get("tab") == "done" else "open"
     qs = selectors.done_todos(request.user) if tab == "done" else selectors.open_todos(request.user)
+    due = request.GET.get("due", "")
+    if tab == "open" and due in selectors.DUE_FILTERS:  # the 工作台's "今天到期 / 已逾期" cards
+        qs = selectors.filter_due(qs, due)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"tab": tab, "page_obj": page, "counts": selectors.todo_counts(request.user)}
+    context = {
+        "tab": tab,
+        "due": due if tab == "open" and due in selectors.DUE_FILTERS else "",
+        "page_obj": page,
+        "counts": selectors.todo_counts(request.user),
+    }
     return render(request, "todo/list.html", context)
 
 

@@ -6,6 +6,8 @@ see :mod:`credo.lending.books.guard`) and audited."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from credo.core import clock, fsm
 from credo.core.audit.services import audit_record
+from credo.core.registry import Registry
 from credo.lending.books import selectors
 from credo.lending.books.models import AccountingPeriod, PeriodBalance, VoucherAccountMap
 from credo.lending.errors import InvalidLoan, InvalidState, MakerChecker, NotPermitted
@@ -25,6 +28,20 @@ EXPORT_VOUCHERS = "lending.export_vouchers"
 VIEW_BOOKS = "lending.view_books"
 
 S = AccountingPeriod.Status
+
+#: ``fn(month)`` run after a period's close has committed (month = its first day): month-end
+#: work downstream of the books (监管报表, 征信报送) registers here, never blocking the close.
+period_closed_hooks: Registry[Callable[[dt.date], None]] = Registry(
+    "period closed hooks", on_duplicate="replace"
+)
+
+
+def _run_period_closed_hooks(month: dt.date) -> None:
+    for key, hook in period_closed_hooks.items():
+        try:
+            hook(month)
+        except Exception:  # noqa: BLE001 — a downstream job never undoes or fails the close
+            logging.getLogger(__name__).exception("period-closed hook %s failed", key)
 
 
 def _require(actor: Any, perm: str, message: str) -> None:
@@ -52,6 +69,14 @@ def close_blockers(month: dt.date) -> list[str]:
         problems.append(
             _("%(d)s（月末最后一天）的日终批处理尚未完成，请先完成日终再结账。")
             % {"d": last.isoformat()}
+        )
+    from credo.lending.accruals.models import AccrualBatch  # 利息计提入账 not yet run
+
+    if AccrualBatch.objects.filter(
+        business_date__gte=month, business_date__lte=last, entry__isnull=True
+    ).exists():
+        problems.append(
+            _("本期有尚未入账的利息计提（日终后续作业“利息计提入账”未完成），请先重试该作业。")
         )
     first = selectors.first_posting_month()
     if first is not None and first < month:
@@ -122,6 +147,7 @@ def period_close(*, month: dt.date, actor: Any) -> AccountingPeriod:
             "closing": {r.code: r.closing for r in tb.rows if r.active},
         },
     )
+    transaction.on_commit(lambda: _run_period_closed_hooks(month))
     return period
 
 

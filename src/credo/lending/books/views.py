@@ -105,8 +105,19 @@ def period_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "lending/books/periods.html",
-        {"rows": rows, "reopen_form": ReopenForm(), "note_form": NoteForm()},
+        {
+            "rows": rows,
+            "reopen_form": ReopenForm(),
+            "note_form": NoteForm(),
+            "book_settings": _book_settings(),
+        },
     )
+
+
+def _book_settings() -> Any:
+    from credo.lending.accruals.services import book_settings  # 记账基础 (issue 20 item 4)
+
+    return book_settings()
 
 
 def _act(request: HttpRequest, fn: Any, ok: str, **kw: Any) -> HttpResponse:

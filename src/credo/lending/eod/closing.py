@@ -105,6 +105,11 @@ def process_range(day: dt.date, first_id: int, last_id: int, actor: Any) -> dict
         eligible.update(last_eod_date=day)
     if events:  # the customers' timeline rows, one bulk insert per chunk
         record_events_bulk(events)
+    # 权责发生制: the day's interest and 罚息 accrual of the loans just closed (set-based)
+    from credo.lending.accruals.services import accrue_range
+
+    for key, value in accrue_range(day, first_id, last_id, ctx.penalty, actor).items():
+        counts[key] = counts.get(key, 0) + value
     if audit_changes:
         # one audit entry per chunk listing every loan whose status/classification changed
         # (a per-loan entry would serialise the workers on the audit chain head)
@@ -248,6 +253,7 @@ class _DayContext:
             else set()
         )
         self.maybe_off = set(maybe_off)
+        self.penalty: dict[int, int] = {}  # loan id → 罚息 + 复利 charged today (accrual)
 
 
 def _inst_state(inst: Installment) -> engine.InstState:
@@ -309,6 +315,8 @@ def _process_loan(
         changed_insts[inst.pk] = inst
     counts["installments_overdue"] += out.newly_overdue
     counts["penalty_fen"] += out.penalty + out.compound
+    if out.penalty + out.compound:
+        ctx.penalty[loan.pk] = out.penalty + out.compound
     if out.credit is not None:
         _post_credit(loan, day, out.credit, actor)
         used = loan.credit_balance.fen - state.credit_balance

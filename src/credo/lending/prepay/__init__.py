@@ -9,7 +9,9 @@ Rules (the ones a bank engineer will check):
   rata, **actual/360**, from the last due date on or before ``on_date`` (the value date when no
   installment has fallen due yet) up to ``on_date``:
   ``accrued = future_principal × annual rate × days / 360``, half-up to the fen.
-* Full payoff = due + accrued interest + future principal. A loan's credit balance (溢缴款) is
+* Full payoff = due + accrued interest + future principal + the fees the not-yet-due rows
+  carry beyond the regular installment fee (收费, an upfront fee collected with installment 1):
+  those are paid by a repayment on the prepayment row. A loan's credit balance (溢缴款) is
   reported but not netted.
 * A partial prepayment ``R`` (the amount beyond what is due) pays principal ``p`` plus the
   accrued interest on that principal only: ``p = floor(R / (1 + rate × days / 360))``, interest

@@ -123,7 +123,13 @@ def prepay(
         )
         locked = Loan.objects.select_for_update().get(pk=loan.pk)
 
-    principal, interest = split_amount(locked, figures, fen - figures.due_total)
+    rest = fen - figures.due_total
+    # the fees on the replaced rows (收费, a fee due with installment 1) are part of the payoff:
+    # the money beyond principal + accrued interest pays them, on the prepayment row
+    fee_part = min(
+        figures.carried, max(rest - figures.future_principal - figures.accrued_interest, 0)
+    )
+    principal, interest = split_amount(locked, figures, rest - fee_part)
     balance = figures.future_principal - principal
     schedule = new_schedule(locked, figures, balance, mode) if balance > 0 else None
 
@@ -219,6 +225,20 @@ def prepay(
         entry=entry,
         actor=actor,
     )
+    fee_posting = None
+    if fee_part:
+        # a repayment of the carried fees on the prepayment row (due on ``on_date``), after
+        # the prepayment: the replay sees the same two events in the same order
+        fee_posting = services.repayment_post(
+            loan=locked,
+            amount=Money.from_fen(fee_part),
+            received_on=on_date,
+            actor=actor,
+            channel=channel,
+            reference=_("提前结清应付费用"),
+            idempotency_key=f"{idempotency_key}:fee" if idempotency_key else None,
+        )
+        locked.refresh_from_db()
     if _value_dated(locked, on_date, posting):
         # 倒起息: closes (or later money) already passed the value date — replay the loan
         # through the prepayment so the split, the rebuilt schedule, 罚息 and DPD are what an
@@ -235,7 +255,7 @@ def prepay(
         locked.refresh_from_db()
         posting.refresh_from_db()
     paid_off = locked.status == Loan.Status.PAID_OFF
-    if paid_off and before != Loan.Status.PAID_OFF:
+    if paid_off and before != Loan.Status.PAID_OFF and fee_posting is None:
         from credo.lending.payoff_hooks import notify_paid_off
 
         notify_paid_off(locked.pk)

@@ -20,6 +20,7 @@ from credo.lending.schedule import (
     RowView,
     Schedule,
     ScheduleError,
+    carried_fee,
     fen_to_str,
     prepayment_figures,
     prepayment_schedule,
@@ -42,10 +43,13 @@ class Figures:
     days: int
     accrued_interest: int
     pure: PrepayFigures
+    # fees on the not-yet-due rows beyond the regular installment fee (收费, an upfront fee
+    # collected with installment 1): a rebuild carries them, a full payoff pays them
+    carried: int = 0
 
     @property
     def payoff(self) -> int:
-        return self.due_total + self.accrued_interest + self.future_principal
+        return self.due_total + self.accrued_interest + self.future_principal + self.carried
 
 
 def row_view(inst: Installment) -> RowView:
@@ -87,15 +91,19 @@ def figures_on(loan: Loan, on_date: dt.date, installments: list[Installment]) ->
         annual_rate=loan.annual_rate,
     )
     future_periods = {r.period for r in pure.future}
+    future = [i for i in installments if i.period in future_periods]
     return Figures(
         due=due,
         due_total=sum(due.values()),
-        future=[i for i in installments if i.period in future_periods],
+        future=future,
         future_principal=pure.future_principal,
         last_due=pure.last_due,
         days=pure.days,
         accrued_interest=pure.accrued_interest,
         pure=pure,
+        carried=carried_fee(
+            [i.fee_due.fen - i.fee_paid.fen for i in future], loan.installment_fee.fen
+        ),
     )
 
 
@@ -180,6 +188,7 @@ def prepayment_quote(*, loan: Loan, on_date: dt.date, amount: Any = None) -> dic
         "interest_from": figures.last_due.isoformat(),
         "interest_days": figures.days,
         "accrued_interest": fen_to_str(figures.accrued_interest),
+        "carried_fee": fen_to_str(figures.carried),
         "payoff_amount": fen_to_str(figures.payoff),
         "credit_balance": fen_to_str(loan.credit_balance.fen),
         "day_count": "actual/360",

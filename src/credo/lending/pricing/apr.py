@@ -12,7 +12,9 @@ annualized by simple multiplication (单利折算). Its annex gives the formula:
 Conventions here (documented for users in docs/lending.md):
 
 * **Cash flows are the borrower's real ones.** At disbursement the borrower receives the
-  principal *minus* anything paid then (an upfront fee deducted or paid at disbursement).
+  principal *minus* anything paid then (an upfront fee paid at disbursement — the principal
+  is disbursed in full and the borrower pays the fee separately, or, on loans disbursed
+  before migration 0022, the fee deducted from it: the same flows).
   Each scheduled payment counts in full: principal + interest + installment fee + any other
   charge of that period. An upfront fee paid with the first installment is added to it.
 * **Time is counted in periods** of the repayment method (a month; a quarter for the quarterly
@@ -243,7 +245,7 @@ def schedule_cash_flows(
 ) -> tuple[list[CashFlow], Decimal]:
     """The borrower's cash flows of ``schedule`` and the periods per year.
 
-    ``upfront_fee``: paid at disbursement (deducted or paid then, ``fee_timing="disbursement"``)
+    ``upfront_fee``: paid at disbursement (``fee_timing="disbursement"``; historically deducted)
     or with the first installment (``"first_installment"``); ``installment_fee``: per
     installment; ``other_charges``: {period number: fen} of any other scheduled charge;
     ``repayment_day``: the one the schedule was generated with (tells a broken first period

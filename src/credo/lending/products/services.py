@@ -34,6 +34,7 @@ VERSION_FIELDS = (
     "repricing",
     "repayment_day",
     "upfront_fee_rate",
+    "upfront_fee_timing",
     "installment_fee",
     "max_apr",
     "penalty_multiplier",
@@ -47,7 +48,25 @@ VERSION_FIELDS = (
 )
 
 # Fields whose change re-checks the version against its APR cap (issue 20).
-FEE_FIELDS = ("upfront_fee_rate", "installment_fee", "max_apr")
+FEE_FIELDS = ("upfront_fee_rate", "upfront_fee_timing", "installment_fee", "max_apr")
+
+FEE_TIMINGS = ("disbursement", "first_installment")
+
+
+def check_fee_terms(data: Mapping[str, Any]) -> None:
+    """The upfront fee of a version: a rate in [0, 100) and a collection the borrower pays
+    separately (no 砍头息, 民法典 第六百七十条); refuses nonsense in Chinese."""
+    if "upfront_fee_timing" in data and data["upfront_fee_timing"] not in FEE_TIMINGS:
+        raise InvalidLoan(
+            _("一次性手续费收取方式只能是“放款时收取”或“随首期还款收取”，不得从放款金额中扣除。")
+        )
+    if "upfront_fee_rate" in data:
+        try:
+            rate = Decimal(str(data["upfront_fee_rate"]))
+        except InvalidOperation:
+            raise InvalidLoan(_("一次性手续费率格式不正确。")) from None
+        if not rate.is_finite() or not Decimal(0) <= rate < Decimal(100):
+            raise InvalidLoan(_("一次性手续费率应不低于 0% 且低于 100%。"))
 
 
 def check_terms(
@@ -106,6 +125,7 @@ def _snapshot(version: ProductVersion) -> dict[str, Any]:
 @transaction.atomic
 def product_create(*, code: str, name: str, version_data: Mapping[str, Any], actor: Any) -> Product:
     """A new product with draft version 1."""
+    check_fee_terms(version_data)
     product = Product.objects.create(code=code, name=name)
     version = ProductVersion.objects.create(
         product=product, number=1, status=ProductVersion.Status.DRAFT, **dict(version_data)
@@ -128,6 +148,7 @@ def version_update(
     locked = ProductVersion.objects.select_for_update().get(pk=version.pk)
     if locked.status != ProductVersion.Status.DRAFT:
         raise InvalidState(_("只有草稿版本可以修改；已发布的版本请新建版本。"))
+    check_fee_terms(data)
     before = _snapshot(locked)
     for name, value in data.items():
         if name in VERSION_FIELDS:

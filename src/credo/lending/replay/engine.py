@@ -84,6 +84,8 @@ class LoanTerms:
     penalty_from: str = "due_date"  # 'due_date' | 'grace_end'
     holiday_rule: str = "defer_penalty"  # 'none' | 'next_working_day' | 'defer_penalty'
     allocation_order: tuple[str, ...] = DEFAULT_ALLOCATION
+    # the upfront fee the ledger holds from disbursement (paid then, or deducted before migration
+    # 0022); a fee collected with installment 1 is in that installment's fee instead
     upfront_fee: int = 0
     thresholds: tuple[int, int, int, int] = DEFAULT_THRESHOLDS
     # what a rebuild (提前还款 / 重定价) of the rest of the schedule needs

@@ -35,6 +35,12 @@ from credo.core import clock
 from credo.core.audit.services import audit_record
 from credo.core.holidays import WorkingCalendar, load_calendar
 from credo.customers.events import record_events_bulk
+from credo.lending.accruals.calc import Inst
+from credo.lending.accruals.services import (
+    fold_receivables,
+    replay_corrections,
+    split_replay_diff,
+)
 from credo.lending.errors import InvalidLoan, InvalidState
 from credo.lending.ledger import account_ids, fen
 from credo.lending.models import (
@@ -113,7 +119,8 @@ def loan_terms(
         penalty_from=getattr(loan, "penalty_from", "due_date") or "due_date",
         holiday_rule=getattr(loan, "holiday_rule", "defer_penalty") or "defer_penalty",
         allocation_order=order,
-        upfront_fee=loan.upfront_fee.fen,
+        # the fee the ledger holds from disbursement (a fee due with installment 1 is in its fee)
+        upfront_fee=0 if loan.upfront_fee_timing == "first_installment" else loan.upfront_fee.fen,
         thresholds=thresholds or classification_thresholds(),
         method=loan.method,
         repayment_day=loan.repayment_day or (loan.start_date.day if loan.start_date else None),
@@ -188,7 +195,8 @@ def loan_events(loan_ids: list[int]) -> dict[int, list[MoneyEvent]]:
         loan_id__in=loan_ids, kind=JournalEntry.Kind.WRITE_OFF, reversed_by__isnull=True
     ).only("id", "loan_id", "business_date"):
         ev = MoneyEvent(kind="write_off", value_date=e.business_date, id=f"x{e.pk}")
-        keyed[e.loan_id].append(((e.business_date, 3, e.pk), ev))
+        if e.loan_id is not None:  # always, by the filter (portfolio entries have no loan)
+            keyed[e.loan_id].append(((e.business_date, 3, e.pk), ev))
     return {
         lid: [ev for _k, ev in sorted(items, key=lambda x: x[0])] for lid, items in keyed.items()
     }
@@ -288,7 +296,10 @@ def _base_schedule(
                 return None
             out.append(have)
         else:
-            out.append(ScheduleRow(row.period, due, row.principal, row.interest, fee))
+            # 随首期还款收取: installment 1 carries the upfront fee, as disbursement made it
+            with_first = row.period == 1 and loan.upfront_fee_timing == "first_installment"
+            extra = loan.upfront_fee.fen if with_first else 0
+            out.append(ScheduleRow(row.period, due, row.principal, row.interest, fee + extra))
     return out
 
 
@@ -500,6 +511,20 @@ def _ledger_now(loan_ids: list[int]) -> dict[int, dict[str, int]]:
         .order_by()
     ):
         out[row["loan_id"]][row["account__code"]] = fen(row["d"]) - fen(row["c"])
+    # since provisions exist a write-off charges 贷款损失准备 (or 资产减值损失): to the engine that
+    # is the loan's written-off principal, as 贷款核销损失 was before
+    for wo in (
+        JournalLine.objects.filter(
+            loan_id__in=loan_ids,
+            entry__kind=JournalEntry.Kind.WRITE_OFF,
+            account__code__in=("loan_loss_reserve", "impairment_loss"),
+        )
+        .values("loan_id")
+        .annotate(d=Sum("debit"), c=Sum("credit"))
+        .order_by()
+    ):
+        acc = out[wo["loan_id"]]
+        acc["write_off_expense"] = acc.get("write_off_expense", 0) + fen(wo["d"]) - fen(wo["c"])
     return out
 
 
@@ -577,6 +602,7 @@ def _replay_batch(
     adjustments: list[tuple[Loan, dict[str, int]]] = []
     history: list[LoanClassHistory] = []
     results: list[tuple[Loan, dict[str, Any], dict[str, Any]]] = []
+    accrual_items: list[tuple[Loan, dt.date, list[Inst], dt.date]] = []
     allocated: dict[int, tuple[Posting, dict[str, Any]]] = {}
     for loan in loans:
         insts = insts_by_loan.get(loan.pk, [])
@@ -639,14 +665,16 @@ def _replay_batch(
             for k in ("status", "dpd", "classification"):
                 setattr(loan, k, new_loan[k])
         _collect_allocations(result, postings, allocated)
-        current = ledger_now.get(loan.pk, {})
+        # 权责发生制: the loan's receivable lines count as interest / 罚息 received
+        current = fold_receivables(ledger_now.get(loan.pk, {}))
         diff = {
             code: result.ledger[code] - current.get(code, 0)
             for code in LEDGER_ACCOUNTS
             if result.ledger[code] != current.get(code, 0)
         }
         if diff:
-            adjustments.append((loan, diff))
+            adjustments.append((loan, split_replay_diff(loan, diff)))
+        accrual_items.append((loan, terms.start_date, _accrual_insts(st.insts), loan_as_of))
         history += [
             LoanClassHistory(
                 loan_id=loan.pk,
@@ -665,6 +693,7 @@ def _replay_batch(
     if posting_updates:
         Posting.objects.bulk_update(posting_updates, ["allocation"], batch_size=1000)
     entries = _post_adjustments(adjustments, today, actor, reason)
+    replay_corrections(accrual_items, actor, today)  # the accrual the new installments imply
     stale = LoanClassHistory.objects.filter(
         loan_id__in=loan_ids,
         reason__in=(LoanClassHistory.Reason.AUTO, LoanClassHistory.Reason.REPLAY),
@@ -925,7 +954,7 @@ def _post_adjustments(
             for loan, _diff in adjustments
         ]
     )
-    ids = account_ids(LEDGER_ACCOUNTS)
+    ids = account_ids({*LEDGER_ACCOUNTS, *(c for _l, diff in adjustments for c in diff)})
     lines = [
         JournalLine(
             entry=entry,
@@ -939,6 +968,13 @@ def _post_adjustments(
     ]
     JournalLine.objects.bulk_create(lines, batch_size=5000)
     return {loan.pk: entry for entry, (loan, _d) in zip(entries, adjustments, strict=True)}
+
+
+def _accrual_insts(insts: Iterable[engine.InstState]) -> list[Inst]:
+    return [
+        Inst(i.due_date, i.interest_due, i.interest_paid, i.penalty_due, i.penalty_paid, i.paid_on)
+        for i in insts
+    ]
 
 
 def replay_loan(

@@ -1,4 +1,19 @@
-"""放款 (disbursement): maker-checker, the value-date window, the schedule and the ledger."""
+"""放款 (disbursement): maker-checker, the value-date window, the schedule and the ledger.
+
+No 砍头息 (民法典 第六百七十条: 借款的利息不得预先在本金中扣除; courts treat a fee deducted
+from the amount paid out the same way): the full principal is paid out (Cr 银行存款 = principal)
+and interest runs on it. The upfront fee (一次性手续费, ``Loan.upfront_fee``) is a separate
+receivable of the borrower, collected as the product version says (``upfront_fee_timing``):
+
+* ``disbursement`` (放款时收取): two 前置手续费 entries the same day — Dr 应收手续费 /
+  Cr 手续费收入 (the receivable) and Dr 银行存款 / Cr 应收手续费 (the borrower pays it);
+* ``first_installment`` (随首期还款收取): installment 1 carries it in its 应还费用 (on top of
+  the 每期服务费); the repayment allocation settles it and the repayment entry credits
+  手续费收入 when it is paid — like every installment fee and 收费 in this cash-basis ledger,
+  so the replay, prepayment, 减免 and 核销 treat it with no special case;
+* ``deducted``: loans disbursed before migration 0022 (their entries stay as posted: Cr 银行存款
+  principal − fee, Cr 手续费收入 fee); never used for a new disbursement.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +44,42 @@ from credo.lending.selectors import ValueDateFloor, loan_origin, value_date_floo
 
 # A value date further back than CREDO_DISBURSE_BACKDATE_DAYS.
 BACKDATE_PERM = "lending.backdate_disbursement"
+
+# how the upfront fee is collected (ProductVersion / Loan ``upfront_fee_timing``)
+FEE_AT_DISBURSEMENT = "disbursement"
+FEE_WITH_FIRST_INSTALLMENT = "first_installment"
+FEE_DEDUCTED = "deducted"  # historical loans only (before migration 0022)
+FEE_TIMING_LABELS = {
+    FEE_AT_DISBURSEMENT: "放款时收取",
+    FEE_WITH_FIRST_INSTALLMENT: "随首期还款收取",
+    FEE_DEDUCTED: "从放款金额中扣除（历史放款）",
+}
+
+
+def first_installment_fee(loan: Loan) -> int:
+    """The upfront fee installment 1 carries (随首期还款收取), else 0 (fen)."""
+    if loan.upfront_fee_timing == FEE_WITH_FIRST_INSTALLMENT:
+        return loan.upfront_fee.fen
+    return 0
+
+
+def fee_collected_at_disbursement(loan: Loan) -> int:
+    """The upfront fee the ledger holds from the disbursement day: paid then, or deducted from
+    the amount paid out for a historical loan; 0 when installment 1 carries it (fen)."""
+    return loan.upfront_fee.fen - first_installment_fee(loan)
+
+
+def check_upfront_fee(loan: Loan) -> None:
+    """Refuse an upfront fee a disbursement cannot carry (Chinese message)."""
+    fee, principal = loan.upfront_fee.fen, loan.principal.fen
+    if loan.upfront_fee_timing not in (FEE_AT_DISBURSEMENT, FEE_WITH_FIRST_INSTALLMENT):
+        raise InvalidLoan(
+            _("一次性手续费的收取方式只能是“放款时收取”或“随首期还款收取”，不得从放款金额中扣除。")
+        )
+    if fee < 0:
+        raise InvalidLoan(_("一次性手续费不能为负数。"))
+    if fee >= principal:
+        raise InvalidLoan(_("一次性手续费不能达到或超过贷款本金。"))
 
 
 def backdate_days() -> int:
@@ -118,6 +169,7 @@ def _disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
     if not actor.has_perm("lending.disburse_loan"):
         raise MakerChecker(_("没有确认放款的权限。"))
     check_value_date(locked, actor, value_date)
+    check_upfront_fee(locked)
     try:
         schedule = generate(
             principal=locked.principal.fen,
@@ -130,6 +182,7 @@ def _disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
     except ScheduleError as exc:
         raise InvalidLoan(str(exc)) from exc
     fee = locked.installment_fee.fen
+    with_first = first_installment_fee(locked)
     due_dates = holiday_due_dates(locked, [i.due_date for i in schedule.installments])
     Installment.objects.bulk_create(
         [
@@ -139,12 +192,13 @@ def _disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
                 due_date=due,
                 principal_due=i.principal,
                 interest_due=i.interest,
-                fee_due=fee,
+                fee_due=fee + (with_first if i.period == 1 else 0),
             )
             for i, due in zip(schedule.installments, due_dates, strict=True)
         ]
     )
     upfront = locked.upfront_fee.fen
+    # the full principal is paid out: nothing is deducted from it (民法典 第六百七十条)
     ledger.post_entry(
         loan=locked,
         kind=JournalEntry.Kind.DISBURSEMENT,
@@ -153,10 +207,12 @@ def _disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
         memo=f"放款 {locked.number}",
         lines=[
             ("loan_principal", locked.principal.fen, 0),
-            ("cash", 0, locked.principal.fen - upfront),
-            ("fee_income", 0, upfront),
+            ("cash", 0, locked.principal.fen),
         ],
     )
+    at_disbursement = fee_collected_at_disbursement(locked)
+    if at_disbursement:
+        _post_upfront_fee(locked, at_disbursement, value_date, actor)
     locked.start_date = value_date
     locked.maturity_date = due_dates[-1]
     locked.outstanding_principal = locked.principal
@@ -175,6 +231,8 @@ def _disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
         metadata={
             "value_date": value_date.isoformat(),
             "upfront_fee": upfront,
+            "upfront_fee_timing": locked.upfront_fee_timing,
+            "paid_out": locked.principal.fen,
             "origin": "application" if loan_origin(locked) is not None else "direct",
             "backdated_days": (clock.today() - value_date).days,
         },
@@ -186,6 +244,37 @@ def _disburse(*, loan: Loan, actor: Any, value_date: dt.date) -> Loan:
         obj=locked,
         source="lending",
         title=_("贷款 %(n)s 放款 %(amt)s 元")
-        % {"n": locked.number, "amt": locked.principal.format(symbol=False)},
+        % {"n": locked.number, "amt": locked.principal.format(symbol=False)}
+        + (
+            _("（一次性手续费 %(f)s 元，%(how)s）")
+            % {
+                "f": locked.upfront_fee.format(symbol=False),
+                "how": FEE_TIMING_LABELS[locked.upfront_fee_timing],
+            }
+            if upfront
+            else ""
+        ),
     )
     return locked
+
+
+def _post_upfront_fee(loan: Loan, fee: int, value_date: dt.date, actor: Any) -> None:
+    """放款时收取: the fee is a receivable of its own (Dr 应收手续费 / Cr 手续费收入) that the
+    borrower pays the same day (Dr 银行存款 / Cr 应收手续费) — two 前置手续费 entries, never a
+    deduction from the principal paid out."""
+    ledger.post_entry(
+        loan=loan,
+        kind=JournalEntry.Kind.UPFRONT_FEE,
+        business_date=value_date,
+        actor=actor,
+        memo=f"应收一次性手续费 {loan.number}",
+        lines=[("fee_receivable", fee, 0), ("fee_income", 0, fee)],
+    )
+    ledger.post_entry(
+        loan=loan,
+        kind=JournalEntry.Kind.UPFRONT_FEE,
+        business_date=value_date,
+        actor=actor,
+        memo=f"收取一次性手续费 {loan.number}",
+        lines=[("cash", fee, 0), ("fee_receivable", 0, fee)],
+    )

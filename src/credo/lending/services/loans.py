@@ -142,6 +142,7 @@ def _loan_create(
         repricing=pv.repricing,
         repayment_day=repayment_day or pv.repayment_day,
         upfront_fee=fee,
+        upfront_fee_timing=pv.upfront_fee_timing,
         installment_fee=pv.installment_fee,
         penalty_multiplier=pv.penalty_multiplier,
         grace_days=pv.grace_days,

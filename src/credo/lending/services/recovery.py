@@ -2,10 +2,12 @@
 
 A written-off loan stays on the books off balance sheet (表外, 账销案存): :class:`OffBalance`
 holds the principal written off and the interest, fees and 罚息 unpaid at write-off. Money
-received later is a recovery, not a repayment: Dr 银行存款 / Cr 核销收回 (an income account,
-``write_off_recovery``), and the off-balance figures are reduced — principal first, then
-interest, fees, 罚息 (本金优先, the usual order for 已核销贷款收回). The loan principal account is
-not touched (it was closed by the write-off). A recovery beyond what is still off balance is
+received later is a recovery, not a repayment: Dr 银行存款 / Cr 贷款损失准备 for the principal
+part (it restores the reserve the write-off used; the next provision run releases what is not
+needed) and Cr 核销收回 (an income account, ``write_off_recovery``) for interest, fees and 罚息;
+the off-balance figures are reduced — principal first, then interest, fees, 罚息 (本金优先, the
+usual order for 已核销贷款收回). The loan principal account is not touched (it was closed by the
+write-off). A recovery beyond what is still off balance is
 refused. The same idempotency key returns the first recovery.
 """
 
@@ -162,13 +164,21 @@ def _post(
         raise InvalidLoan(_("到账日期不能早于核销日期。"))
     parts = split(off, fen)
     recovery_account_id()
+    # the principal recovered restores the loan-loss reserve it was written off against (the
+    # next provision run releases what the book no longer needs); interest, fees and 罚息 were
+    # never income, so they are recognized when received (核销收回)
     entry = ledger.post_entry(
         loan=locked,
+        product=locked.product_version.product,
         kind=JournalEntry.Kind.RECOVERY,
         business_date=received_on,
         actor=actor,
         memo=f"核销收回 {locked.number}" + (f"：{reference}" if reference else ""),
-        lines=[("cash", fen, 0), ("write_off_recovery", 0, fen)],
+        lines=[
+            ("cash", fen, 0),
+            ("loan_loss_reserve", 0, parts["principal"]),
+            ("write_off_recovery", 0, fen - parts["principal"]),
+        ],
     )
     for c, v in parts.items():
         field = f"recovered_{c}"

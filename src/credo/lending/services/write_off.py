@@ -15,6 +15,7 @@ from credo.lending import ledger
 from credo.lending.allocation import due_components
 from credo.lending.errors import InvalidLoan, InvalidState, MakerChecker
 from credo.lending.models import Installment, JournalEntry, Loan, OffBalance
+from credo.lending.provisions.services import reserve_available, reserve_lock
 from credo.lending.states import LOAN_OPEN_STATES
 
 WRITE_OFF_CLASSES = (Loan.Classification.DOUBTFUL, Loan.Classification.LOSS)
@@ -24,10 +25,12 @@ WRITE_OFF_CLASSES = (Loan.Classification.DOUBTFUL, Loan.Classification.LOSS)
 def loan_write_off(
     *, loan: Loan, actor: Any, reason: str, expected_version: int | None = None
 ) -> JournalEntry:
-    """核销: the outstanding principal moves from the loan asset to the write-off loss account
-    (Dr 贷款核销损失 / Cr 贷款本金); unpaid interest, fees and penalty are cash-basis and were
-    never booked, so they are recorded off balance sheet (表外) in :class:`OffBalance` (reduced by
-    recoveries, :mod:`credo.lending.services.recovery`), the audit entry and timeline.
+    """核销: the outstanding principal is charged to the loan-loss reserve (Dr 贷款损失准备 /
+    Cr 贷款本金; the part the product's reserve cannot cover: Dr 资产减值损失 — the next monthly
+    provision run restores the reserve to what the book requires). Write-offs before provisions
+    existed stay as posted (Dr 贷款核销损失). Unpaid interest, fees and penalty are recorded off
+    balance sheet (表外) in :class:`OffBalance` (reduced by recoveries,
+    :mod:`credo.lending.services.recovery`), the audit entry and timeline.
 
     Only loans classified 可疑 or 损失, with no credit balance, by a user other than the loan's
     account manager, with a reason. ``expected_version`` (optimistic lock from the page) refuses a
@@ -56,13 +59,28 @@ def loan_write_off(
     owed = [due_components(i) for i in unpaid]
     off_balance = {c: sum(o[c] for o in owed) for c in ("interest", "fee", "penalty")}
     today = clock.today()
+    product = locked.product_version.product
+    # 权责发生制: accrued-unpaid interest and 罚息 leave the books with the loan (reversed out of
+    # income and held off balance, like a loan past the non-accrual threshold)
+    from credo.lending.accruals.services import loan_to_non_accrual
+
+    loan_to_non_accrual(loan=locked, day=today, actor=actor, why="核销")
+    # the reserve first (贷款损失准备); what it cannot cover is a loss of the period (资产减值损失),
+    # so the contra-asset never turns into a debit balance. Serialized with the provision run.
+    reserve_lock()
+    used = min(principal, reserve_available(product.pk))
     entry = ledger.post_entry(
         loan=locked,
+        product=product,
         kind=JournalEntry.Kind.WRITE_OFF,
         business_date=today,
         actor=actor,
         memo=f"核销 {locked.number}：{reason}"[:200],
-        lines=[("write_off_expense", principal, 0), ("loan_principal", 0, principal)],
+        lines=[
+            ("loan_loss_reserve", used, 0),
+            ("impairment_loss", principal - used, 0),
+            ("loan_principal", 0, principal),
+        ],
     )
     fsm.transition_queryset(
         Installment.objects.filter(pk__in=[i.pk for i in unpaid]), Installment.Status.WRITTEN_OFF
@@ -89,6 +107,7 @@ def loan_write_off(
         changes={"status": [before, locked.status]},
         metadata={
             "principal": principal,
+            "reserve_used": used,
             "off_balance": off_balance,
             "reason": reason,
             "entry": entry.pk,

@@ -47,10 +47,12 @@ def statement_list(request: HttpRequest) -> HttpResponse:
                     },
                 )
                 return redirect("lending_statements:detail", pk=statement.pk)
-    page = Paginator(
-        StatementImport.objects.select_related("uploaded_by").order_by("-id"), 20
-    ).get_page(request.GET.get("page"))
-    return render(request, "lending/statement_list.html", {"page": page})
+    qs = StatementImport.objects.select_related("uploaded_by").order_by("-id")
+    unmatched = request.GET.get("unmatched") == "1"
+    if unmatched:  # the 工作台's "未匹配流水" card: imports with lines still to match
+        qs = qs.filter(pk__in=StatementLine.objects.filter(status="unmatched").values("statement"))
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(request, "lending/statement_list.html", {"page": page, "unmatched": unmatched})
 
 
 @login_required

@@ -62,8 +62,8 @@ class Command(BaseCommand):
             "--fee-timing",
             choices=FEE_TIMINGS,
             default=FEE_TIMINGS[0],
-            help="一次性手续费的收取时点：disbursement=放款时（从到手金额中扣除或当时支付），"
-            "first_installment=随首期还款",
+            help="一次性手续费的收取方式（本金全额放款，手续费由借款人另行支付）："
+            "disbursement=放款时收取，first_installment=随首期还款收取",
         )
         parser.add_argument("--format", choices=("json", "table"), default="table")
 

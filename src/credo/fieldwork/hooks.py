@@ -1,0 +1,37 @@
+"""Field work on the customer's 360 page (申请与贷款 tab): the customer's inspections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from credo.customers.selectors import register_business_provider
+
+
+def customer_inspections(customer: Any, user: Any) -> list[dict[str, Any]]:
+    if user is None or not user.has_perm("fieldwork.view_inspection"):
+        return []
+    from credo.fieldwork.selectors import inspections_for
+
+    rows = (
+        inspections_for(user)
+        .filter(customer=customer)
+        .select_related("loan")
+        .order_by("-due_date", "-id")
+    )
+    return [
+        {
+            "kind": _("贷后检查"),
+            "title": f"{i.get_kind_display()} · {i.loan.number}",
+            "url": reverse("fieldwork:inspection_detail", args=[i.pk]),
+            "amount": "",
+            "status": i.get_result_display() if i.result else i.get_status_display(),
+            "date": i.completed_on or i.due_date,
+        }
+        for i in rows[:20]
+    ]
+
+
+register_business_provider(customer_inspections)
