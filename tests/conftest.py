@@ -119,9 +119,23 @@ def _make_world():
         Posting,
     )
 
-    if apps.is_installed("credo.collections"):
-        for model in apps.get_app_config("collections").get_models():
-            model.objects.all().delete()
+    for label in ("collections", "creditreport", "fieldwork"):
+        if apps.is_installed(f"credo.{label}"):
+            for model in apps.get_app_config(label).get_models():
+                model.objects.all().delete()
+    # month-end work of the previous example: provision runs (their postings protect their
+    # entries), closed periods (they would refuse this example's postings), accrual batches
+    for name in (
+        "ProvisionPosting",
+        "ProvisionLine",
+        "ProvisionRun",
+        "AccrualBatch",
+        "PeriodBalance",
+        "AccountingPeriod",
+        "LedgerDaySeal",
+        "LedgerDayTotal",
+    ):
+        apps.get_model("lending", name).objects.all().delete()
     EodChunk.objects.all().delete()
     EodRun.objects.all().delete()
     Posting.objects.all().delete()

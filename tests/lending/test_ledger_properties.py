@@ -1,5 +1,9 @@
-"""A hypothesis state machine over one loan: disburse, repay (any amount, any due date),
-reverse, check the ledger invariants after every step; and duplicate postings racing on
+"""A hypothesis state machine over one loan: disburse, close of business (with the daily
+interest accrual of an accrual-basis book), repay (any amount, any due date), reverse, write
+off, and at month ends the loan-loss provision run and the period close (结账; later money into
+a closed month is booked in the open period) — check the ledger invariants after every step
+(``credo ledger verify``: entries balance, sub-ledgers = control accounts incl. the accrual
+sub-ledger and the reserve, closed periods unchanged); and duplicate postings racing on
 PostgreSQL."""
 
 import datetime as dt
@@ -7,7 +11,7 @@ import threading
 
 import pytest
 from django.db import connection
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -16,6 +20,24 @@ from credo.lending import ledger, services
 from credo.lending.errors import InvalidState
 from credo.lending.models import Installment, Loan, Posting
 from credo.lending.states import LOAN_OPEN_STATES
+
+
+def _accountant():
+    """Finance staff who run the provisions and close the month (结账)."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import RoleFactory, UserFactory
+
+    role, _created = RoleFactory._meta.model.objects.get_or_create(
+        code="month_end_t", defaults={"name": "月结T", "data_scope": "all"}
+    )
+    role.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="lending", codename__in=["close_period", "manage_provisions"]
+        )
+    )
+    user = UserFactory._meta.model.objects.filter(username="month_end").first()
+    return user or UserFactory(username="month_end", display_name="月结", roles=[role])
 
 
 class LoanMachine(RuleBasedStateMachine):
@@ -30,13 +52,21 @@ class LoanMachine(RuleBasedStateMachine):
         )
         self.postings: list[Posting] = []
         self.day = dt.date(2025, 1, 10)
+        self.accountant = _accountant()
 
     @rule(days=st.integers(min_value=1, max_value=12))
     def eod(self, days):
         """Close of business moves time forward: dues, overdue, penalty, credit applied."""
         from credo.lending.eod import run_eod
 
-        self.day += dt.timedelta(days=days)
+        # a month's last day always gets its own close (the month-end close of business the
+        # provisions and the period close wait for)
+        month_end = (self.day.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(
+            days=1
+        )
+        self.day = min(
+            self.day + dt.timedelta(days=days), max(month_end, self.day + dt.timedelta(days=1))
+        )
         if self.day >= dt.date.today():
             return
         run = run_eod(self.day)
@@ -88,6 +118,44 @@ class LoanMachine(RuleBasedStateMachine):
                 or loan.credit_balance.fen > 0
                 or loan.outstanding_principal.fen == 0
             )
+
+    @rule()
+    def month_end(self):
+        """月末: close of business up to the current month's last day, then for every ended
+        month not yet closed, in order: the loan-loss provision run and the period close
+        (结账) — each only when nothing blocks it (both are refused otherwise)."""
+        from credo.lending.books.models import AccountingPeriod
+        from credo.lending.books.services import close_blockers, period_close
+        from credo.lending.eod import run_eod
+        from credo.lending.provisions.models import ProvisionRun
+        from credo.lending.provisions.services import provision_run, run_blockers
+
+        end = (self.day.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(
+            days=1
+        )
+        if end >= dt.date.today():
+            return
+        if end > self.day:
+            self.day = end
+            assert run_eod(end).status == "done"
+        closed = set(
+            AccountingPeriod.objects.exclude(status=AccountingPeriod.Status.OPEN).values_list(
+                "month", flat=True
+            )
+        )
+        month = dt.date(2025, 1, 1)
+        while month <= end:
+            if month not in closed:
+                if not run_blockers(month) and not ProvisionRun.objects.filter(month=month):
+                    run, created = provision_run(month=month, actor=self.accountant)
+                    assert created or run.month == month
+                    event("provisions run")
+                if close_blockers(month):
+                    break
+                period = period_close(month=month, actor=self.accountant)
+                assert period.status != AccountingPeriod.Status.OPEN
+                event("period closed")
+            month = (month + dt.timedelta(days=32)).replace(day=1)
 
     @invariant()
     def ledger_consistent(self):
