@@ -49,7 +49,11 @@ def _browser():
 def page(_browser, live_server, settings):
     """A fresh browser context per test; console errors (incl. CSP violations) are collected in
     ``page.console_errors`` so tests can assert there are none."""
-    context = _browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    # service workers blocked: the PWA's worker would fetch (precache) in the background after
+    # the test's last step and race the database flush of the teardown
+    context = _browser.new_context(
+        locale="zh-CN", viewport={"width": 1280, "height": 900}, service_workers="block"
+    )
     context.set_default_timeout(10_000)
     pg = context.new_page()
     pg.console_errors = []
