@@ -29,6 +29,9 @@ def _plan_queries(customer_factory, loan_factory, n: int) -> int:
 
 
 def test_planning_5_or_50_loans_takes_the_same_number_of_queries(customer_factory, loan_factory):
+    if connection.vendor != "postgresql":
+        # SQLite's bound-variable limit splits the JSON bulk inserts into more statements
+        pytest.skip("the production path (one statement per 5,000 rows) is PostgreSQL's")
     services.plan_inspections(DAY)  # installs the shipped decision version (first use only)
     few = _plan_queries(customer_factory, loan_factory, 5)
     many = _plan_queries(customer_factory, loan_factory, 45)  # 50 open loans then
