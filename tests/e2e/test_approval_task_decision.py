@@ -24,6 +24,7 @@ from tests.approvals.test_approval_task_decision import (
     finance_user,  # noqa: F401 (fixture)
     history,  # noqa: F401 (fixture)
 )
+from tests.e2e.axe import assert_accessible
 from tests.origination.conftest import (  # noqa: F401 (fixtures)
     customer,
     document_root,
@@ -86,6 +87,7 @@ def test_approver_decides_without_leaving_the_task(
         page.goto(url)
         page.wait_for_load_state("networkidle")
         assert "300,000.00" in page.inner_text("#approval-terms")
+        assert_accessible(page, "approval task")
         assert page.locator("#admission-result").is_visible()
         assert page.locator("#application-score").count() == 1
         assert app.rules_grade in page.inner_text("#rules-grade-value")

@@ -18,6 +18,7 @@ from tests.borrower.conftest import (  # noqa: F401 (fixtures)
     loan_a,
     product_version,
 )
+from tests.e2e.axe import assert_accessible
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SHOTS = os.environ.get("CREDO_SCREENSHOTS", "")
@@ -55,6 +56,7 @@ def test_borrower_phone_flow(page, login, cust_a, loan_a, owner, manager_role): 
     assert first.due_date.isoformat() in card.inner_text()
     # nothing wider than the phone: no horizontal scrolling
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page, "borrower home")
     _shot(page, "home")
 
     card.click()

@@ -13,6 +13,7 @@ from credo.collections.models import CollectionCase, ContactAttempt, PromiseToPa
 from credo.core.todo.models import Todo
 from credo.lending import eod
 from credo.lending import services as lending_services
+from tests.e2e.axe import assert_accessible
 from tests.factories import RoleFactory, UserFactory
 from tests.lending.conftest import (  # noqa: F401  (fixtures)
     VALUE_DATE,
@@ -47,6 +48,7 @@ def test_junior_collector_logs_call_and_promise(page, login, org, make_loan, fin
     page.goto(f"{page.base_url}/collections/")
     page.wait_for_selector("#case-table")
     assert loan.number in page.inner_text("#case-table")
+    assert_accessible(page, "collections workbench")
     page.click(f"a[href='/collections/cases/{case.pk}/']")
     page.wait_for_selector("#contact-form")
     page.select_option("#contact-form select[name=target]", "borrower")

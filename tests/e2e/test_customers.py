@@ -12,6 +12,7 @@ from credo.accounts.models import FieldPermission
 from credo.core.customfields.models import CustomField
 from credo.customers import services
 from tests.customers.conftest import make_id, make_uscc
+from tests.e2e.axe import assert_accessible
 from tests.factories import OrgUnitFactory, RoleFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,6 +56,7 @@ def test_customer_360_flow(page, login, manager):
     page.wait_for_url("**/customers/*/")
     assert "液压支架" in page.inner_text("#profile")
     assert "¥8,000,000.00" in page.inner_text("#profile")
+    assert_accessible(page, "customer 360")
 
     page.click("a[href='#relations']")
     page.select_option("#relation-form select[name=direction]", "in")
@@ -88,4 +90,7 @@ def test_customer_360_flow(page, login, manager):
     text = page.inner_text("#timeline-items")
     for expected in ("建立客户档案", "担保人", "查询授权", "查询征信报告成功"):
         assert expected in text, expected
+    page.goto(f"{page.base_url}/customers/")
+    assert "太原晋阳煤机有限公司" in page.inner_text("main")
+    assert_accessible(page, "customer list")
     assert page.console_errors == []

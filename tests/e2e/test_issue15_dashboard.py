@@ -9,6 +9,7 @@ from credo.core import clock
 from credo.core.money import Money
 from credo.lending.models import EodRun, Loan
 from credo.reports import services
+from tests.e2e.axe import assert_accessible
 from tests.reports.conftest import (  # noqa: F401 (fixtures)
     borrower,
     finance,
@@ -35,6 +36,7 @@ def test_previous_period_without_snapshot_shows_a_dash(page, login, portfolio, o
     page.goto(f"{page.base_url}/reports/?period=month")
     card = page.locator("[data-kpi=outstanding]")
     assert "1,000,000.00" in card.locator(".kpi-value").inner_text()
+    assert_accessible(page, "dashboard")
     footer = " ".join(card.locator(".small").inner_text().split())
     assert footer == "上期 —", footer
     for key in ("overdue_rate_count", "overdue_rate_balance", "m1_rate", "m3_rate"):

@@ -13,6 +13,7 @@ from credo.core.holidays import load_calendar
 from credo.core.money import Money
 from credo.lending import services
 from credo.lending.models import Installment, Loan, Product, ProductVersion
+from tests.e2e.axe import assert_accessible
 from tests.factories import RoleFactory, UserFactory
 from tests.lending.conftest import book_on
 
@@ -135,6 +136,7 @@ def test_finance_disburses_and_posts_repayment(page, login, org, owner):
 
     first = loan.installments.get(period=1)
     due = first.principal_due.fen + first.interest_due.fen + first.fee_due.fen
+    assert_accessible(page, "loan")
     page.click("#post-repayment")
     page.fill("#id_amount", f"{due // 100}.{due % 100:02d}")
     # 到账日期 defaults to today; changing the amount refreshes the htmx preview
@@ -143,6 +145,7 @@ def test_finance_disburses_and_posts_repayment(page, login, org, owner):
     page.wait_for_selector("#allocation-table")
     assert "第 1 期" in page.inner_text("#allocation-table")
     assert page.inner_text("#allocation-credit") == "0.00"
+    assert_accessible(page, "repayment")
     page.click("#repayment-form button[type=submit]")
     page.wait_for_selector("#installment-table")
     first.refresh_from_db()

@@ -18,6 +18,7 @@ from credo.customers import services as customer_services
 from credo.lending.models import Loan, Product, ProductVersion
 from credo.origination import services
 from credo.origination.models import Application
+from tests.e2e.axe import assert_accessible
 from tests.factories import UserFactory
 from tests.factories import png_bytes as _png
 from tests.factories import role_with_perms as _role
@@ -178,6 +179,7 @@ def test_portal_to_loan(page, login, world):
         _as(page, login, user)
         page.goto(detail)
         assert page.inner_text("#admission-result").strip() == "准入通过"
+        assert_accessible(page, "application")
         page.fill("#approve-comment", "同意")
         page.click("#approve-submit")
         page.wait_for_load_state("networkidle")

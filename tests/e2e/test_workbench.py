@@ -19,6 +19,7 @@ from tests.approvals.conftest import (  # noqa: F401 (fixtures)
     subject,
 )
 from tests.core.test_workbench_roles import TODAY, application, lead, role
+from tests.e2e.axe import assert_accessible
 from tests.factories import UserFactory
 from tests.reports.conftest import (  # noqa: F401 (fixtures)
     borrower,
@@ -172,6 +173,7 @@ def test_role_section_on_phone_and_desktop(page, login, world, section):
         assert block.count() == 1, section
         assert block.locator(".wb-section-title").inner_text().strip()
         block.scroll_into_view_if_needed()
+        assert_accessible(page, "workbench")
         if SHOTS:
             page.screenshot(
                 path=os.path.join(SHOTS, f"workbench-{section}-{name}.png"), full_page=True
