@@ -14,7 +14,7 @@ from credo.core.money import Money
 from credo.lending import eod, ledger, services
 from credo.lending.accruals.models import LoanAccrual
 from credo.lending.errors import InvalidLoan
-from credo.lending.models import JournalLine, Loan, Restructuring
+from credo.lending.models import JournalLine, Loan, Posting, Restructuring
 from credo.lending.prepay import prepay
 from credo.lending.replay.service import check_value_date
 from tests.lending.conftest import VALUE_DATE
@@ -186,3 +186,32 @@ def test_restructuring_stays_a_barrier(pair, finance):
     with pytest.raises(InvalidLoan, match="重组是按当日余额签订的新协议"):
         check_value_date(loan, D(2026, 2, 15))
     check_value_date(loan, day)
+
+
+@pytest.mark.parametrize("mode", ["shorten_term", "reduce_payment"])
+def test_late_prepayment_on_a_loan_in_arrears_pays_the_arrears_of_its_value_date(
+    pair, finance, mode
+):
+    """Installment 1 (02-15) unpaid; the borrower pays 30,000.00 on 02-25 as a prepayment.
+    On time: the arrears of 02-25 (10 days of 罚息/复利) are paid first, the rest prepays. Late:
+    the close ran to 03-10 first, so today's rows carry 罚息 up to 03-10 — the prepayment valued
+    02-25 must still pay only 02-25's arrears (before issue 18's follow-up the later 罚息 went
+    into the due part and came back as 溢缴款, prepaying less principal)."""
+    on_time, late = pair
+    eod.run_eod(D(2026, 2, 24))
+    prepay(loan=on_time, amount=Money("30000"), on_date=D(2026, 2, 25), mode=mode, actor=finance)
+    eod.run_eod(D(2026, 3, 10))
+
+    eod.run_eod(D(2026, 3, 10))
+    late.refresh_from_db()
+    assert late.status == "overdue" and late.dpd > 20
+    result = prepay(
+        loan=late, amount=Money("30000"), on_date=D(2026, 2, 25), mode=mode, actor=finance
+    )
+    on_time_post = Posting.objects.filter(loan=on_time, allocation__has_key="prepayment").get()
+    assert result.principal == on_time_post.allocation["prepayment"]["principal"]
+    assert state_of(late) == state_of(on_time)
+    assert balances(late) == balances(on_time)
+    late.refresh_from_db()
+    assert late.credit_balance.fen == 0 and (late.status, late.dpd) == ("active", 0)
+    assert ledger.verify([on_time, late]).ok

@@ -77,12 +77,54 @@ def repayment_day_of(loan: Loan) -> int | None:
     return loan.repayment_day or (loan.start_date.day if loan.start_date else None)
 
 
+def due_on_value_date(
+    loan: Loan, on_date: dt.date, installments: list[Installment]
+) -> dict[str, int] | None:
+    """What was due on ``on_date`` (before that day's close), replayed from the loan's events
+    valued up to it — for a date the close of business has already passed: today's rows carry
+    the 罚息/复利 charged *after* ``on_date`` and the repayments valued after it, neither of which
+    a prepayment valued that day pays (an on-time posting would not have). ``None`` when the
+    loan cannot be replayed (a legacy schedule before a barrier): the caller uses today's rows."""
+    from credo.core.holidays import load_calendar
+    from credo.lending.replay import engine
+    from credo.lending.replay.service import loan_floor, replay_inputs
+
+    inputs = replay_inputs([loan], {loan.pk: installments})[loan.pk]
+    if inputs.barrier is not None and on_date <= inputs.barrier:
+        return None
+    events = [
+        e
+        for e in inputs.events
+        if e.value_date < on_date or (e.value_date == on_date and e.kind not in engine.AFTER_CLOSE)
+    ]
+    try:
+        result = engine.replay(
+            inputs.terms,
+            inputs.schedule,
+            events,
+            on_date - dt.timedelta(days=1),
+            load_calendar(),
+            loan_floor(loan),
+        )
+    except engine.ReplayError:
+        return None
+    due = dict.fromkeys(COMPONENTS, 0)
+    for inst in result.state.insts:
+        if inst.due_date <= on_date and inst.status not in (engine.PAID, engine.WRITTEN_OFF):
+            for comp in COMPONENTS:
+                due[comp] += inst.owed(comp)
+    return due
+
+
 def figures_on(loan: Loan, on_date: dt.date, installments: list[Installment]) -> Figures:
     due = dict.fromkeys(COMPONENTS, 0)
     for inst in installments:
         if inst.due_date <= on_date and inst.status != Installment.Status.PAID:
             for comp, value in due_components(inst).items():
                 due[comp] += value
+    if loan.last_eod_date is not None and on_date <= loan.last_eod_date:
+        # 倒起息: the arrears as they stood on the value date, not today's
+        due = due_on_value_date(loan, on_date, installments) or due
     pure = prepayment_figures(
         [row_view(i) for i in installments],
         on_date=on_date,
