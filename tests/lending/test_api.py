@@ -150,9 +150,15 @@ def test_prepayment_quote_and_prepay(client: Client, finance, loan):
     assert post(client, url, body, h, key="pp").json() == r.json()
     assert Posting.objects.count() == 2
     assert post(client, url, {**body, "mode": "x"}, h).status_code == 422
-    # reversing a prepayment is refused (schedule was replaced)
+    # a prepayment can be reversed: the schedule it rebuilt is undone too (replay)
     pid = r.json()["posting_id"]
-    assert post(client, f"{API}/postings/{pid}/reverse", {"reason": "x"}, h).status_code == 409
+    rev = post(client, f"{API}/postings/{pid}/reverse", {"reason": "银行退票"}, h)
+    assert rev.status_code == 200, rev.content
+    # the due part (its own repayment) stays paid; the prepaid principal is owed again
+    after = client.get(f"{API}/loans/{loan.pk}/prepayment-quote?date=2026-03-01", **h).json()
+    assert Money(after["payoff_amount"]).fen == Money(payoff).fen - due.fen
+    r = post(client, url, body, h, key="pp2")
+    assert r.status_code == 201, r.content
     # pay off the rest
     q3 = client.get(f"{API}/loans/{loan.pk}/prepayment-quote?date=2026-03-01", **h).json()
     assert Money(q3["payoff_amount"]) < Money(payoff)

@@ -215,3 +215,28 @@ def test_late_prepayment_on_a_loan_in_arrears_pays_the_arrears_of_its_value_date
     late.refresh_from_db()
     assert late.credit_balance.fen == 0 and (late.status, late.dpd) == ("active", 0)
     assert ledger.verify([on_time, late]).ok
+
+
+@pytest.mark.parametrize("mode", ["shorten_term", "reduce_payment"])
+def test_reversing_a_prepayment_undoes_its_rebuild_of_the_schedule(pair, finance, mode):
+    """冲正 of a prepayment: the loan is replayed from the contract schedule without it —
+    installments, loan fields and ledger balances are those of the twin loan that never had
+    it, also after closes of business ran past it and through a later repayment."""
+    never, reversed_ = pair
+    p1 = owed_of(never, 1)
+    for loan in pair:
+        pay(loan, p1, D(2026, 2, 15), finance)
+    result = prepay(
+        loan=reversed_, amount=Money("30000"), on_date=D(2026, 2, 25), mode=mode, actor=finance
+    )
+    assert state_of(reversed_) != state_of(never)
+    eod.run_eod(D(2026, 3, 20))
+    p2 = owed_of(never, 2)
+    pay(never, p2, D(2026, 3, 15), finance)
+    pay(reversed_, p2, D(2026, 3, 15), finance)  # valued before the last close: replayed
+    services.posting_reverse(posting=result.posting, actor=finance, reason="银行退票")
+    assert state_of(reversed_) == state_of(never)
+    assert balances(reversed_) == balances(never)
+    assert ledger.verify([never, reversed_]).ok
+    loan = Loan.objects.get(pk=reversed_.pk)
+    assert loan.installments.count() == never.installments.count()

@@ -159,7 +159,12 @@ def test_customer_key_figures(make_loan, finance, borrower):
     )
 
 
-def test_prepayment_posting_cannot_be_reversed_directly(make_loan, finance):
+def test_prepayment_reversal_refused_when_the_contract_schedule_cannot_be_traced(
+    make_loan, finance
+):
+    """A stored schedule that differs from the contract's before the prepayment (a migrated or
+    hand-edited loan) cannot be replayed back: the reversal is refused and changes nothing."""
+    from credo.lending.models import Installment, JournalEntry
     from credo.lending.prepay import prepay
 
     loan = services.loan_disburse(loan=make_loan(), actor=finance, value_date=VALUE_DATE)
@@ -167,6 +172,11 @@ def test_prepayment_posting_cannot_be_reversed_directly(make_loan, finance):
     result = prepay(
         loan=loan, amount=Money("30000"), on_date=on, mode="shorten_term", actor=finance
     )
-    with pytest.raises(InvalidState, match="提前还款"):
+    first = loan.installments.get(period=1)
+    Installment.objects.filter(pk=first.pk).update(due_date=first.due_date - dt.timedelta(days=1))
+    entries = JournalEntry.objects.count()
+    with pytest.raises(InvalidState, match="无法从合同条款还原"):
         services.posting_reverse(posting=result.posting, actor=finance, reason="误操作")
-    assert ledger.verify().ok
+    result.posting.refresh_from_db()
+    assert result.posting.reversed_at is None
+    assert JournalEntry.objects.count() == entries

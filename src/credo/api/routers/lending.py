@@ -482,8 +482,6 @@ def reverse_posting(request: HttpRequest, posting_id: int, payload: ReverseIn) -
     if posting is None:
         raise ApiError("not_found", _("还款记录不存在或无权访问"), status=404)
     loan = _get_loan(request, posting.loan_id)
-    if "prepayment" in (posting.allocation or {}):
-        raise ApiError("invalid_state", _("提前还款已重排还款计划，不能直接冲正。"), status=409)
     try:
         entry = services.posting_reverse(posting=posting, actor=request.user, reason=payload.reason)
     except LendingError as exc:

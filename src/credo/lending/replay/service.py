@@ -245,6 +245,21 @@ def _schedule_events(loan_ids: list[int]) -> dict[int, list[MoneyEvent]]:
     return out
 
 
+def _undone_rebuilds(loan_ids: list[int]) -> dict[int, dt.date]:
+    """The earliest value date of a *reversed* prepayment per loan: its rebuild of the schedule
+    is undone too, so the replay must start from the contract schedule up to that date."""
+    out: dict[int, dt.date] = {}
+    for lid, day in (
+        Posting.objects.filter(
+            loan_id__in=loan_ids, reversed_at__isnull=False, allocation__has_key="prepayment"
+        )
+        .order_by("received_on")
+        .values_list("loan_id", "received_on")
+    ):
+        out.setdefault(lid, day)
+    return out
+
+
 def _initial_rates(loan_ids: list[int]) -> dict[int, Decimal]:
     """The rate before each loan's first LPR repricing."""
     out: dict[int, Decimal] = {}
@@ -313,6 +328,7 @@ def replay_inputs(
     money = loan_events(ids)
     sched_events = _schedule_events(ids)
     rates = _initial_rates(ids)
+    undone = _undone_rebuilds(ids)
     charges: dict[int, list[LoanCharge]] = defaultdict(list)
     for c in LoanCharge.objects.filter(loan_id__in=ids).order_by("charged_on", "id"):
         charges[c.loan_id].append(c)
@@ -344,8 +360,11 @@ def replay_inputs(
         base_events = money.get(loan.pk, [])
         schedule: list[ScheduleRow] | None = None
         rate = rates.get(loan.pk, loan.annual_rate)
-        if rebuilds and loan.pk not in restructured:
-            first = min(e.value_date for e in rebuilds)
+        rebuild_dates = [e.value_date for e in rebuilds]
+        if loan.pk in undone:
+            rebuild_dates.append(undone[loan.pk])
+        if rebuild_dates and loan.pk not in restructured:
+            first = min(rebuild_dates)
             schedule = _base_schedule(loan, insts, charged, first, rate)
         if schedule is not None:
             by_id = {e.id: e for e in rebuilds if e.kind == "prepayment"}
@@ -361,7 +380,7 @@ def replay_inputs(
                 reversed_charges=reversed_charges,
             )
             continue
-        barrier = max([e.value_date for e in rebuilds], default=None)
+        barrier = max(rebuild_dates, default=None)
         out[loan.pk] = ReplayInputs(
             loan_terms(loan, thresholds),
             schedule_rows(insts, charged),

@@ -183,6 +183,22 @@ def _post(
     return posting
 
 
+def _check_prepayment_reversible(loan: Loan) -> None:
+    """Called with the prepayment already marked reversed (inside the reversal's transaction):
+    the schedule before it can be regenerated from the contract (checked on the rows due
+    before it), and no executed 展期/重组/借新还旧 stands in the way."""
+    from credo.lending.models import Restructuring
+    from credo.lending.replay.service import replay_inputs
+
+    if Restructuring.objects.filter(loan=loan, executed_on__isnull=False).exists():
+        raise InvalidState(_("贷款已执行重组/展期，提前还款不能再冲正。"))
+    insts = list(loan.installments.order_by("period"))
+    if not replay_inputs([loan], {loan.pk: insts})[loan.pk].rebuild:
+        raise InvalidState(
+            _("该贷款的原始还款计划无法从合同条款还原（存量迁移或手工调整），提前还款不能冲正。")
+        )
+
+
 @transaction.atomic
 def posting_reverse(*, posting: Posting, actor: Any, reason: str) -> JournalEntry:
     """冲正: a reversing journal entry and the allocation undone; the posting is kept."""
@@ -194,10 +210,7 @@ def posting_reverse(*, posting: Posting, actor: Any, reason: str) -> JournalEntr
         raise InvalidState(_("该笔还款已冲正。"))
     if locked.status == Loan.Status.WRITTEN_OFF:
         raise InvalidState(_("贷款已核销，不能冲正其还款。"))
-    if "prepayment" in posting.allocation:
-        # The schedule was rebuilt by the prepayment; undoing the money alone would leave the
-        # new schedule in place. Such a reversal needs a restructuring, not a 冲正.
-        raise InvalidState(_("提前还款已重排还款计划，不能直接冲正。"))
+    prepayment = "prepayment" in posting.allocation
     original = posting.entry
     entry = ledger.post_entry(
         loan=locked,
@@ -213,6 +226,11 @@ def posting_reverse(*, posting: Posting, actor: Any, reason: str) -> JournalEntr
     )
     posting.reversed_at = timezone.now()
     posting.save(update_fields=["reversed_at"])
+    if prepayment:
+        # the prepayment rebuilt the schedule: the replay below undoes the rebuild too, from the
+        # contract schedule — unless an executed restructuring (a new agreement) or a legacy
+        # schedule that cannot be traced back stands in the way (refused: all rolled back)
+        _check_prepayment_reversible(locked)
     # undo by replay: the reversed posting drops out of the events, so the allocation of the
     # later money, the 罚息/复利 since the due date, DPD, status and class are recomputed now
     # (not at the next close); the mirror entry above plus one 倒起息调整 entry hold the ledger
@@ -228,7 +246,7 @@ def posting_reverse(*, posting: Posting, actor: Any, reason: str) -> JournalEntr
         action="loan.repayment_reverse",
         actor=actor,
         obj=locked,
-        metadata={"posting": posting.pk, "reason": reason},
+        metadata={"posting": posting.pk, "reason": reason, "prepayment": prepayment},
     )
     record_event(
         customer=locked.customer,
