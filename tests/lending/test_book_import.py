@@ -597,3 +597,73 @@ def test_import_into_a_closed_accounting_period_is_refused(importer):
     with pytest.raises(InvalidLoan, match="2025-12 已结账"):
         run(importer, workbook())
     assert not Loan.objects.exists()
+
+
+def _lpr_product(product_version):
+    product_version.rate_type = "lpr"
+    product_version.lpr_tenor = "1y"
+    product_version.spread_bp = 150
+    product_version.repricing = "anniversary"
+    product_version.save()
+    return product_version.product.code
+
+
+def _floating_row(code: str) -> list:
+    return [
+        "MIG-LPR",
+        USCC,
+        "迁移测试企业有限公司",
+        "企业",
+        code,
+        "2025-03-20",
+        "120000",
+        "4.6",
+        24,
+        "等额本息",
+        "",
+        "",
+    ]
+
+
+def test_a_loan_of_an_lpr_product_is_imported_floating(importer, product_version):
+    """An LPR-linked product's loan floats after the migration: rate type, tenor, spread and
+    repricing from the product, its INITIAL rate row with the LPR in force on the disbursement
+    date — so the close of business reprices it on its next anniversary."""
+    from credo.lending.models import LoanRateChange, LprRate
+    from credo.lending.rates.history import seed
+
+    seed(LprRate)
+    code = _lpr_product(product_version)
+    run(importer, workbook([_floating_row(code)], []))
+    loan = Loan.objects.get(number="MIG-LPR")
+    assert (loan.rate_type, loan.lpr_tenor, loan.spread_bp, loan.repricing) == (
+        "lpr",
+        "1y",
+        150,
+        "anniversary",
+    )
+    assert loan.annual_rate == Decimal("4.6")
+    initial = LoanRateChange.objects.get(loan=loan)
+    lpr = LprRate.objects.filter(effective_date__lte=dt.date(2025, 3, 20)).latest("effective_date")
+    assert (initial.kind, initial.effective_date, initial.lpr_id, initial.new_rate) == (
+        "initial",
+        dt.date(2025, 3, 20),
+        lpr.pk,
+        Decimal("4.6"),
+    )
+    assert ledger.verify([loan]).ok
+
+
+def test_an_lpr_loan_before_any_known_lpr_is_a_row_error(importer, product_version):
+    from credo.lending.models import LprRate
+
+    # the LPR table starts after the disbursement date
+    LprRate.objects.filter(effective_date__lte=dt.date(2025, 3, 20)).delete()
+    assert not LprRate.objects.filter(effective_date__lte=dt.date(2025, 3, 20)).exists()
+    code = _lpr_product(product_version)
+    before = state()
+    out = run(importer, workbook([_floating_row(code)], []))
+    assert out.status == "invalid"
+    assert [(e["row"], e["column"]) for e in out.errors] == [(2, "产品代码")]
+    assert "没有生效的 LPR" in out.errors[0]["message"]
+    assert state() == before

@@ -294,6 +294,12 @@ def _check_repayments(
     return repayments
 
 
+def _lpr_known_on(day: dt.date) -> bool:
+    from credo.lending.models import LprRate
+
+    return LprRate.objects.filter(effective_date__lte=day).exists()
+
+
 def _check(book: BookFile, as_of: dt.date, errors: list[BookError]) -> _Plan:
     ls, rs = book.loans_sheet, book.repayments_sheet
     col = {k: v[0] for k, v in LOAN_COLUMNS.items()}
@@ -342,6 +348,22 @@ def _check(book: BookFile, as_of: dt.date, errors: list[BookError]) -> _Plan:
                 )
             except LendingError as exc:
                 errors.append(BookError(ls, row.row, col["principal"], exc.message))
+                continue
+            if pv.rate_type == "lpr" and not _lpr_known_on(row.disbursed_on):
+                # a floating loan records the LPR in force at disbursement (its spread and
+                # the repricings after the migration follow the LPR table)
+                errors.append(
+                    BookError(
+                        ls,
+                        row.row,
+                        col["product_code"],
+                        _(
+                            "产品 %(c)s 为 LPR 浮动利率：放款日 %(d)s 没有生效的 LPR，"
+                            "请先在“LPR 利率”中补录历史报价。"
+                        )
+                        % {"c": row.product_code, "d": row.disbursed_on.isoformat()},
+                    )
+                )
                 continue
         try:
             schedules[row.loan_number] = generate(
@@ -707,6 +729,12 @@ def _write(
             grace_days=pv.grace_days,
             penalty_days_in_year=pv.penalty_days_in_year,
             allocation_order=list(pv.allocation_order or DEFAULT_ALLOCATION),
+            # LPR 浮动利率 products: the loan floats too — the file's rate is the rate in force
+            # since disbursement, the next repricing date after the migration follows the LPR
+            rate_type=pv.rate_type,
+            lpr_tenor=pv.lpr_tenor,
+            spread_bp=pv.spread_bp,
+            repricing=pv.repricing,
             # a migrated loan was disbursed in the source system: it starts 正常 and the
             # catch-up below moves it like the close of business would have
             status=Loan.Status.ACTIVE,
@@ -728,6 +756,7 @@ def _write(
         loans.append(loan)
     for start in range(0, len(loans), CHUNK):
         Loan.objects.bulk_create(loans[start : start + CHUNK])
+    _record_initial_rates([loan for loan in loans if loan.rate_type == "lpr"])
     by_number = {loan.number: loan for loan in loans}
     insts: list[Installment] = []
     for loan in loans:
@@ -883,6 +912,34 @@ def _post_disbursements(loans: list[Loan], *, actor: Any) -> None:
                 )
             ]
         )
+
+
+def _record_initial_rates(loans: list[Loan]) -> None:
+    """The INITIAL rate row of each migrated floating loan: its rate, spread and the LPR in
+    force on its disbursement date (checked to exist when the file was checked)."""
+    from credo.lending.models import LoanRateChange, LprRate
+
+    if not loans:
+        return
+    table = list(LprRate.objects.order_by("effective_date"))
+    rows = []
+    for loan in loans:
+        assert loan.start_date is not None
+        lpr = next(r for r in reversed(table) if r.effective_date <= loan.start_date)
+        rows.append(
+            LoanRateChange(
+                loan=loan,
+                kind=LoanRateChange.Kind.INITIAL,
+                effective_date=loan.start_date,
+                old_rate=None,
+                new_rate=loan.annual_rate,
+                lpr=lpr,
+                lpr_tenor=loan.lpr_tenor,
+                lpr_value=lpr.rate_for(loan.lpr_tenor),
+                spread_bp=loan.spread_bp,
+            )
+        )
+    LoanRateChange.objects.bulk_create(rows, batch_size=CHUNK)
 
 
 # --- catch-up -----------------------------------------------------------------------------------
