@@ -538,6 +538,18 @@ def test_api_creates_records(client, owner, customer, product_version):
     assert resp.json()["guarantees"] == [
         {"type": "guarantor", "name": "未登记的保证人", "value": None}
     ]
+    # the records are in the output too: the 押品 and the 保证合同 just created
+    out = resp.json()
+    assert [
+        (r["number"], r["category"], r["current_value"], r["status"]) for r in out["collateral"]
+    ] == [(c.number, "receivable", "1000000.00", c.status)]
+    assert [
+        (r["contract_number"], r["guarantor_name"], r["amount"], r["kind"])
+        for r in out["guarantee_contracts"]
+    ] == [(g.contract_number, "接口保证人有限公司", "150000.00", "joint")]
+    detail = client.get(f"/api/v1/origination/applications/{app.pk}", **auth(owner)).json()
+    assert detail["collateral"] == out["collateral"]
+    assert detail["guarantee_contracts"] == out["guarantee_contracts"]
 
 
 def test_application_guarantees_take_effect_at_disbursement(

@@ -99,10 +99,45 @@ class ChecklistRow(Schema):
     max_mb: int
 
 
+class CollateralOut(Schema):
+    """A 押品 record linked to the application (issue 18 #7)."""
+
+    id: int
+    number: str
+    kind: str
+    category: str
+    description: str
+    owner_id: int | None
+    current_value: str | None
+    valued_on: str | None
+    registration_number: str
+    registered_on: str | None
+    expires_on: str | None
+    status: str
+    agreed_ltv: str | None
+
+
+class GuaranteeContractOut(Schema):
+    """A 保证合同 linked to the application."""
+
+    id: int
+    contract_number: str
+    guarantor_id: int
+    guarantor_name: str
+    kind: str
+    amount: str
+    period_start: str | None
+    period_end: str | None
+    status: str
+    loan_id: int | None
+
+
 class ApplicationDetailOut(ApplicationOut):
     completeness: int
     checklist: list[ChecklistRow]
     outstanding: list[dict[str, str]]
+    collateral: list[CollateralOut]
+    guarantee_contracts: list[GuaranteeContractOut]
 
 
 class DocumentOut(Schema):
@@ -233,6 +268,56 @@ def detail_out(app: Application) -> dict[str, Any]:
             for r in services.checklist(app)
         ],
         "outstanding": services.outstanding_items(app),
+        **security_out(app),
+    }
+
+
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if day else None
+
+
+def security_out(app: Application) -> dict[str, Any]:
+    """The application's collateral records and guarantee contracts (the records, not only the
+    declared ``guarantees`` list)."""
+    from credo.collateral.models import CollateralLink, Guarantee
+
+    links = CollateralLink.objects.filter(application_id=app.pk).select_related("collateral")
+    contracts = Guarantee.objects.filter(application_id=app.pk).select_related("guarantor")
+    return {
+        "collateral": [
+            {
+                "id": c.pk,
+                "number": c.number,
+                "kind": c.kind,
+                "category": c.category,
+                "description": c.description,
+                "owner_id": c.owner_id,
+                "current_value": fen_to_str(c.current_value.fen) if c.current_value else None,
+                "valued_on": _iso(c.valued_on),
+                "registration_number": c.registration_number,
+                "registered_on": _iso(c.registered_on),
+                "expires_on": _iso(c.expires_on),
+                "status": c.status,
+                "agreed_ltv": str(link.agreed_ltv) if link.agreed_ltv is not None else None,
+            }
+            for link in links.order_by("pk")
+            for c in [link.collateral]
+        ],
+        "guarantee_contracts": [
+            {
+                "id": g.pk,
+                "contract_number": g.contract_number,
+                "guarantor_id": g.guarantor_id,
+                "guarantor_name": g.guarantor.name,
+                "kind": g.kind,
+                "amount": fen_to_str(g.amount.fen),
+                "period_start": _iso(g.period_start),
+                "period_end": _iso(g.period_end),
+                "status": g.status,
+                "loan_id": g.loan_id,
+            }
+            for g in contracts.order_by("pk")
+        ],
     }
 
 
