@@ -294,10 +294,14 @@ def _check_repayments(
     return repayments
 
 
-def _lpr_known_on(day: dt.date) -> bool:
+def _first_lpr_date() -> dt.date | None:
+    """The earliest LPR effective date (an LPR-product loan needs one on or before its
+    disbursement): one query per file, not one per row."""
     from credo.lending.models import LprRate
 
-    return LprRate.objects.filter(effective_date__lte=day).exists()
+    return (
+        LprRate.objects.order_by("effective_date").values_list("effective_date", flat=True).first()
+    )
 
 
 def _check(book: BookFile, as_of: dt.date, errors: list[BookError]) -> _Plan:
@@ -310,6 +314,11 @@ def _check(book: BookFile, as_of: dt.date, errors: list[BookError]) -> _Plan:
         versions[product.code] = product.published
     schedules: dict[str, Schedule] = {}
     today = clock.today()
+    first_lpr = (
+        _first_lpr_date()
+        if any(pv is not None and pv.rate_type == "lpr" for pv in versions.values())
+        else None
+    )
     from credo.lending.products import check_terms
 
     for row in loans:
@@ -349,7 +358,7 @@ def _check(book: BookFile, as_of: dt.date, errors: list[BookError]) -> _Plan:
             except LendingError as exc:
                 errors.append(BookError(ls, row.row, col["principal"], exc.message))
                 continue
-            if pv.rate_type == "lpr" and not _lpr_known_on(row.disbursed_on):
+            if pv.rate_type == "lpr" and (first_lpr is None or first_lpr > row.disbursed_on):
                 # a floating loan records the LPR in force at disbursement (its spread and
                 # the repricings after the migration follow the LPR table)
                 errors.append(
