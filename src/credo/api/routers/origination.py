@@ -18,6 +18,12 @@ from credo.api.auth import require_perm, require_scope
 from credo.api.errors import ApiError
 from credo.api.idempotency import idempotent
 from credo.api.pagination import Page, PageQuery, paginate
+from credo.api.routers.collateral import (
+    CollateralOut,
+    GuaranteeOut,
+    collateral_out,
+    guarantee_out,
+)
 from credo.api.schemas import ErrorOut
 from credo.core.money import Money
 from credo.customers.selectors import customers_for
@@ -99,45 +105,18 @@ class ChecklistRow(Schema):
     max_mb: int
 
 
-class CollateralOut(Schema):
-    """A 押品 record linked to the application (issue 18 #7)."""
+class ApplicationCollateralOut(CollateralOut):
+    """A 押品 record linked to the application, with the 抵押率 agreed for it (issue 18 #7)."""
 
-    id: int
-    number: str
-    kind: str
-    category: str
-    description: str
-    owner_id: int | None
-    current_value: str | None
-    valued_on: str | None
-    registration_number: str
-    registered_on: str | None
-    expires_on: str | None
-    status: str
     agreed_ltv: str | None
-
-
-class GuaranteeContractOut(Schema):
-    """A 保证合同 linked to the application."""
-
-    id: int
-    contract_number: str
-    guarantor_id: int
-    guarantor_name: str
-    kind: str
-    amount: str
-    period_start: str | None
-    period_end: str | None
-    status: str
-    loan_id: int | None
 
 
 class ApplicationDetailOut(ApplicationOut):
     completeness: int
     checklist: list[ChecklistRow]
     outstanding: list[dict[str, str]]
-    collateral: list[CollateralOut]
-    guarantee_contracts: list[GuaranteeContractOut]
+    collateral: list[ApplicationCollateralOut]
+    guarantee_contracts: list[GuaranteeOut]
 
 
 class DocumentOut(Schema):
@@ -272,52 +251,22 @@ def detail_out(app: Application) -> dict[str, Any]:
     }
 
 
-def _iso(day: Any) -> str | None:
-    return day.isoformat() if day else None
-
-
 def security_out(app: Application) -> dict[str, Any]:
     """The application's collateral records and guarantee contracts (the records, not only the
-    declared ``guarantees`` list)."""
+    declared ``guarantees`` list), in the collateral API's shapes."""
     from credo.collateral.models import CollateralLink, Guarantee
 
-    links = CollateralLink.objects.filter(application_id=app.pk).select_related("collateral")
+    links = CollateralLink.objects.filter(application_id=app.pk).select_related("collateral__owner")
     contracts = Guarantee.objects.filter(application_id=app.pk).select_related("guarantor")
     return {
         "collateral": [
             {
-                "id": c.pk,
-                "number": c.number,
-                "kind": c.kind,
-                "category": c.category,
-                "description": c.description,
-                "owner_id": c.owner_id,
-                "current_value": fen_to_str(c.current_value.fen) if c.current_value else None,
-                "valued_on": _iso(c.valued_on),
-                "registration_number": c.registration_number,
-                "registered_on": _iso(c.registered_on),
-                "expires_on": _iso(c.expires_on),
-                "status": c.status,
+                **collateral_out(link.collateral),
                 "agreed_ltv": str(link.agreed_ltv) if link.agreed_ltv is not None else None,
             }
             for link in links.order_by("pk")
-            for c in [link.collateral]
         ],
-        "guarantee_contracts": [
-            {
-                "id": g.pk,
-                "contract_number": g.contract_number,
-                "guarantor_id": g.guarantor_id,
-                "guarantor_name": g.guarantor.name,
-                "kind": g.kind,
-                "amount": fen_to_str(g.amount.fen),
-                "period_start": _iso(g.period_start),
-                "period_end": _iso(g.period_end),
-                "status": g.status,
-                "loan_id": g.loan_id,
-            }
-            for g in contracts.order_by("pk")
-        ],
+        "guarantee_contracts": [guarantee_out(g) for g in contracts.order_by("pk")],
     }
 
 
