@@ -5,6 +5,7 @@ Every test here is marked ``browser``; CI's SQLite pass skips them with ``-m "no
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -63,6 +64,13 @@ def page(_browser, live_server, settings):
         pg, expression, arg, timeout
     )
     yield pg
+    # let requests still in flight (an htmx panel loaded on page load, a redirect) finish before
+    # the context closes: a request the live server is still handling holds table locks that
+    # the teardown's TRUNCATE then deadlocks with (seen in CI)
+    for open_page in context.pages:
+        # a page that never settles is closed anyway
+        with contextlib.suppress(Exception):
+            open_page.wait_for_load_state("networkidle", timeout=5_000)
     context.close()
 
 
