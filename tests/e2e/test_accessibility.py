@@ -47,7 +47,8 @@ def test_login_page_by_keyboard_alone(page):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "password"
     page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
+    with page.expect_navigation():  # the form submits: wait for it, not for an idle network
+        page.keyboard.press("Enter")
     page.wait_for_load_state("networkidle")
     assert page.url.rstrip("/") == page.base_url.rstrip("/")
     assert page.console_errors == []
