@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from credo.core import versioning
+
 # Flow definition flag (per version, default false): may one person approve more than one step
 # of the same instance, or more than one 会签 slot of a step? See selectors.approval_conflicts.
 SAME_APPROVER_FLAG = "allow_same_approver_across_steps"
@@ -41,31 +43,12 @@ class ApprovalFlow(models.Model):
         return self.versions.filter(status=FlowVersion.Status.PUBLISHED).first()
 
 
-class FlowVersion(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("草稿")
-        PUBLISHED = "published", _("已发布")
-        RETIRED = "retired", _("已停用")
-
+class FlowVersion(versioning.VersionRecord):
     flow = models.ForeignKey(ApprovalFlow, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField(_("版本号"))
-    status = models.CharField(
-        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
-    )
     # {"allow_same_approver_across_steps": false,
     #  "routes": {"<code>": {"name", "steps": [{"name", "mode", "approvers", "deadline_hours",
     #  "escalate_to", "max_amount", "branch_scoped"}]}}}
     definition = models.JSONField(_("定义"), default=dict)
-    note = models.CharField(_("变更说明"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("审批流版本")

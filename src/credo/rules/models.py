@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from credo.core import versioning
+
 
 def _version_display(name: str, number: int) -> str:
     return str(_("%(name)s 第%(n)s版")) % {"name": name, "n": number}
@@ -33,28 +35,9 @@ class DecisionModel(models.Model):
         return f"{self.name} ({self.key})"
 
 
-class DecisionVersion(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("草稿")
-        PUBLISHED = "published", _("已发布")
-        RETIRED = "retired", _("已停用")
-
+class DecisionVersion(versioning.VersionRecord):
     model = models.ForeignKey(DecisionModel, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField(_("版本号"))
-    status = models.CharField(
-        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
-    )
     content = models.JSONField(_("JDM 内容"))
-    note = models.CharField(_("变更说明"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("决策模型版本")

@@ -8,10 +8,15 @@ from django_tasks import task
 @task()
 def seal() -> int:
     """Every minute: chain the committed unsealed rows (``audit_seal``). Skips at once when
-    another sealer is running; stops after ~50 s so runs do not pile up. Returns rows sealed."""
+    another sealer is running; stops after ~50 s so runs do not pile up; then hands the sealed
+    events to their consumers (``credo.core.events``). Returns rows sealed."""
     from credo.core.audit.services import audit_seal
+    from credo.core.events.stream import events_dispatch
 
-    return audit_seal(wait=False, max_seconds=50).sealed
+    sealed = audit_seal(wait=False, max_seconds=50).sealed
+    # the event stream is the sealed chain: hand the new rows to automations and webhooks now
+    events_dispatch()
+    return sealed
 
 
 @task()
