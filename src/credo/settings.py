@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "credo.core",
     "credo.core.audit",
+    "credo.core.events",
     "credo.core.scheduling",
     "credo.core.todo",
     "credo.core.customfields",
@@ -95,6 +96,11 @@ INSTALLED_APPS = [
     "credo.creditreport",
     "credo.borrower",
     "credo.fieldwork",
+    "credo.records",
+    "credo.webhooks",
+    "credo.imapps",
+    "credo.ocr",
+    "credo.automations",
 ]
 
 MIDDLEWARE = [
@@ -380,9 +386,34 @@ CREDO_DOCUMENT_ROOT = Path(env_str("CREDO_DOCUMENT_ROOT", str(DATA_DIR / "docume
 # Uploaded images larger than this (width × height) are refused before decoding: a small PNG can
 # declare billions of pixels (a decompression bomb).
 CREDO_MAX_IMAGE_PIXELS = env_int("CREDO_MAX_IMAGE_MEGAPIXELS", 40, minimum=1) * 1_000_000
-CREDO_ESIGN_PROVIDER = env_str("CREDO_ESIGN_PROVIDER", "simulated")
-# HMAC secret of e-signature callbacks (derived from the secret key when unset).
+CREDO_ESIGN_PROVIDER = env_str("CREDO_ESIGN_PROVIDER", "simulated")  # simulated|esign|fadada
+# HMAC secret of the simulated provider's callbacks (derived from the secret key when unset).
 CREDO_ESIGN_SECRET = env_str("CREDO_ESIGN_SECRET", "")
+# Real vendors (docs/integrations.md 电子签章): e签宝 V3 and 法大大 FASC 5.x; secrets also *_FILE.
+CREDO_ESIGN_NOTIFY_URL = env_str("CREDO_ESIGN_NOTIFY_URL", "")
+CREDO_ESIGN_TIMEOUT = env_int("CREDO_ESIGN_TIMEOUT", 10, minimum=1, maximum=120)
+CREDO_ESIGN_CALLBACK_MAX_AGE = env_int("CREDO_ESIGN_CALLBACK_MAX_AGE", 86400, minimum=0)
+CREDO_EQB_APP_ID = env_str("CREDO_EQB_APP_ID", "")
+CREDO_EQB_APP_SECRET = env_str("CREDO_EQB_APP_SECRET", "")
+CREDO_EQB_BASE_URL = env_str("CREDO_EQB_BASE_URL", "https://openapi.esign.cn")
+CREDO_FADADA_APP_ID = env_str("CREDO_FADADA_APP_ID", "")
+CREDO_FADADA_APP_SECRET = env_str("CREDO_FADADA_APP_SECRET", "")
+CREDO_FADADA_OPEN_CORP_ID = env_str("CREDO_FADADA_OPEN_CORP_ID", "")
+CREDO_FADADA_BASE_URL = env_str("CREDO_FADADA_BASE_URL", "https://api.fadada.com/api/v5")
+# 证照识别 OCR: provider (simulated = demo only), credentials, endpoint (tests: a local fake),
+# timeout (s), recognitions per user per minute, largest image (MB).
+CREDO_OCR_PROVIDER = env_choice(
+    "CREDO_OCR_PROVIDER",
+    ("simulated", "tencent", "aliyun", "off"),
+    "off" if ENVIRONMENT == "production" else "simulated",
+)
+CREDO_OCR_SECRET_ID = env_str("CREDO_OCR_SECRET_ID", "")
+CREDO_OCR_SECRET_KEY = env_str("CREDO_OCR_SECRET_KEY", "")
+CREDO_OCR_ENDPOINT = env_str("CREDO_OCR_ENDPOINT", "")
+CREDO_OCR_REGION = env_str("CREDO_OCR_REGION", "ap-guangzhou")
+CREDO_OCR_TIMEOUT = env_int("CREDO_OCR_TIMEOUT", 10, minimum=1, maximum=60)
+CREDO_OCR_RATE_PER_MINUTE = env_int("CREDO_OCR_RATE_PER_MINUTE", 20, minimum=1)
+CREDO_OCR_MAX_MB = env_int("CREDO_OCR_MAX_MB", 5, minimum=1, maximum=10)
 CREDO_CONTRACT_EXPIRE_DAYS = env_int("CREDO_CONTRACT_EXPIRE_DAYS", 15, minimum=1)
 CREDO_BUREAU_REUSE_DAYS = env_int("CREDO_BUREAU_REUSE_DAYS", 30, minimum=0)
 # Lending: a disbursement may be value-dated at most this many days before today (0 = today
@@ -419,6 +450,15 @@ CREDO_NOTIFY_BACKOFF_MINUTES = [
 ]
 # Without a configured channel, record what would be sent (default outside production).
 CREDO_NOTIFY_SIMULATE = env_bool("CREDO_NOTIFY_SIMULATE", ENVIRONMENT != "production")
+# Outbound webhooks: defaults of a new endpoint (timeout s, attempts, auto-disable) and back-off.
+CREDO_WEBHOOK_TIMEOUT = env_int("CREDO_WEBHOOK_TIMEOUT", 10, minimum=1, maximum=60)
+CREDO_WEBHOOK_MAX_ATTEMPTS = env_int("CREDO_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1, maximum=20)
+CREDO_WEBHOOK_DISABLE_AFTER = env_int("CREDO_WEBHOOK_DISABLE_AFTER", 10, minimum=1, maximum=1000)
+CREDO_WEBHOOK_BACKOFF_MINUTES = [
+    int(v)
+    for v in env_list("CREDO_WEBHOOK_BACKOFF_MINUTES", ["1", "5", "30", "120", "720"])
+    if v.isdigit()
+]
 # Collections compliance guardrails (催收合规): no contact in this window; calls per number per day.
 CREDO_COLLECTION_QUIET_HOURS = env_str("CREDO_COLLECTION_QUIET_HOURS", "22:00-08:00")
 CREDO_COLLECTION_DAILY_CAP = env_int("CREDO_COLLECTION_DAILY_CAP", 6, minimum=1)

@@ -194,6 +194,25 @@ def test_webhook_is_limited_per_address_with_the_api_error_body(client: Client, 
     assert body["message"] == "请求过于频繁，请稍后再试"
 
 
+def test_wecom_dingtalk_login_free_endpoints_are_limited_per_address(client: Client, behind_nginx):
+    """Card links, the QR/OAuth login and callbacks and WeCom's event callback need no login:
+    a guesser is throttled (and audited once per refusal) like the other public pages."""
+    behind_nginx.CREDO_PUBLIC_RATE_PER_MINUTE = 2
+    behind_nginx.CREDO_WEBHOOK_RATE_PER_MINUTE = 2
+    for n, url in enumerate(
+        (
+            "/imapps/card/guess/",
+            "/imapps/wecom/login/",
+            "/imapps/dingtalk/callback/",
+            "/imapps/wecom/event/",
+        )
+    ):
+        guesser = via(f"203.0.113.{90 + n}")
+        for _ in range(2):
+            assert client.get(url, **guesser).status_code != 429
+        assert client.get(url, **guesser).status_code == 429, url
+
+
 def test_health_and_staff_pages_are_not_throttled(client: Client, owner, behind_nginx):
     behind_nginx.CREDO_PUBLIC_RATE_PER_MINUTE = 1
     for _ in range(3):

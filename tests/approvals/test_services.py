@@ -69,6 +69,20 @@ def test_route_auto_approves_at_once(start, outcomes, subject):
     assert selectors.instance_for(subject) == instance
 
 
+def test_steps_added_to_the_auto_route_are_used(start, approvers):
+    """The designer lets a lender put a step on the ``auto`` route: it is honoured (a route
+    approves at once only when it has no step that applies)."""
+
+    def add_step(d):
+        d["routes"]["auto"]["steps"] = copy.deepcopy(d["routes"]["standard"]["steps"][:1])
+
+    publish_v2(add_step, approvers["cc"])
+    instance = start(amount=5_000_000, grade="A")
+    assert instance.route == "auto"
+    assert instance.status == ApprovalInstance.Status.RUNNING
+    assert [t.assignee for t in open_tasks(instance)] == [approvers["lead"]]
+
+
 def test_route_standard_branch_lead_first(start, approvers, owner):
     instance = start(amount=20_000_000)
     assert instance.route == "standard" and instance.route_name == "标准审批"

@@ -176,6 +176,9 @@ def deployable(settings, db):
     for name, value in LENDER.items():
         setattr(settings, name, value)
     settings.CREDO_ESIGN_PROVIDER = "fadada"
+    settings.CREDO_FADADA_APP_ID = "fdd-app"
+    settings.CREDO_FADADA_APP_SECRET = "fdd-secret"
+    settings.CREDO_FADADA_OPEN_CORP_ID = "corp-1"
     settings.SECURE_HSTS_SECONDS = 31536000
     settings.DEBUG = False
     settings.CREDO_NOTIFY_SIMULATE = False

@@ -1,4 +1,5 @@
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 class _Vendor(BaseHTTPRequestHandler):
     delay = 0.0
+    status = 200
 
     def do_POST(self):  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -31,7 +33,7 @@ class _Vendor(BaseHTTPRequestHandler):
             }
         }
         raw = json.dumps(payload, ensure_ascii=False).encode()
-        self.send_response(200)
+        self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(raw)
@@ -47,7 +49,9 @@ def vendor():
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/query"
     server.shutdown()
+    server.server_close()
     _Vendor.delay = 0.0
+    _Vendor.status = 200
 
 
 def test_http_provider_maps_fields_and_sends_credential(vendor, owner, enterprise_data):
@@ -84,6 +88,24 @@ def test_http_provider_timeout_is_recorded(vendor, owner, enterprise_data):
     pull = external_pull(customer=c, kind="news", actor=owner)
     assert pull.status == "timeout" and "超时" in pull.error
     assert c.events.filter(kind="external_data").count() == 1
+
+
+def test_http_provider_error_status_and_refused_connection_are_failures(
+    vendor, owner, enterprise_data
+):
+    _Vendor.status = 503
+    provider = ExternalProvider.objects.create(
+        name="故障接口", kind="news", engine="http_json", url=vendor, timeout_seconds=5
+    )
+    c = services.customer_create(actor=owner, data=enterprise_data)
+    pull = external_pull(customer=c, kind="news", actor=owner)
+    assert pull.status == "failed" and pull.error == "数据源请求失败：Service Unavailable"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ExternalProvider.objects.filter(pk=provider.pk).update(url=f"http://127.0.0.1:{port}/q")
+    pull = external_pull(customer=c, kind="news", actor=owner)
+    assert pull.status == "failed" and pull.error.startswith("数据源请求失败：")
 
 
 def test_provider_admin_page(client, owner, manager_role):

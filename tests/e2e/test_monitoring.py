@@ -3,86 +3,33 @@ opens 预警, opens the alert, freezes the credit limit with a reason and closes
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from credo.core.money import Money
-from credo.customers.models import Customer
-from credo.lending.models import CreditLimit, Installment, Loan, Product, ProductVersion
+from credo.lending.models import CreditLimit
 from credo.monitoring.batch import run_monitoring
 from credo.monitoring.models import Alert
-from tests.factories import RoleFactory, UserFactory
+from tests.factories import RoleFactory, UserFactory, overdue_loan, perms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _perms(*names):
-    out = []
-    for full in names:
-        app, code = full.split(".")
-        out.append(Permission.objects.get(content_type__app_label=app, codename=code))
-    return out
-
-
 def test_risk_manager_freezes_limit_and_closes_alert(page, login, org, owner):
     today = timezone.localdate()
-    cust = Customer.objects.create(
-        kind="enterprise",
-        name="晋中预警测试有限公司",
-        owner=owner,
-        team=org["team_a"],
-        branch=org["b1"],
-    )
-    CreditLimit.objects.create(customer=cust, amount=Money("800000"), updated_by=owner)
-    pv = ProductVersion.objects.create(
-        product=Product.objects.create(code="e2e-mon", name="经营贷"),
-        number=1,
-        status="published",
-        min_amount=Money("1000"),
-        max_amount=Money("5000000"),
-        min_months=1,
-        max_months=60,
-        min_rate=Decimal("4"),
-        max_rate=Decimal("18"),
-        method="equal_principal",
-        allocation_order=["penalty", "fee", "interest", "principal"],
-    )
-    due = today - dt.timedelta(days=33)
-    loan = Loan.objects.create(
+    loan = overdue_loan(
+        org,
+        owner,
+        today,
+        customer_name="晋中预警测试有限公司",
         number="E2EMON01",
-        customer=cust,
-        product_version=pv,
-        principal=Money("100000"),
-        annual_rate=Decimal("12"),
-        months=2,
-        method="equal_principal",
-        penalty_multiplier=Decimal("1.5"),
-        status="overdue",
-        dpd=33,
-        start_date=due - dt.timedelta(days=30),
-        maturity_date=today + dt.timedelta(days=28),
-        outstanding_principal=Money("100000"),
-        owner=owner,
-        team=org["team_a"],
-        branch=org["b1"],
-        created_by=owner,
+        product_code="e2e-mon",
     )
-    for period, day in ((1, due), (2, today + dt.timedelta(days=28))):
-        Installment.objects.create(
-            loan=loan,
-            period=period,
-            due_date=day,
-            principal_due=Money("50000"),
-            interest_due=Money("500"),
-            status="overdue" if day < today else "scheduled",
-        )
+    cust = loan.customer
+    CreditLimit.objects.create(customer=cust, amount=Money("800000"), updated_by=owner)
     role = RoleFactory(code="risk_manager", name="风险经理", data_scope="branch")
     role.permissions.add(
-        *_perms(
+        *perms(
             "monitoring.view_alert",
             "monitoring.handle_alert",
             "lending.manage_limits",

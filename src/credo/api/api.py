@@ -17,19 +17,24 @@ from ninja.parser import Parser
 from credo.api.auth import default_auth
 from credo.api.errors import BodyNotAnObject, install_error_handlers
 from credo.api.routers.approvals import router as approvals_router
+from credo.api.routers.automations import router as automations_router
 from credo.api.routers.collateral import router as collateral_router
 from credo.api.routers.collections import router as collections_router
 from credo.api.routers.contracts import router as contracts_router
 from credo.api.routers.core import router as core_router
 from credo.api.routers.customers import router as customers_router
+from credo.api.routers.imapps import router as imapps_router
 from credo.api.routers.leads import router as leads_router
 from credo.api.routers.lending import router as lending_router
 from credo.api.routers.monitoring import router as monitoring_router
 from credo.api.routers.notify import router as notify_router
+from credo.api.routers.ocr import router as ocr_router
 from credo.api.routers.origination import router as origination_router
+from credo.api.routers.records import router as records_router
 from credo.api.routers.reports import router as reports_router
 from credo.api.routers.rules import router as rules_router
 from credo.api.routers.scorecard import router as scorecard_router
+from credo.api.routers.webhooks import router as webhooks_router
 
 
 class ObjectBodyParser(Parser):
@@ -67,6 +72,11 @@ api.add_router("/monitoring", monitoring_router)
 api.add_router("/collections", collections_router)
 api.add_router("/reports", reports_router)
 api.add_router("/scorecard", scorecard_router)
+api.add_router("/automations", automations_router)
+api.add_router("/webhooks", webhooks_router)
+api.add_router("/records", records_router)
+api.add_router("/imapps", imapps_router)
+api.add_router("/ocr", ocr_router)
 
 
 @api.get("/docs", auth=None, include_in_schema=False)

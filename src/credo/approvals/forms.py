@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -53,3 +54,62 @@ class DefinitionForm(StyledFormMixin, forms.Form):
             return json.loads(self.cleaned_data["definition"])
         except ValueError as exc:
             raise forms.ValidationError(_("JSON 格式错误：%(e)s") % {"e": exc}) from None
+
+
+class PreviewForm(StyledFormMixin, forms.Form):
+    """The sample a designer preview routes: typed elements, or an existing application's."""
+
+    instance = forms.TypedChoiceField(
+        label=_("已有申请"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("选择后按该申请的审批要素预览，忽略下面的样例"),
+    )
+    amount = forms.DecimalField(
+        label=_("金额（元）"),
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=16,
+        decimal_places=2,
+    )
+    months = forms.IntegerField(label=_("期限（月）"), required=False, min_value=1, max_value=600)
+    product = forms.CharField(label=_("产品编码"), required=False, max_length=60)
+    risk_grade = forms.CharField(label=_("风险等级"), required=False, max_length=10)
+    branch = forms.ChoiceField(label=_("机构"), required=False)
+    applicant = forms.TypedChoiceField(
+        label=_("申请人（客户经理）"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        instances: Sequence[Any] = (),
+        branches: Sequence[Any] = (),
+        users: Sequence[Any] = (),
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("prefix", "pv")
+        super().__init__(*args, **kwargs)
+        choices: dict[str, list[tuple[Any, Any]]] = {
+            "instance": [("", _("（不选，用样例）"))]
+            + [(i.pk, f"{i.title}（{i.get_status_display()}）") for i in instances],
+            "branch": [("", _("（申请人所在机构）"))] + [(b.code, b.name) for b in branches],
+            "applicant": [("", _("（无）"))] + [(u.pk, f"{u}（{u.username}）") for u in users],
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
+
+    def context(self) -> dict[str, Any]:
+        """The sample as approval elements (amount in fen, like an application sends)."""
+        data = self.cleaned_data
+        amount = data.get("amount")
+        return {
+            "amount": Money(amount).fen if amount is not None else 0,
+            "months": data.get("months") or 12,
+            "product": data.get("product") or "",
+            "risk_grade": (data.get("risk_grade") or "").upper(),
+            "branch": data.get("branch") or "",
+        }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -268,10 +269,18 @@ def conflict_notice(instance: ApprovalInstance | None, user: Any) -> str:
 def step_rows(instance: ApprovalInstance) -> list[dict[str, Any]]:
     """Per step of the pinned route: definition, state and every task (all rounds)."""
     tasks = list(instance.tasks.select_related("assignee", "decided_by").order_by("id"))
+    # steps whose condition did not hold (services.steps._open_from)
+    skipped = {
+        a.detail.get("step")
+        for a in instance.actions.filter(kind=ApprovalAction.Kind.STEP_DONE, task__isnull=True)
+        if isinstance(a.detail, dict) and a.detail.get("skipped")
+    }
     rows = []
     for index, step in enumerate(instance.steps):
         step_tasks = [t for t in tasks if t.step == index]
-        if instance.status == ApprovalInstance.Status.APPROVED or index < instance.current_step:
+        if index in skipped and not step_tasks:
+            state = "skipped"
+        elif instance.status == ApprovalInstance.Status.APPROVED or index < instance.current_step:
             state = "done"
         elif index == instance.current_step and instance.status in (
             ApprovalInstance.Status.RUNNING,
@@ -300,3 +309,31 @@ def step_rows(instance: ApprovalInstance) -> list[dict[str, Any]]:
 
 def flows() -> QuerySet[ApprovalFlow]:
     return ApprovalFlow.objects.prefetch_related("versions").order_by("key")
+
+
+def approver_label(approver: Any) -> str:
+    """A step approver for people: the role's name, "申请人的上级（role）" or the person."""
+    if not isinstance(approver, dict):
+        return str(approver)
+    if "role" in approver:
+        names = _role_names()
+        return str(names.get(approver["role"], approver["role"]))
+    if "manager" in approver:
+        role = _role_names().get(approver["manager"], approver["manager"])
+        return str(_("申请人的上级（%(r)s）") % {"r": role})
+    user = get_user_model().objects.filter(username=approver.get("user")).first()
+    return str(user) if user else str(approver.get("user"))
+
+
+def _role_names() -> dict[str, str]:
+    """Role code → name, read once per request (the trail labels every step's approvers)."""
+    from credo.accounts.models import Role
+    from credo.core.context import request_memo
+
+    memo = request_memo()
+    names = memo.get("approvals:role_names") if memo is not None else None
+    if names is None:
+        names = dict(Role.objects.values_list("code", "name"))
+        if memo is not None:
+            memo["approvals:role_names"] = names
+    return names

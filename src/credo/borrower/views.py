@@ -335,20 +335,11 @@ def prepay(request: HttpRequest, pk: int) -> HttpResponse:
 # --- contracts ------------------------------------------------------------------------------------
 @borrower_required
 def contracts(request: HttpRequest) -> HttpResponse:
-    from credo.contracts.esign import get_provider
-
     borrower = _b(request)
     rows = []
     for contract in selectors.contracts(borrower.customer_ids):
-        sign_url = ""
-        if contract.status == "sent":
-            try:
-                provider = get_provider(contract.provider or None)
-            except Exception:  # noqa: BLE001 - an unknown provider just shows no link
-                provider = None
-            signer_url = getattr(provider, "signer_url", None)
-            if callable(signer_url):
-                sign_url = str(signer_url(contract) or "")
+        # the signer's page at the e-signature vendor, stored when the contract was sent
+        sign_url = contract.signer_url if contract.status == "sent" else ""
         rows.append({"contract": contract, "sign_url": sign_url})
     services.audit_view(borrower, "borrower.view_contracts")
     return render(request, "borrower/contracts.html", {"rows": rows})

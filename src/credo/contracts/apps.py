@@ -11,6 +11,7 @@ class ContractsConfig(AppConfig):
         # Declarative wiring: each module registers its contributions when imported.
         from credo.contracts import (  # noqa: F401
             backup,
+            esign,
             listeners,
             nav,
             permissions,

@@ -70,6 +70,14 @@ class Contract(models.Model):
     )
     provider = models.CharField(_("电子签服务商"), max_length=30, blank=True)
     provider_ref = models.CharField(_("签署流水号"), max_length=80, blank=True, db_index=True)
+    # Real e-signature vendors (issue 23): the signer's link, the signed PDF fetched after the
+    # vendor's "signed" callback, and a claim that keeps two staff from sending at once while
+    # the vendor is called outside the transaction.
+    signer_url = models.CharField(_("签署链接"), max_length=500, blank=True)
+    signed_pdf_path = models.CharField(max_length=200, blank=True)
+    signed_pdf_sha256 = models.CharField(_("已签署 PDF 摘要（SHA-256）"), max_length=64, blank=True)
+    signed_pdf_size = models.PositiveIntegerField(default=0)
+    send_claimed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from credo.contracts import esign, rendering
 from credo.contracts.errors import (
+    ContractError,
     InvalidState,
     InvalidTerms,
     TemplateInvalid,
@@ -260,29 +261,110 @@ def contract_generate(
     return contract
 
 
-@transaction.atomic
 def contract_send(*, contract: Contract, actor: Any) -> Contract:
-    """Send a draft to the configured e-signature provider."""
+    """Send a draft to the configured e-signature provider.
+
+    A real vendor is called outside any transaction (upload, create the flow, fetch the signer's
+    link) while a claim on the row keeps a second sender out; only its answer is recorded. A
+    network failure or a refusal leaves the contract a draft, audited, to be retried."""
+    provider = esign.get_provider()
+    if provider.simulated:
+        return _send_record(contract=contract, actor=actor, provider=provider, flow=None)
+    missing = provider.missing_settings()
+    if missing:
+        raise esign.ProviderRefused(
+            _("电子签服务商 %(p)s 未配置：请设置 %(v)s。")
+            % {"p": provider.label, "v": "、".join(missing)}
+        )
+    _send_claim(contract)
+    try:
+        fresh = Contract.objects.select_related("customer").get(pk=contract.pk)
+        expires = timezone.now() + dt.timedelta(days=expire_days())
+        try:
+            request = esign.sign_request_for(fresh, expires_at=expires)
+        except OSError:
+            raise InvalidState(_("合同 PDF 文件缺失，无法发送签署。")) from None
+        flow = provider.create_flow(request)
+    except ContractError as exc:
+        _send_release(contract.pk)
+        with transaction.atomic():
+            audit_record(
+                action="contracts.send_failed",
+                actor=actor,
+                obj=contract,
+                metadata={"provider": provider.code, "error": exc.message[:300]},
+            )
+        raise
+    except BaseException:
+        _send_release(contract.pk)
+        raise
+    return _send_record(contract=contract, actor=actor, provider=provider, flow=flow)
+
+
+#: A send claim older than this is considered abandoned (a crashed worker).
+SEND_CLAIM_TTL = dt.timedelta(minutes=10)
+
+
+def _send_claim(contract: Contract) -> None:
+    from django.db.models import Q
+
+    now = timezone.now()
+    claimed = (
+        Contract.objects.filter(pk=contract.pk, status=Contract.Status.DRAFT)
+        .filter(Q(send_claimed_at__isnull=True) | Q(send_claimed_at__lt=now - SEND_CLAIM_TTL))
+        .update(send_claimed_at=now)
+    )
+    if not claimed:
+        if Contract.objects.filter(pk=contract.pk, status=Contract.Status.DRAFT).exists():
+            raise InvalidState(_("合同正在发送签署中，请稍候刷新页面。"))
+        raise InvalidState(_("只有待发送的合同可以发送签署。"))
+
+
+def _send_release(pk: int) -> None:
+    Contract.objects.filter(pk=pk).update(send_claimed_at=None)
+
+
+@transaction.atomic
+def _send_record(
+    *, contract: Contract, actor: Any, provider: esign.ESignProvider, flow: esign.Flow | None
+) -> Contract:
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if contract.status != Contract.Status.DRAFT:
+        if flow is not None:  # cancelled while the vendor was called: the flow is left there
+            audit_record(
+                action="contracts.send_orphaned",
+                actor=actor,
+                obj=contract,
+                metadata={"provider": provider.code, "ref": flow.ref},
+            )
         raise InvalidState(_("只有待发送的合同可以发送签署。"))
-    provider = esign.get_provider()
-    ref = provider.send(contract)
+    ref = flow.ref if flow is not None else provider.send(contract)
     now = timezone.now()
     before = fsm.transition(contract, Contract.Status.SENT, save=False)
     contract.provider = provider.code
     contract.provider_ref = ref
+    contract.signer_url = esign.safe_url(flow.signer_url if flow is not None else "")
+    contract.send_claimed_at = None
     contract.sent_at = now
     contract.expires_at = now + dt.timedelta(days=expire_days())
     contract.save(
-        update_fields=["status", "provider", "provider_ref", "sent_at", "expires_at", "updated_at"]
+        update_fields=[
+            "status",
+            "provider",
+            "provider_ref",
+            "signer_url",
+            "send_claimed_at",
+            "sent_at",
+            "expires_at",
+            "updated_at",
+        ]
     )
     _event(contract, "sent", actor=actor, before=before, provider=provider.code, ref=ref)
     audit_record(
         action="contracts.sent",
         actor=actor,
         obj=contract,
-        metadata={"provider": provider.code, "ref": ref},
+        metadata={"provider": provider.code, "ref": ref, "signer_url": bool(contract.signer_url)},
     )
     record_event(
         customer=contract.customer,
@@ -292,6 +374,29 @@ def contract_send(*, contract: Contract, actor: Any) -> Contract:
         obj=contract,
         source="contracts",
     )
+    return contract
+
+
+def contract_signer_url_refresh(*, contract: Contract, actor: Any) -> Contract:
+    """Ask the vendor again for the signer's link of a sent contract (the link may have been
+    missing after a timeout, or expired)."""
+    if contract.status != Contract.Status.SENT or not contract.provider_ref:
+        raise InvalidState(_("只有待签署的合同可以获取签署链接。"))
+    provider = esign.get_provider(contract.provider or None)
+    if provider.simulated:
+        raise InvalidState(_("模拟电子签服务商没有签署链接。"))
+    customer = Contract.objects.select_related("customer").get(pk=contract.pk).customer
+    url = provider.signer_url(contract.provider_ref, esign.signer_for(customer))  # network
+    with transaction.atomic():
+        contract = Contract.objects.select_for_update().get(pk=contract.pk)
+        contract.signer_url = esign.safe_url(url)
+        contract.save(update_fields=["signer_url", "updated_at"])
+        audit_record(
+            action="contracts.signer_url_refreshed",
+            actor=actor,
+            obj=contract,
+            metadata={"provider": provider.code, "ref": contract.provider_ref},
+        )
     return contract
 
 
@@ -355,24 +460,48 @@ def _apply_status(
     return contract, True
 
 
-@transaction.atomic
-def contract_callback(*, body: bytes, headers: Any, provider_code: str | None = None) -> Contract:
+def contract_callback(
+    *, body: bytes, headers: Any, provider_code: str | None = None
+) -> Contract | None:
     """Handle a provider's status callback (signature verified first; nothing changes if it
-    fails). Idempotent: a repeated callback returns the contract unchanged."""
+    fails). Idempotent: a repeated callback returns the contract unchanged. An event that
+    changes nothing (an intermediate step at the vendor) returns None.
+
+    For a real vendor a "signed" callback first downloads the signed PDF — outside the
+    transaction — and stores it; the contract becomes signed together with that file, so a
+    download failure (``ProviderUnavailable``) changes nothing and the vendor's retry, or the
+    next callback, completes it."""
     provider = esign.get_provider(provider_code)
     ref, status = provider.verify_callback(body, headers)
-    contract = (
-        # of=("self",): lock the contract only. Without it PostgreSQL also locks the joined
-        # customer row, and the signed listener then waits for the customer's credit limit
-        # while limit_set (holding the limit) waits for that customer row (see docs/architecture.md).
-        Contract.objects.select_for_update(of=("self",))
-        .select_related("customer")
-        .filter(provider=provider.code, provider_ref=ref)
-        .first()
-    )
-    if contract is None or not ref:
+    if not status:
+        return None
+    current = Contract.objects.filter(provider=provider.code, provider_ref=ref).first()
+    if current is None or not ref:
         raise UnknownContract(_("找不到对应的合同。"))
-    contract, _changed = _apply_status(contract, status, actor=None, source=provider.code)
+    stored: tuple[str, str, int] | None = None
+    if (
+        status == "signed"
+        and not provider.simulated
+        and current.status == Contract.Status.SENT
+        and not current.signed_pdf_path
+    ):
+        pdf = provider.download_signed(ref)  # network, outside the transaction
+        rel, digest = rendering.store_pdf(pdf)  # an orphan file on rollback is harmless
+        stored = (rel, digest, len(pdf))
+    with transaction.atomic():
+        contract = (
+            # of=("self",): lock the contract only. Without it PostgreSQL also locks the joined
+            # customer row, and the signed listener then waits for the customer's credit limit
+            # while limit_set (holding the limit) waits for that customer row (see
+            # docs/architecture.md).
+            Contract.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .get(pk=current.pk)
+        )
+        if stored is not None and contract.status == Contract.Status.SENT:
+            contract.signed_pdf_path, contract.signed_pdf_sha256, contract.signed_pdf_size = stored
+            contract.save(update_fields=["signed_pdf_path", "signed_pdf_sha256", "signed_pdf_size"])
+        contract, _changed = _apply_status(contract, status, actor=None, source=provider.code)
     return contract
 
 
@@ -394,11 +523,26 @@ def contract_simulate(*, contract: Contract, outcome: str, actor: Any) -> Contra
             obj=contract,
             metadata={"outcome": outcome},
         )
-        return contract_callback(body=body, headers=headers, provider_code=provider.code)
+        result = contract_callback(body=body, headers=headers, provider_code=provider.code)
+        if result is None:  # the simulated provider reports only final outcomes
+            raise InvalidState(_("无效的签署状态。"))
+        return result
+
+
+def contract_cancel(*, contract: Contract, actor: Any, reason: str = "") -> Contract:
+    """Cancel a draft or sent contract. A flow already at a real vendor is revoked there first
+    (outside the transaction) so the borrower can no longer sign it; if the vendor cannot be
+    reached or refuses (e.g. already signed), the contract stays as it was."""
+    current = Contract.objects.get(pk=contract.pk)
+    if current.status == Contract.Status.SENT and current.provider and current.provider_ref:
+        provider = esign.get_provider(current.provider)
+        if not provider.simulated:
+            provider.cancel_flow(current.provider_ref, reason or _("合同已作废"))  # network
+    return _cancel_record(contract=current, actor=actor, reason=reason)
 
 
 @transaction.atomic
-def contract_cancel(*, contract: Contract, actor: Any, reason: str = "") -> Contract:
+def _cancel_record(*, contract: Contract, actor: Any, reason: str) -> Contract:
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if contract.status not in OPEN_STATES:
         raise InvalidState(_("只有待发送或待签署的合同可以作废。"))

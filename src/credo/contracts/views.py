@@ -39,26 +39,36 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _pdf_download(
+    request: HttpRequest, contract: Contract, *, path: str, sha256: str, action: str, filename: str
+) -> HttpResponse:
+    """A stored contract PDF as an attachment, audited (the generated one or the vendor's signed
+    copy)."""
+    try:
+        data = rendering.read_pdf(path)
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    with transaction.atomic():
+        audit_record(action=action, actor=request.user, obj=contract, metadata={"sha256": sha256})
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @login_required
 @permission_required("contracts.view_contract", raise_exception=True)
 def contract_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     contract = selectors.contract_get(request.user, pk)
-    try:
-        data = rendering.read_pdf(contract.pdf_path)
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
-    with transaction.atomic():
-        audit_record(
-            action="contracts.pdf_download",
-            actor=request.user,
-            obj=contract,
-            metadata={"sha256": contract.pdf_sha256},
-        )
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{contract.number}.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _pdf_download(
+        request,
+        contract,
+        path=contract.pdf_path,
+        sha256=contract.pdf_sha256,
+        action="contracts.pdf_download",
+        filename=f"{contract.number}.pdf",
+    )
 
 
 @require_POST
@@ -69,6 +79,36 @@ def contract_send(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.contract_send(contract=contract, actor=request.user)
         messages.success(request, _("合同已发送签署。"))
+    except ContractError as exc:
+        messages.error(request, exc.message)
+    return _back(request, contract)
+
+
+@login_required
+@permission_required("contracts.view_contract", raise_exception=True)
+def contract_signed_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PDF signed at the e-signature vendor (downloaded after its "signed" callback)."""
+    contract = selectors.contract_get(request.user, pk)
+    if not contract.signed_pdf_path:
+        raise Http404
+    return _pdf_download(
+        request,
+        contract,
+        path=contract.signed_pdf_path,
+        sha256=contract.signed_pdf_sha256,
+        action="contracts.signed_pdf_download",
+        filename=f"{contract.number}-signed.pdf",
+    )
+
+
+@require_POST
+@login_required
+@permission_required("contracts.send_contract", raise_exception=True)
+def contract_signer_url(request: HttpRequest, pk: int) -> HttpResponse:
+    contract = selectors.contract_get(request.user, pk)
+    try:
+        services.contract_signer_url_refresh(contract=contract, actor=request.user)
+        messages.success(request, _("已重新获取签署链接。"))
     except ContractError as exc:
         messages.error(request, exc.message)
     return _back(request, contract)

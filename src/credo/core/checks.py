@@ -244,6 +244,8 @@ def check_esign_provider() -> list[Finding]:
                 "signed without a signature. Configure the lender's e-signature provider.",
             )
         ]
+    # A real vendor's settings are checked by the contracts app (it registers
+    # ``esign_config`` in ``deploy_checks``: core may not import it).
     return [Finding(OK, "credo.I091", "CREDO_ESIGN_PROVIDER", f"e-signature provider '{code}'")]
 
 

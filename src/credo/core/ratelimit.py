@@ -100,6 +100,13 @@ def _public_rules() -> tuple[tuple[str, str, Rate], ...]:
         ("/forms/", "public", public),  # 官网线索表单 (credo.leads.public_urls)
         ("/portal/", "public", public),  # 客户上传门户与在线申请邀请
         ("/api/v1/contracts/esign/callback", "webhook", webhook),  # 电子签约回调
+        # 企业微信/钉钉应用: card actions, the platform's event callback, QR/OAuth login
+        ("/imapps/card/", "public", public),
+        ("/imapps/wecom/event/", "webhook", webhook),
+        ("/imapps/wecom/login/", "public", public),
+        ("/imapps/wecom/callback/", "public", public),
+        ("/imapps/dingtalk/login/", "public", public),
+        ("/imapps/dingtalk/callback/", "public", public),
     )
 
 

@@ -12,8 +12,6 @@ import hashlib
 import json
 import random
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from credo.core import clock
 from credo.core.audit.services import audit_record
+from credo.core.http import TransportError, send
 from credo.customers.errors import AuthorizationMissing, CustomerError
 from credo.customers.events import record_event
 from credo.customers.industries import INDUSTRY_NAMES
@@ -129,25 +128,27 @@ def http_fetch(provider: ExternalProvider, kind: str, customer: Customer) -> Pul
     body = json.dumps(
         {"kind": kind, "identifier": identifier_of(customer), "name": customer.name}
     ).encode()
-    request = urllib.request.Request(  # noqa: S310 — scheme checked above
-        provider.url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-    )
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if provider.auth_header and provider.auth_value:
-        request.add_header(provider.auth_header, provider.auth_value)
+        headers[provider.auth_header] = provider.auth_value
     try:
-        with urllib.request.urlopen(request, timeout=provider.timeout_seconds) as resp:  # noqa: S310
-            raw = resp.read(2_000_000).decode("utf-8", errors="replace")
-    except TimeoutError as exc:
-        raise ProviderTimeout(
-            _("数据源响应超时（%(s)s 秒）。") % {"s": provider.timeout_seconds}
-        ) from exc
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, TimeoutError):
-            raise ProviderTimeout(_("数据源响应超时。")) from exc
+        resp = send(
+            "POST",
+            provider.url,
+            body=body,
+            headers=headers,
+            timeout=provider.timeout_seconds,
+            max_bytes=2_000_000,
+        )
+    except TransportError as exc:
+        if exc.kind == "timeout":
+            raise ProviderTimeout(
+                _("数据源响应超时（%(s)s 秒）。") % {"s": provider.timeout_seconds}
+            ) from exc
         raise ProviderError(_("数据源请求失败：%(err)s") % {"err": exc.reason}) from exc
+    if not resp.ok:
+        raise ProviderError(_("数据源请求失败：%(err)s") % {"err": resp.reason})
+    raw = resp.body.decode("utf-8", errors="replace")
     try:
         payload = json.loads(raw)
     except ValueError as exc:

@@ -11,6 +11,7 @@ class MonitoringConfig(AppConfig):
         # Declarative wiring: each module registers its contributions when imported.
         from credo.monitoring import (  # noqa: F401
             decisions,
+            events,
             listeners,
             nav,
             permissions,

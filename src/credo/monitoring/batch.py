@@ -34,6 +34,10 @@ RESULT_LABELS = {
     "hits": gettext_lazy("规则命中"),
     "alerts_created": gettext_lazy("新建预警"),
     "alerts_auto_closed": gettext_lazy("自动关闭预警"),
+    "alerts_pushed": gettext_lazy("已推送预警"),
+    "alert_todos": gettext_lazy("预警待办"),
+    "alert_messages": gettext_lazy("预警消息"),
+    "alert_digest_pending": gettext_lazy("待每日汇总预警"),
     "retention_renewal": gettext_lazy("续贷邀请"),
     "retention_good_customer": gettext_lazy("优质客户维护"),
     "invites_queued": gettext_lazy("续贷邀请已入队"),
@@ -156,10 +160,17 @@ def evaluate(key: str, items: list[tuple[int, dict[str, Any]]]) -> tuple[Any, di
 
 
 def run_monitoring(
-    day: dt.date, *, loan_ids: list[int] | None = None, actor: Any = None
+    day: dt.date,
+    *,
+    loan_ids: list[int] | None = None,
+    actor: Any = None,
+    retention: bool = True,
+    source: str = "nightly",
 ) -> dict[str, int]:
-    """Compute indicators for ``day``, evaluate the monitoring rules and reconcile alerts; then
-    the retention triggers. Safe to run twice and concurrently (one open alert per rule/loan)."""
+    """Compute indicators for ``day``, evaluate the monitoring rules and reconcile alerts, push
+    the new alerts to their assignees (``push.alerts_push``); then the retention triggers
+    (``retention=False``: not — the same-day checks re-evaluate risk only). Safe to run twice
+    and concurrently (one open alert per rule/loan, each alert pushed once)."""
     counts: Counter[str] = Counter()
     started = time.perf_counter()
     counts["loans"] = indicators.compute(day, loan_ids)
@@ -178,7 +189,8 @@ def run_monitoring(
     hits = {(code, loan_id): (row, hit) for loan_id, code, row, hit in found}
     counts["hits"] = len(hits)
     counts["ms_rules"] = int((time.perf_counter() - started) * 1000) - counts["ms_indicators"]
-    counts.update(_reconcile(day, open_rows, hits, version))
+    reconciled, created_ids = _reconcile(day, open_rows, hits, version)
+    counts.update(reconciled)
     if loan_ids is None and auto_close_enabled():
         # loans that left the open book (paid off, written off): their alerts cannot clear
         gone = list(
@@ -188,20 +200,29 @@ def run_monitoring(
         )
         if gone:
             counts["alerts_auto_closed"] += _auto_close(gone)
+    if created_ids:
+        from credo.monitoring.push import alerts_push
+
+        counts.update(alerts_push(created_ids, source=source, actor=actor))
     counts["ms_alerts"] = int((time.perf_counter() - started) * 1000) - sum(
         counts[k] for k in ("ms_indicators", "ms_rules")
     )
-    from credo.monitoring.retention import run_retention
+    if retention:
+        from credo.monitoring.retention import run_retention
 
-    counts.update(run_retention(day, loan_ids=loan_ids))
+        counts.update(run_retention(day, loan_ids=loan_ids))
     counts["ms_total"] = int((time.perf_counter() - started) * 1000)
     with transaction.atomic():
         audit_record(
-            action="monitoring.run",
+            action="monitoring.run" if source == "nightly" else f"monitoring.run_{source}",
             actor=actor,
             object_type="monitoring.run",
             object_id=day.isoformat(),
-            metadata={"business_date": day.isoformat(), "counts": dict(counts)},
+            metadata={
+                "business_date": day.isoformat(),
+                "counts": dict(counts),
+                **({"loan_ids": loan_ids[:1000]} if loan_ids is not None else {}),
+            },
         )
     return dict(counts)
 
@@ -211,10 +232,12 @@ def _reconcile(
     open_rows: Any,
     hits: dict[tuple[str, int], tuple[IndicatorRow, dict[str, Any]]],
     version: Any,
-) -> Counter[str]:
+) -> tuple[Counter[str], list[int]]:
     """Create the new alerts, mark the still-hit ones seen, auto-close the cleared ones among
-    the not-closed alerts of the loans of ``open_rows`` (a queryset of indicator rows)."""
+    the not-closed alerts of the loans of ``open_rows`` (a queryset of indicator rows).
+    Returns the counts and the ids of the alerts created."""
     counts: Counter[str] = Counter()
+    created: list[int] = []
     existing: dict[tuple[str, int], int] = {
         (code, loan_id): pk
         for pk, code, loan_id in Alert.objects.exclude(status=Alert.Status.CLOSED)
@@ -225,13 +248,14 @@ def _reconcile(
     }
     new_keys = [k for k in hits if k not in existing]
     if new_keys:
-        counts["alerts_created"] = _create_alerts(day, new_keys, hits, version)
+        created = _create_alerts(day, new_keys, hits, version)
+        counts["alerts_created"] = len(created)
     seen = [existing[k] for k in hits if k in existing]
     _mark_seen(day, seen)
     cleared = [pk for k, pk in existing.items() if k not in hits]
     if cleared and auto_close_enabled():
         counts["alerts_auto_closed"] = _auto_close(cleared)
-    return counts
+    return counts, created
 
 
 def _mark_seen(day: dt.date, alert_ids: list[int]) -> None:
@@ -258,14 +282,17 @@ def _create_alerts(
     keys: list[tuple[str, int]],
     hits: dict[tuple[str, int], tuple[IndicatorRow, dict[str, Any]]],
     version: Any,
-) -> int:
+) -> list[int]:
+    from credo.monitoring.push import Assigner, policies, sla_hours
+
     customers = {
         c["id"]: c
         for c in Customer.objects.filter(pk__in={hits[k][0].customer_id for k in keys}).values(
             "id", "owner_id", "team_id", "branch_id"
         )
     }
-    managers = users_with_role("risk_manager")
+    pols = policies()
+    assigner = Assigner(pols)
     now = timezone.now()
     trace_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     reasons_cache: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -285,12 +312,12 @@ def _create_alerts(
             ] or trace_cache[sig]
         reasons = reasons_cache[(sig, key[0])]
         c = customers[row.customer_id]
-        assignee = managers.get(c["branch_id"]) or managers.get(None)
+        severity = hit.get("severity") or "medium"
         alerts.append(
             Alert(
                 rule_code=key[0],
                 rule_name=str(hit.get("name") or key[0])[:80],
-                severity=hit.get("severity") or "medium",
+                severity=severity,
                 loan_id=row.loan_id,
                 customer_id=row.customer_id,
                 reasons=reasons,
@@ -298,14 +325,15 @@ def _create_alerts(
                 rules_version=version,
                 business_date=day,
                 last_seen_on=day,
-                assignee_id=assignee.pk if assignee else c["owner_id"],
+                assignee_id=assigner.assignee(
+                    branch_id=c["branch_id"], owner_id=c["owner_id"], severity=severity
+                ),
                 owner_id=c["owner_id"],
                 team_id=c["team_id"],
                 branch_id=c["branch_id"],
-                due_at=now + dt.timedelta(hours=float(hit.get("sla_hours") or 72)),
+                due_at=now + dt.timedelta(hours=sla_hours(severity, hit.get("sla_hours"), pols)),
             )
         )
-    created = 0
     with transaction.atomic():
         for start in range(0, len(alerts), CHUNK):
             # ON CONFLICT DO NOTHING on the partial unique index: a concurrent run that created
@@ -336,8 +364,7 @@ def _create_alerts(
             ],
             batch_size=CHUNK,
         )
-        created = len(fresh)
-    return created
+    return [a[0] for a in fresh]
 
 
 def _rule_outputs(version: Any) -> dict[Any, set[str]]:
@@ -374,6 +401,9 @@ def _auto_close(alert_ids: list[int]) -> int:
             ],
             batch_size=CHUNK,
         )
+        from credo.monitoring.push import cancel_alert_todos
+
+        cancel_alert_todos(alert_ids)
     return n
 
 

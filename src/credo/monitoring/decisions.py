@@ -125,3 +125,65 @@ register_decision(
         ],
     )
 )
+
+
+def _push(inapp: bool, preferred: bool, digest: bool, sla: int, priority: int) -> dict[str, object]:
+    return {
+        "inapp": inapp,
+        "preferred": preferred,
+        "digest": digest,
+        "sla_hours": sla,
+        "stop_on": "acknowledged",
+        "escalate_to": "team_lead,management",
+        "priority": priority,
+        "default_assignee": "",
+    }
+
+
+register_decision(
+    DecisionSpec(
+        key="monitoring.alert_push",
+        name=str(_("预警推送与处理时限")),
+        default=DECISIONS / "push.json",
+        description=str(
+            _(
+                "按严重程度：通知渠道（站内消息 / 偏好渠道 / 每日汇总）、处理时限（小时）、"
+                "超时升级的停止条件与升级对象、待办优先级、没有风控经理时的默认处理人"
+            )
+        ),
+        inputs=[("severity", str(_("严重程度")))],
+        outputs=[
+            ("inapp", str(_("站内消息"))),
+            ("preferred", str(_("偏好渠道"))),
+            ("digest", str(_("每日汇总"))),
+            ("sla_hours", str(_("处理时限（小时）"))),
+            ("stop_on", str(_("停止计时的状态（acknowledged / closed）"))),
+            ("escalate_to", str(_("升级对象（角色编码，逗号分隔，依次）"))),
+            ("priority", str(_("待办优先级（10 低 / 20 普通 / 30 高）"))),
+            ("default_assignee", str(_("默认处理人（用户名）"))),
+        ],
+        sample={"severity": "high"},
+        tests=[
+            {
+                "name": "严重：偏好渠道+站内，4小时",
+                "input": {"severity": "critical"},
+                "expected": _push(True, True, False, 4, 30),
+            },
+            {
+                "name": "高：偏好渠道+站内，24小时",
+                "input": {"severity": "high"},
+                "expected": _push(True, True, False, 24, 30),
+            },
+            {
+                "name": "中：站内+每日汇总，72小时",
+                "input": {"severity": "medium"},
+                "expected": _push(True, False, True, 72, 20),
+            },
+            {
+                "name": "低：仅站内，7天",
+                "input": {"severity": "low"},
+                "expected": _push(True, False, False, 168, 10),
+            },
+        ],
+    )
+)

@@ -138,6 +138,13 @@ class Alert(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Pushed alerts (issue 23): when the assignee was told (todo + message; never twice), whether
+    # the alert waits for the assignee's daily digest, and the SLA escalations so far.
+    pushed_at = models.DateTimeField(_("推送时间"), null=True, blank=True)
+    digest_pending = models.BooleanField(_("待每日汇总"), default=False)
+    digested_at = models.DateTimeField(_("汇总时间"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("升级次数"), default=0)
+    escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("预警")
@@ -155,7 +162,16 @@ class Alert(models.Model):
                 name="alert_one_open_per_rule_loan",
             )
         ]
-        indexes = [models.Index(fields=["status", "severity"], name="alert_status_sev_idx")]
+        indexes = [
+            models.Index(fields=["status", "severity"], name="alert_status_sev_idx"),
+            # the SLA scan: not-closed alerts past their time limit
+            models.Index(fields=["status", "due_at"], name="alert_status_due_idx"),
+            models.Index(
+                fields=["assignee"],
+                condition=Q(digest_pending=True),
+                name="alert_digest_pending_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule_name} · {self.loan_id}"
@@ -189,6 +205,40 @@ class AlertAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id} {self.kind}"
+
+
+class SameDayCheck(models.Model):
+    """A loan to re-check today because a risk-changing event happened (a reversed repayment,
+    new litigation or news data, a risk flag): written by the event-stream consumer
+    ``monitoring.sameday``, taken by the task ``monitoring_sameday`` (``checked_at``)."""
+
+    loan = models.ForeignKey(
+        "lending.Loan", verbose_name=_("贷款"), on_delete=models.CASCADE, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="+"
+    )
+    event_key = models.CharField(_("事件"), max_length=40)
+    action = models.CharField(_("事件类型"), max_length=60)
+    requested_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    checked_at = models.DateTimeField(_("检查时间"), null=True, blank=True)
+    result = models.JSONField(_("检查结果"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("当日风险复查")
+        verbose_name_plural = _("当日风险复查")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event_key", "loan"], name="sameday_one_per_event_loan")
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(checked_at__isnull=True), name="sameday_pending_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_key} → {self.loan_id}"
 
 
 class RetentionTrigger(models.Model):

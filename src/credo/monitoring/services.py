@@ -201,10 +201,34 @@ def alert_escalate(*, alert: Alert, note: str, actor: Any) -> Alert:
     head = heads.get(alert.branch_id) or heads.get(None)
     if head is None:
         raise InvalidState(_("没有可升级的管理层人员。"))
+    from credo.monitoring.push import policies, policy_for, push_escalation
+
+    policy = policy_for(alert.severity, policies())
     before = alert.assignee_id
     alert.assignee = head
-    fsm.transition(alert, Alert.Status.ESCALATED, update_fields=("assignee",), allow_same=True)
-    _log(alert, AlertAction.Kind.ESCALATE, actor, note, from_user=before, to_user=head.pk)
+    alert.escalated_at = timezone.now()
+    # the head gets a fresh time limit of the severity's SLA; the automatic escalation carries
+    # on above management in the policy's chain (never back down to a team lead)
+    alert.due_at = alert.escalated_at + dt.timedelta(hours=policy.sla_hours)
+    roles = policy.escalate_to
+    reached = roles.index("management") + 1 if "management" in roles else len(roles)
+    alert.escalation_level = max(alert.escalation_level, reached)
+    fsm.transition(
+        alert,
+        Alert.Status.ESCALATED,
+        update_fields=("assignee", "escalated_at", "due_at", "escalation_level"),
+        allow_same=True,
+    )
+    _log(
+        alert,
+        AlertAction.Kind.ESCALATE,
+        actor,
+        note,
+        reason="manual",
+        from_user=before,
+        to_user=head.pk,
+    )
+    push_escalation(alert, head, note=note, key=f"manual:{alert.escalated_at:%Y%m%d%H%M%S}")
     return alert
 
 
@@ -220,6 +244,9 @@ def alert_close(*, alert: Alert, conclusion: str, actor: Any) -> Alert:
         alert, Alert.Status.CLOSED, update_fields=("conclusion", "closed_at", "closed_by")
     )
     _log(alert, AlertAction.Kind.CLOSE, actor, conclusion)
+    from credo.monitoring.push import cancel_alert_todos
+
+    cancel_alert_todos([alert.pk], actor=actor)
     return alert
 
 
@@ -270,10 +297,14 @@ def alert_raise(
     the indicator rules: ``code`` is prefixed with ``batch.EVENT_RULE_PREFIX`` so the nightly
     reconciliation leaves it open until a person closes it (or the loan leaves the book). One
     open alert per code and loan: while one is open it is returned unchanged. Returns
-    ``(alert, created)``; assigned like the rule alerts (the branch's 风控经理, else the owner)."""
+    ``(alert, created)``; assigned and pushed like the rule alerts (``push.Assigner``: the
+    branch's 风控经理, else the configured default, else the owner; a todo and messages by
+    severity). ``sla_hours`` is the event's own limit: the severity's SLA when shorter."""
     from django.db import IntegrityError
 
-    from credo.monitoring.batch import EVENT_RULE_PREFIX, users_with_role
+    from credo.monitoring.batch import EVENT_RULE_PREFIX
+    from credo.monitoring.push import Assigner, alerts_push, policies
+    from credo.monitoring.push import sla_hours as severity_sla
 
     code = code if code.startswith(EVENT_RULE_PREFIX) else EVENT_RULE_PREFIX + code
     with transaction.atomic():
@@ -285,8 +316,11 @@ def alert_raise(
         if existing is not None:
             return existing, False
         customer = loan.customer
-        managers = users_with_role("risk_manager")
-        assignee = managers.get(customer.branch_id) or managers.get(None)
+        pols = policies()
+        assignee_id = Assigner(pols).assignee(
+            branch_id=customer.branch_id, owner_id=customer.owner_id, severity=severity
+        )
+        hours = severity_sla(severity, sla_hours, pols)
         try:
             with transaction.atomic():
                 alert = Alert.objects.create(
@@ -299,15 +333,17 @@ def alert_raise(
                     snapshot=snapshot,
                     business_date=clock.today(),
                     last_seen_on=clock.today(),
-                    assignee_id=assignee.pk if assignee else customer.owner_id,
+                    assignee_id=assignee_id,
                     owner_id=customer.owner_id,
                     team_id=customer.team_id,
                     branch_id=customer.branch_id,
-                    due_at=timezone.now() + dt.timedelta(hours=sla_hours),
+                    due_at=timezone.now() + dt.timedelta(hours=hours),
                 )
         except IntegrityError:  # raised concurrently by another event
             return Alert.objects.exclude(status=Alert.Status.CLOSED).get(
                 rule_code=code, loan=loan
             ), False
         _log(alert, AlertAction.Kind.CREATED, actor, note=note)
+        alerts_push([alert.pk], source="event", actor=actor)
+        alert.refresh_from_db()
         return alert, True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -16,7 +18,7 @@ from credo.lending.models import CreditLimit
 from credo.monitoring import selectors, services
 from credo.monitoring.errors import MonitoringError
 from credo.monitoring.forms import ACTION_FORMS
-from credo.monitoring.models import Alert, RetentionSuggestion, Severity
+from credo.monitoring.models import Alert, AlertAction, RetentionSuggestion, Severity
 from credo.monitoring.retention import suggestion_decide
 
 VIEW = "monitoring.view_alert"
@@ -46,6 +48,10 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         ).order_by("id"),
         "branches": OrgUnit.objects.filter(kind=OrgUnit.Kind.BRANCH).order_by("code"),
         "now": timezone.now(),
+        "overdue_count": selectors.alerts_for(request.user)
+        .exclude(status=Alert.Status.CLOSED)
+        .filter(due_at__lt=timezone.now())
+        .count(),
     }
     if board:
         items = list(qs[:400])
@@ -87,16 +93,59 @@ def _snapshot_rows(snapshot: dict) -> list[tuple[str, object]]:
     return rows
 
 
+def _duration(delta: dt.timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)s 天 %(h)s 小时") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)s 小时 %(m)s 分") % {"h": hours, "m": mins}
+    return _("%(m)s 分钟") % {"m": mins}
+
+
+def _sla(alert: Alert) -> dict[str, object]:
+    """The SLA countdown of the alert page: time left, or how long it has been overdue."""
+    if alert.status == Alert.Status.CLOSED:
+        return {"state": "closed", "text": ""}
+    left = alert.due_at - timezone.now()
+    if left.total_seconds() < 0:
+        return {"state": "overdue", "text": _("已超时 %(t)s") % {"t": _duration(left)}}
+    state = "soon" if left <= dt.timedelta(hours=4) else "ok"
+    return {"state": state, "text": _("剩余 %(t)s") % {"t": _duration(left)}}
+
+
+def _escalations(actions: list[AlertAction]) -> list[dict[str, object]]:
+    rows = [a for a in actions if a.kind == AlertAction.Kind.ESCALATE]
+    ids = {a.detail.get(k) for a in rows for k in ("from_user", "to_user")} - {None}
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=ids)}
+    return [
+        {
+            "at": a.created_at,
+            "reason": _("超时自动升级") if a.detail.get("reason") == "sla" else _("人工升级"),
+            "level": a.detail.get("level"),
+            "from": names.get(a.detail.get("from_user"), "—"),
+            "to": names.get(a.detail.get("to_user"), "—"),
+            "actor": a.actor,
+            "note": a.note,
+        }
+        for a in rows
+    ]
+
+
 def _detail(request: HttpRequest, alert: Alert, forms: dict) -> HttpResponse:
     from credo.monitoring.models import LoanIndicator
 
+    actions = list(alert.actions.select_related("actor"))
     return render(
         request,
         "monitoring/alert_detail.html",
         {
             "alert": alert,
             "forms": forms,
-            "actions": alert.actions.select_related("actor"),
+            "actions": actions,
+            "escalations": _escalations(actions),
+            "sla": _sla(alert),
             "snapshot_rows": _snapshot_rows(alert.snapshot),
             "limit": CreditLimit.objects.filter(customer=alert.customer).first(),
             "indicator": LoanIndicator.objects.filter(loan=alert.loan).first(),

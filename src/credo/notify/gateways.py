@@ -20,6 +20,7 @@ from typing import Any
 from django.core.mail import EmailMessage, get_connection
 from django.utils.translation import gettext as _
 
+from credo.core.registry import Registry
 from credo.notify.errors import GatewayError
 from credo.notify.models import Channel, Message
 from credo.notify.signing import dingtalk_url, sms_signature
@@ -300,6 +301,13 @@ SENDERS: dict[str, Callable[[Channel, Message], Delivery]] = {
 }
 
 
+#: Senders of personal app messages (企业微信应用消息, 钉钉工作通知), keyed by engine. The
+#: sending code lives in a higher layer (credo.imapps) and registers itself here.
+APP_SENDERS: Registry[Callable[[Channel, Message], Delivery]] = Registry(
+    "app message senders", on_duplicate="replace"
+)
+
+
 def deliver(channel: Channel | None, message: Message) -> Delivery:
     if message.kind == "inapp" and (channel is None or channel.engine != "simulated"):
         return send_inapp(channel, message)
@@ -307,4 +315,9 @@ def deliver(channel: Channel | None, message: Message) -> Delivery:
         raise GatewayError(_("没有可用的发送渠道。"))
     if not channel.enabled:
         raise GatewayError(_("渠道“%(n)s”已停用。") % {"n": channel.name})
+    app_sender = APP_SENDERS.get(channel.engine)
+    if app_sender is not None:
+        return app_sender(channel, message)
+    if channel.engine not in SENDERS:
+        raise GatewayError(_("渠道类型“%(e)s”未安装。") % {"e": channel.engine}, permanent=True)
     return SENDERS[channel.engine](channel, message)

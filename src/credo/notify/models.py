@@ -37,6 +37,8 @@ class Channel(models.Model):
         SMS_HTTP = "sms_http", _("短信（HTTP 网关）")
         WECOM_BOT = "wecom_bot", _("企业微信群机器人")
         DINGTALK_BOT = "dingtalk_bot", _("钉钉群机器人")
+        WECOM_APP = "wecom_app", _("企业微信应用消息")
+        DINGTALK_APP = "dingtalk_app", _("钉钉工作通知")
         SIMULATED = "simulated", _("模拟渠道（演示/测试）")
 
     name = models.CharField(_("名称"), max_length=60, unique=True)

@@ -198,6 +198,18 @@ def _approval_rate_kpi(user: Any, start: Any, end: Any) -> Any:
     )
 
 
+def _records_dataset() -> Dataset:
+    """Custom records (表单引擎): declared as data in ``credo.records.reporting``."""
+    from credo.records import reporting as r
+
+    return Dataset(
+        **r.DATASET,
+        dimensions=[Dimension(*d) for d in r.DIMENSIONS],
+        measures=[Measure(*m) for m in r.MEASURES],
+        extra_dimensions=lambda user: [Dimension(*d) for d in r.extra_dimensions(user)],
+    )
+
+
 @dataclass(frozen=True)
 class AppReports:
     """What the reports offer over one app's data: its dataset and dashboard KPIs."""
@@ -235,6 +247,7 @@ APP_REPORTS: tuple[AppReports, ...] = (
         ),
     ),
     AppReports("credo.collections", COLLECTIONS),
+    AppReports("credo.records", _records_dataset()),
 )
 
 

@@ -15,6 +15,7 @@ from credo.api.idempotency import idempotent
 from credo.api.schemas import ErrorOut
 from credo.contracts import rendering, selectors, services
 from credo.contracts.errors import ContractError, InvalidSignature, UnknownContract
+from credo.contracts.esign import ProviderUnavailable
 from credo.contracts.models import Contract
 from credo.core.audit.services import audit_record
 from credo.core.money import format_fen
@@ -54,6 +55,7 @@ class ContractOut(Schema):
 class CallbackOut(Schema):
     number: str
     status: str
+    msg: str = "success"  # 法大大 expects "success" in the body of an accepted callback
 
 
 def _iso(value: Any) -> str | None:
@@ -150,6 +152,12 @@ def esign_callback(request: HttpRequest) -> dict[str, Any]:
         raise ApiError("invalid_signature", exc.message, status=403) from None
     except UnknownContract as exc:
         raise ApiError("not_found", exc.message, status=404) from None
+    except ProviderUnavailable as exc:  # signed PDF not downloadable yet: the vendor retries
+        with transaction.atomic():
+            audit_record(action="contracts.callback_deferred", metadata={"reason": exc.message})
+        raise ApiError(exc.code, exc.message, status=503) from None
     except ContractError as exc:
         raise ApiError(exc.code, exc.message, status=409) from None
+    if contract is None:  # a verified intermediate event: acknowledged, nothing to change
+        return {"number": "", "status": "ignored"}
     return {"number": contract.number, "status": contract.status}

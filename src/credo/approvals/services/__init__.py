@@ -7,6 +7,11 @@ Semantics (documented for the apps that use this one):
   slot gets one task per holder of the role (the applicant excluded; for ``branch_scoped`` steps
   the holders in the applicant's branch are preferred). Within a slot the first approval fills
   the slot and the slot's other tasks are skipped.
+* ``{"manager": role code}`` is the applicant's manager: holders of that role in the owner's
+  team, else in the owner's branch. A step's optional ``condition`` (a ZEN expression over the
+  approval elements, ``amount_yuan`` of the amount now under approval) skips the step when false
+  (logged as a skipped ``step_done``); one that cannot be evaluated keeps the step. Every route
+  with steps has at least one unconditional step. See ``approvals.designer``.
 * 会签 ``mode="all"``: the step completes when every slot is approved.
   或签 ``mode="any"``: the step completes with the first approval (other tasks skipped).
   In both modes one rejection rejects the whole instance.

@@ -17,11 +17,11 @@ from credo.approvals.models import ApprovalAction, ApprovalInstance, ApprovalTas
 from credo.approvals.selectors import approval_conflicts, conflict_message
 from credo.approvals.services.listeners import _notify, _send, _timeline
 from credo.approvals.services.steps import (
-    _activate_step,
     _close_task,
     _create_task,
     _finish,
     _log,
+    _open_from,
     _refused,
     _skip_open,
 )
@@ -229,13 +229,7 @@ def _approve(
         now=now,
         detail={"step": task.step, "name": task.step_name},
     )
-    following = task.step + 1
-    if following < len(instance.steps):
-        instance.current_step = following
-        instance.save()
-        _activate_step(instance, following, now=now)
-    else:
-        _finish(instance, ApprovalInstance.Status.APPROVED, actor=actor, now=now)
+    _open_from(instance, task.step + 1, actor=actor, now=now)
 
 
 def _return(

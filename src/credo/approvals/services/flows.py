@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from credo.accounts.models import Role
 from credo.approvals.defaults import default_flows
+from credo.approvals.designer import condition_error
 from credo.approvals.errors import ApprovalError, InvalidDefinition, InvalidState
 from credo.approvals.models import SAME_APPROVER_FLAG, ApprovalFlow, FlowVersion
 from credo.core import versioning
@@ -54,11 +55,16 @@ def _approver_error(approver: Any, where: str, roles: set[str], users: set[str])
     if (
         not isinstance(approver, dict)
         or len(approver) != 1
-        or not (set(approver) <= {"role", "user"})
+        or not (set(approver) <= {"role", "user", "manager"})
     ):
-        return _('%(w)s：审批人必须是 {"role": "角色编码"} 或 {"user": "用户名"}。') % {"w": where}
+        return _(
+            '%(w)s：审批人必须是 {"role": "角色编码"}、{"user": "用户名"} '
+            '或 {"manager": "上级的角色编码"}。'
+        ) % {"w": where}
     if "role" in approver and approver["role"] not in roles:
         return _("%(w)s：角色“%(r)s”不存在。") % {"w": where, "r": approver["role"]}
+    if "manager" in approver and approver["manager"] not in roles:
+        return _("%(w)s：角色“%(r)s”不存在。") % {"w": where, "r": approver["manager"]}
     if "user" in approver and approver["user"] not in users:
         return _("%(w)s：用户“%(u)s”不存在或已停用。") % {"w": where, "u": approver["user"]}
     return None
@@ -100,6 +106,9 @@ def _route_problems(code: str, route: Any, roles: set[str], users: set[str]) -> 
     for i, step in enumerate(steps, 1):
         where = _("路径 %(c)s 第 %(i)d 步") % {"c": code, "i": i}
         problems.extend(_step_problems(step, where, roles, users))
+    if steps and all(isinstance(s, dict) and s.get("condition") for s in steps):
+        # if no condition held, the application would pass without anyone approving it
+        problems.append(_("路径 %(c)s 至少需要一个没有条件的步骤。") % {"c": code})
     return problems
 
 
@@ -127,6 +136,11 @@ def _step_problems(step: Any, where: str, roles: set[str], users: set[str]) -> l
         error = _approver_error(escalate, where + _("（升级对象）"), roles, users)
         if error:
             problems.append(error)
+    condition = step.get("condition")
+    if condition is not None and condition != "":
+        problem = condition_error(condition) if isinstance(condition, str) else "not a string"
+        if problem:
+            problems.append(_("%(w)s：条件表达式无效：%(e)s") % {"w": where, "e": problem})
     max_amount = step.get("max_amount")
     if max_amount is not None and (
         not isinstance(max_amount, int) or isinstance(max_amount, bool) or max_amount <= 0

@@ -14,7 +14,7 @@ from credo.approvals.errors import InvalidDefinition, InvalidState
 from credo.approvals.models import ApprovalAction, ApprovalFlow, ApprovalInstance, FlowVersion
 from credo.approvals.services.flows import ensure_flow
 from credo.approvals.services.listeners import _jsonable, _timeline
-from credo.approvals.services.steps import _activate_step, _finish, _log
+from credo.approvals.services.steps import _finish, _log, _open_from
 from credo.approvals.states import ACTIVE_STATES
 from credo.core.audit.services import audit_record
 from credo.core.money import fen_to_yuan, whole_yuan
@@ -42,7 +42,7 @@ def approval_start(
     *, subject: Any, flow_key: str, context: dict[str, Any], actor: Any, title: str, url: str = ""
 ) -> ApprovalInstance:
     """Route the subject with the ``approvals.route`` decision and start the pinned flow version.
-    Route ``auto`` (or a route without steps) approves at once."""
+    A route without steps (the shipped ``auto`` route) approves at once."""
     ensure_flow(flow_key)
     ctx = _jsonable(dict(context or {}))
     subject_type = subject._meta.label_lower
@@ -124,11 +124,13 @@ def approval_start(
             actor,
             {"route": code, "reason": instance.route_reason},
         )
-        if code == "auto" or not instance.steps:
+        # a route without (applicable) steps approves at once; the shipped "auto" route has
+        # none, and steps a lender adds to it in the designer are honoured
+        if not instance.steps:
             _log(instance, ApprovalAction.Kind.AUTO, comment=instance.route_reason, now=now)
             _finish(instance, ApprovalInstance.Status.APPROVED, actor=None, now=now)
         else:
-            _activate_step(instance, 0, now=now)
+            _open_from(instance, 0, actor=None, now=now)
     return instance
 
 

@@ -8,14 +8,16 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credo.accounts.models import OrgUnit
+from credo.approvals.designer import condition_data, condition_holds
 from credo.approvals.errors import ApprovalError, ConflictOfInterest
 from credo.approvals.models import ApprovalAction, ApprovalInstance, ApprovalTask
-from credo.approvals.selectors import approval_conflicts
+from credo.approvals.selectors import approval_conflicts, approver_label
 from credo.approvals.services.listeners import _jsonable, _notify, _send
 from credo.core import fsm
 from credo.core.audit.services import audit_record
@@ -41,6 +43,8 @@ def _resolve(
     if instance.applicant_id:
         exclude.add(instance.applicant_id)
     qs = get_user_model().objects.filter(is_active=True).exclude(pk__in=exclude)
+    if "manager" in approver:
+        return _managers(str(approver["manager"]), instance, qs)
     if "role" in approver:
         qs = qs.filter(roles__code=approver["role"])
     elif "user" in approver:
@@ -53,6 +57,62 @@ def _resolve(
         if preferred:
             return preferred
     return users
+
+
+def _managers(role: str, instance: ApprovalInstance, qs: Any) -> list[Any]:
+    """The applicant's manager: holders of ``role`` in the applicant's (owner's) team, else in
+    their branch (the branch unit itself or any team under it)."""
+    owner = instance.owner
+    if owner is None or owner.org_unit is None:
+        return []
+    qs = qs.filter(roles__code=role).select_related("org_unit__parent__parent").distinct()
+    team = owner.team
+    if team is not None:
+        users = list(qs.filter(org_unit=team).order_by("id"))
+        if users:
+            return users
+    branch = owner.branch
+    if branch is None:
+        return []
+    return list(qs.filter(Q(org_unit=branch) | Q(org_unit__parent=branch)).order_by("id"))
+
+
+def condition_data_of(instance: ApprovalInstance) -> dict[str, Any]:
+    return condition_data(
+        instance.context or {},
+        flow=instance.flow_version.flow.key,
+        amount=instance.amount,
+        months=instance.months,
+    )
+
+
+def _open_from(instance: ApprovalInstance, index: int, *, actor: Any, now: dt.datetime) -> None:
+    """Open the first step from ``index`` whose condition holds; steps whose condition does
+    not hold are logged as skipped. When none is left the instance is approved."""
+    steps = instance.steps
+    data = condition_data_of(instance)
+    while index < len(steps):
+        applies, note = condition_holds(steps[index].get("condition"), data)
+        if applies:
+            instance.current_step = index
+            instance.save()
+            _activate_step(instance, index, now=now)
+            return
+        _log(
+            instance,
+            ApprovalAction.Kind.STEP_DONE,
+            now=now,
+            comment=_("不满足步骤条件，跳过"),
+            detail={
+                "step": index,
+                "name": steps[index].get("name"),
+                "skipped": True,
+                "condition": steps[index].get("condition"),
+            },
+        )
+        index += 1
+    instance.current_step = max(len(steps) - 1, 0)
+    _finish(instance, ApprovalInstance.Status.APPROVED, actor=actor, now=now)
 
 
 def _log(
@@ -172,7 +232,7 @@ def _activate_step(instance: ApprovalInstance, index: int, *, now: dt.datetime) 
         if not users and not _resolve(approver, instance, branch_scoped=scoped):
             raise ApprovalError(
                 _("步骤“%(s)s”找不到可指派的审批人（%(a)s），请联系管理员配置。")
-                % {"s": step.get("name"), "a": approver.get("role") or approver.get("user")},
+                % {"s": step.get("name"), "a": approver_label(approver)},
                 code="no_approver",
             )
         # a person holding several roles of a 会签 step fills one slot; only a flow that allows

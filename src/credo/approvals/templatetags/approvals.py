@@ -61,24 +61,4 @@ def transfer_candidates(task: ApprovalTask | None, user: Any) -> list[Any]:
 
 @register.filter
 def approver_label(approver: Any) -> str:
-    if not isinstance(approver, dict):
-        return str(approver)
-    if "role" in approver:
-        names = _role_names()
-        return str(names.get(approver["role"], approver["role"]))
-    user = get_user_model().objects.filter(username=approver.get("user")).first()
-    return str(user) if user else str(approver.get("user"))
-
-
-def _role_names() -> dict[str, str]:
-    """Role code → name, read once per request (the trail labels every step's approvers)."""
-    from credo.accounts.models import Role
-    from credo.core.context import request_memo
-
-    memo = request_memo()
-    names = memo.get("approvals:role_names") if memo is not None else None
-    if names is None:
-        names = dict(Role.objects.values_list("code", "name"))
-        if memo is not None:
-            memo["approvals:role_names"] = names
-    return names
+    return selectors.approver_label(approver)

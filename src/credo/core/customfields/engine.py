@@ -243,18 +243,23 @@ def validate_raw(
                 errors[key] = _("此字段为必填项。")
             continue
         try:
-            ff = form_field(field)
-            if field.field_type == FieldType.MONEY:
-                value = parse_money(value).yuan
-            elif field.field_type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
-                value = _option_values(field, value)
-            elif field.field_type == FieldType.BOOLEAN and isinstance(value, str):
-                value = value.strip().lower() in {"1", "true", "是", "yes", "y"}
-            cleaned = ff.clean(value)
-            values[key] = to_storage(field, cleaned)
+            values[key] = clean_value(field, value)
         except ValidationError as exc:
             errors[key] = "；".join(str(m) for m in exc.messages)
     return values, errors
+
+
+def clean_value(field: CustomField, value: Any) -> Any:
+    """One non-empty raw value (API, import, or a definition held outside the table such as a
+    custom record type's field) → its stored form; raises ``ValidationError`` (中文)."""
+    ff = form_field(field)
+    if field.field_type == FieldType.MONEY:
+        value = parse_money(value).yuan
+    elif field.field_type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
+        value = _option_values(field, value)
+    elif field.field_type == FieldType.BOOLEAN and isinstance(value, str):
+        value = value.strip().lower() in {"1", "true", "是", "yes", "y", "on"}
+    return to_storage(field, ff.clean(value))
 
 
 # --- display, filters, columns ------------------------------------------------------------------
