@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
         "http://",
         "hooks.example.com",
         "https://u:p@h.example.com/",
+        "http://169.254.169.254/latest/meta-data/",  # the cloud host's metadata service
+        "http://[fe80::1]/in",
     ],
 )
 def test_only_http_urls(make_endpoint, url):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 import time
 import uuid
@@ -83,6 +84,13 @@ def validate_url(url: str) -> str:
         raise WebhookError(_("推送地址必须是以 http:// 或 https:// 开头的完整网址。"))
     if parts.username or parts.password:
         raise WebhookError(_("推送地址中不能包含用户名或密码。"))
+    try:
+        address = ipaddress.ip_address(parts.hostname.strip("[]"))
+    except ValueError:
+        address = None
+    if address is not None and (address.is_link_local or address.is_multicast):
+        # 169.254.169.254 and the like: the cloud host's metadata service, never a receiver
+        raise WebhookError(_("推送地址不能是链路本地或组播地址。"))
     return url
 
 
