@@ -114,7 +114,7 @@ def test_refused_port_raises_unreachable() -> None:
 
 def test_other_schemes_are_refused_without_a_request() -> None:
     with pytest.raises(TransportError) as exc:
-        send("GET", "file:///etc/passwd", timeout=2)
+        send("GET", "ftp://files.example.invalid/report.csv", timeout=2)
     assert exc.value.kind == "unreachable"
 
 
