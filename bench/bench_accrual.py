@@ -83,9 +83,9 @@ def _seed_steady_state() -> int:
             INSERT INTO lending_loanaccrual (loan_id, product_id, interest_accrued,
                 interest_adjusted, interest_off_balance, penalty_accrued, penalty_adjusted,
                 penalty_off_balance, period_start, period_due, period_interest, period_accrued,
-                last_date)
+                last_date, checked_version)
             SELECT l.id, pv.product_id, x.acc, 0, 0, 0, 0, 0, x.ps, c.due_date,
-                   COALESCE(c.interest_due, 0), x.acc, %(prev)s
+                   COALESCE(c.interest_due, 0), x.acc, %(prev)s, l.version
               FROM lending_loan l
               JOIN lending_productversion pv ON pv.id = l.product_version_id
               LEFT JOIN LATERAL (

@@ -404,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.template:
                 _copy_database(url, template, into_template=True)
                 print(f"  saved as the template database {template}", flush=True)
+        # A worker is a long-running process: its URL configuration (reverse() in the
+        # notices) is loaded once, not inside the first timed close (≈ 1 s, which the
+        # in-process warm-up above pays when the book is not copied from the template).
+        from django.urls import get_resolver
+
+        get_resolver().reverse_dict  # noqa: B018 — populates the resolver
         results = []
         for day, kind in (
             (BUSINESS_DATE, "normal day"),

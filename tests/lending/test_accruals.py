@@ -546,3 +546,38 @@ def test_prepayment_any_day_keeps_receivable_earned_minus_received(
         close_and_check(loan, on, D(2026, 3, 14))
         assert_verified()
         transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_period_is_rechecked_only_when_the_loan_version_moved(loan, monkeypatch):
+    """The close re-checks a loan's accrual period against its schedule only when the loan's
+    version moved since the last check (every schedule rebuild bumps it)."""
+    from credo.lending.accruals import services as accrual_services
+
+    eod.run_eod(D(2026, 1, 16))
+    state = LoanAccrual.objects.get(loan=loan)
+    loan.refresh_from_db()
+    assert state.checked_version == loan.version
+    seen: list[list[int]] = []
+    real = accrual_services.loans_reconcile
+
+    def spy(loans, actor, today):
+        loans = list(loans)
+        seen.append([x.pk for x in loans])
+        return real(loans, actor, today)
+
+    monkeypatch.setattr(accrual_services, "loans_reconcile", spy)
+    # a period that is no longer one of the schedule's, but the version has not moved:
+    # nothing rebuilt the schedule through a service, so the row is not re-checked
+    LoanAccrual.objects.filter(loan=loan).update(period_interest=F("period_interest") + 1)
+    eod.run_eod(D(2026, 1, 17))
+    assert seen == []
+    # the same after a version bump (what a prepayment, repricing or replay does): reconciled
+    LoanAccrual.objects.filter(loan=loan).update(period_interest=F("period_interest") + 1)
+    Loan.objects.filter(pk=loan.pk).update(version=F("version") + 1)
+    eod.run_eod(D(2026, 1, 18))
+    assert seen == [[loan.pk]]
+    state.refresh_from_db()
+    loan.refresh_from_db()
+    assert state.checked_version == loan.version
+    assert state.period_interest == loan.installments.get(period=1).interest_due.fen

@@ -21,7 +21,9 @@ class LoanIndicator(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="loan_indicators"
     )
-    as_of = models.DateField(_("计算日期"), db_index=True)
+    # not indexed: every row carries the same date after a nightly run (an index on it made
+    # each nightly rewrite of a row a non-HOT update touching all three indexes)
+    as_of = models.DateField(_("计算日期"))
     open = models.BooleanField(default=True)
     dpd = models.PositiveIntegerField(_("逾期天数"), default=0)
     dpd_30d_ago = models.PositiveIntegerField(_("30天前逾期天数"), default=0)

@@ -81,6 +81,11 @@ class LoanAccrual(models.Model):
     period_accrued = models.BigIntegerField(default=0)
     non_accrual_since = models.DateField(_("转非应计日期"), null=True, blank=True)
     last_date = models.DateField(_("最近计提日"), null=True, blank=True)
+    # the loan's ``version`` when the close last found the period above to be one of the loan's
+    # installment periods: every service that rebuilds a schedule (提前还款, 重定价, 重组,
+    # replay) bumps the loan's version, so only loans whose version moved since are checked
+    # again (the check against the installments cost ~60 ms per 5,000-loan chunk every night)
+    checked_version = models.IntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         app_label = "lending"

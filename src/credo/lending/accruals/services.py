@@ -395,7 +395,8 @@ def _reconcile_rebuilt(
     of the loan, so what it accrued follows a schedule that is gone. Each is reconciled like a
     replay (:func:`replay_corrections` as of its last close): receivable = interest earned by
     the current schedule − interest received, and the row points at the current period.
-    Few a day; found with one statement."""
+    Few a day; found with one statement that looks only at the loans whose ``version`` moved
+    since their row was last checked (``checked_version``: every schedule rebuild bumps it)."""
     from credo.lending.models import Installment, Loan
 
     if pg:
@@ -406,6 +407,7 @@ def _reconcile_rebuilt(
                  WHERE a.loan_id BETWEEN %(a)s AND %(b)s AND {_CLOSED_TODAY}
                    AND a.period_due IS NOT NULL AND a.last_date IS NOT NULL
                    AND a.last_date < %(day)s
+                   AND a.checked_version IS DISTINCT FROM l.version
                    AND NOT EXISTS (
                        SELECT 1 FROM lending_installment i
                          LEFT JOIN lending_installment p
@@ -426,7 +428,9 @@ def _reconcile_rebuilt(
                 loan__status__in=open_states,
                 period_due__isnull=False,
                 last_date__lt=day,
-            ).values_list("loan_id", "period_start", "period_due", "period_interest")
+            )
+            .exclude(checked_version=F("loan__version"))
+            .values_list("loan_id", "period_start", "period_due", "period_interest")
         )
         starts = dict(
             Loan.objects.filter(pk__in=[r[0] for r in rows]).values_list("id", "start_date")
@@ -687,6 +691,7 @@ def _accrue_pg(
             f"""
             WITH v AS (
                 SELECT a.loan_id, a.product_id, a.non_accrual_since IS NOT NULL AS na,
+                       l.version,
                        GREATEST(CASE
                            WHEN a.period_due IS NULL THEN a.period_accrued
                            WHEN %(day)s >= a.period_due OR a.period_due <= a.period_start
@@ -705,7 +710,7 @@ def _accrue_pg(
                     interest_off_balance = t.interest_off_balance
                         + CASE WHEN v.na THEN v.inc ELSE 0 END,
                     period_accrued = t.period_accrued + v.inc,
-                    last_date = %(day)s
+                    last_date = %(day)s, checked_version = v.version
                   FROM v WHERE t.loan_id = v.loan_id
                 RETURNING v.product_id, v.na, v.inc
             )
@@ -735,6 +740,7 @@ def _accrue_py(
             loan__status__in=open_states,
         )
         .exclude(last_date__gte=day)
+        .annotate(loan_version=F("loan__version"))
         .order_by("loan_id")
     )
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -760,6 +766,7 @@ def _accrue_py(
         totals[s.product_id][2] += 1
         s.period_accrued += inc
         s.last_date = day
+        s.checked_version = s.loan_version  # type: ignore[attr-defined]
     LoanAccrual.objects.bulk_update(
         rows,
         [
@@ -769,6 +776,7 @@ def _accrue_py(
             "penalty_off_balance",
             "period_accrued",
             "last_date",
+            "checked_version",
         ],
         batch_size=500,
     )

@@ -95,14 +95,13 @@ def process_range(day: dt.date, first_id: int, last_id: int, actor: Any) -> dict
             changed_loans.append(loan)
     if history:
         LoanClassHistory.objects.bulk_create(history, batch_size=2000)
-    if connection.vendor == "postgresql":
-        _write_back(changed_insts.values(), [])
-        # the changed loans and every loan's last_eod_date in one UPDATE (no second version
-        # of the changed rows)
-        _write_loans_closed(day, [pk for pk, _l, _s in locked], changed_loans)
-    else:
-        _write_back(changed_insts.values(), changed_loans)
-        eligible.update(last_eod_date=day)
+    # the per-loan results of the loans that changed (few), then every still-open loan's
+    # last_eod_date in one plain range UPDATE (a loan paid off today keeps its date). Writing
+    # both in one UPDATE … FROM unnest … LEFT JOIN with a CASE per column cost twice the plain
+    # stamp per chunk (77 vs 35 ms at 5,000 loans), more than the second row version of the
+    # few changed loans (a heap-only update: lending_loan has fillfactor 80).
+    _write_back(changed_insts.values(), changed_loans)
+    eligible.update(last_eod_date=day)
     if events:  # the customers' timeline rows, one bulk insert per chunk
         record_events_bulk(events)
     # 权责发生制: the day's interest and 罚息 accrual of the loans just closed (set-based)
@@ -176,34 +175,6 @@ def _write_back(insts: Iterable[Installment], loans: list[Loan]) -> None:
                 f"AS v(id, {names}) WHERE t.id = v.id",
                 params,
             )
-
-
-def _write_loans_closed(day: dt.date, loan_ids: list[int], changed: list[Loan]) -> None:
-    """PostgreSQL: ``last_eod_date = day`` on the chunk's locked loans that are still open
-    (as ``eligible.update`` would: a loan paid off today keeps its date) and the per-loan
-    results of ``changed``, in one ``UPDATE … FROM unnest(…) LEFT JOIN unnest(…)``."""
-    names = ", ".join(c for c, _t in LOAN_COLUMNS)
-    sets = ", ".join(
-        f"{c} = CASE WHEN v.id IS NULL THEN t.{c} ELSE v.{c} END" for c, _t in LOAN_COLUMNS
-    )
-    arrays = ", ".join(f"%s::{t}[]" for _c, t in LOAN_COLUMNS)
-    params: list[Any] = [
-        list(LOAN_OPEN_STATES),
-        day,
-        loan_ids,
-        [o.pk for o in changed],
-        *[[_db_value(getattr(o, c)) for o in changed] for c, _t in LOAN_COLUMNS],
-    ]
-    with connection.cursor() as cur:
-        cur.execute(
-            # table/column names are the constants above, never user input
-            f"UPDATE {Loan._meta.db_table} AS t SET {sets}, "  # noqa: S608
-            "last_eod_date = CASE WHEN COALESCE(v.status, t.status) = ANY(%s) "
-            "THEN %s ELSE t.last_eod_date END "
-            f"FROM unnest(%s::bigint[]) AS e(id) LEFT JOIN unnest(%s::bigint[], {arrays}) "
-            f"AS v(id, {names}) ON v.id = e.id WHERE t.id = e.id",
-            params,
-        )
 
 
 class _DayContext:
