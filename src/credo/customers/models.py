@@ -203,7 +203,12 @@ class CustomerEvent(models.Model):
         AUTHORIZATION = "authorization", _("授权")
         OTHER = "other", _("其他")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # both timeline indexes lead with it (one fewer per bulk-inserted event)
+    )
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     occurred_at = models.DateTimeField(_("发生时间"))
     actor = models.ForeignKey(
