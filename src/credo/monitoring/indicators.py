@@ -288,9 +288,15 @@ def _compute_sql(day: dt.date, loan_ids: list[int] | None) -> int:
     recent_ids = list(
         base_loans(day, loan_ids).filter(status=Loan.Status.PAID_OFF).values_list("id", flat=True)
     )
-    # the facts of every customer that has one (a customer without a base loan joins nothing)
-    flows = _inflows(day, None)
-    cust = _customer_facts(day, None)
+    # the nightly run: the facts of every customer that has one (a customer without a base
+    # loan joins nothing); a run for some loans (same-day checks): of their customers only
+    customers = (
+        None
+        if loan_ids is None
+        else set(Loan.objects.filter(pk__in=loan_ids).values_list("customer_id", flat=True))
+    )
+    flows = _inflows(day, customers)
+    cust = _customer_facts(day, customers)
     sparse = sorted(
         cid
         for cid in set(flows) | set(cust)

@@ -9,16 +9,10 @@ pg_repack) in a maintenance window (docs/deployment.md)."""
 
 from django.db import migrations
 
-
-def _set(fillfactor: int):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"ALTER TABLE lending_loan SET (fillfactor = {fillfactor})")
-
-    return apply
+from credo.core.migration_ops import set_fillfactor
 
 
 class Migration(migrations.Migration):
     dependencies = [("lending", "0018_accounting_periods")]
 
-    operations = [migrations.RunPython(_set(80), _set(100))]
+    operations = [set_fillfactor("lending_loan", fillfactor=80)]

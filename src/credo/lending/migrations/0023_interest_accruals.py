@@ -10,6 +10,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from credo.core.migration_ops import set_fillfactor
+
 
 def basis_for_existing_books(apps, schema_editor):
     BookSettings = apps.get_model("lending", "BookSettings")
@@ -17,13 +19,6 @@ def basis_for_existing_books(apps, schema_editor):
     using = schema_editor.connection.alias
     basis = "cash" if JournalEntry.objects.using(using).exists() else "accrual"
     BookSettings.objects.using(using).update_or_create(pk=1, defaults={"basis": basis})
-
-
-def fillfactor(apps, schema_editor):
-    # the close rewrites every accruing loan's row daily: room on the page keeps the updates
-    # heap-only (HOT), as for lending_loan (0019)
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE lending_loanaccrual SET (fillfactor = 70)")
 
 
 class Migration(migrations.Migration):
@@ -87,5 +82,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(basis_for_existing_books, migrations.RunPython.noop),
-        migrations.RunPython(fillfactor, migrations.RunPython.noop),
+        # the close rewrites every accruing loan's row daily (as lending_loan, 0019)
+        set_fillfactor("lending_loanaccrual", fillfactor=70),
     ]

@@ -11,14 +11,7 @@ on each page)."""
 
 from django.db import migrations, models
 
-
-def _set(fillfactor: int):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for table in ("monitoring_loanindicator", "monitoring_alert"):
-                schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {fillfactor})")
-
-    return apply
+from credo.core.migration_ops import set_fillfactor
 
 
 class Migration(migrations.Migration):
@@ -30,5 +23,5 @@ class Migration(migrations.Migration):
             name="as_of",
             field=models.DateField(verbose_name="计算日期"),
         ),
-        migrations.RunPython(_set(70), _set(100)),
+        set_fillfactor("monitoring_loanindicator", "monitoring_alert", fillfactor=70),
     ]
