@@ -224,6 +224,10 @@ if _task_backend_path.startswith("django_tasks_rq."):
 # most CREDO_TASK_MAX_ATTEMPTS claims in all, then failed with the reason.
 CREDO_TASK_LEASE_SECONDS = env_int("CREDO_TASK_LEASE_SECONDS", 600, minimum=30)
 CREDO_TASK_MAX_ATTEMPTS = env_int("CREDO_TASK_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
+# Threads of an inline close of business (`credo eod`, the runs page without a task worker):
+# its chunks, then its after-close jobs, run this many at a time on PostgreSQL (0: one per CPU
+# core, at most 4). Queued runs use the task workers instead.
+CREDO_EOD_WORKERS = env_int("CREDO_EOD_WORKERS", 0, minimum=0, maximum=8)
 
 # --- accounts and login security -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

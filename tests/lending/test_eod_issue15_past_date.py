@@ -5,6 +5,7 @@ no past date's report snapshot is ever rebuilt from today's book."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -114,3 +115,12 @@ def test_nightly_close_after_a_manual_close_of_today_does_nothing(settings):
     eod.run_eod(today)
     assert eod_nightly.call() == EodRun.objects.get(business_date=today).pk
     assert not EodRun.objects.filter(business_date=today - dt.timedelta(days=1)).exists()
+
+
+def test_cli_workers_option(loan):
+    out = io.StringIO()
+    call_command("eod", "--date", "2026-02-20", "--workers", "2", stdout=out)
+    assert "完成" in out.getvalue() or "done" in out.getvalue().lower()
+    assert EodRun.objects.get(business_date=D(2026, 2, 20)).status == "done"
+    with pytest.raises(CommandError, match="并行线程数"):
+        call_command("eod", "--date", "2026-02-21", "--workers", "0")

@@ -5,7 +5,9 @@ retries, idempotency per business date, catch-up order, queued mode, the run pag
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.urls import reverse
@@ -32,6 +34,34 @@ def only_test_jobs():
     after_close_jobs.clear()
     for key, item in saved:
         after_close_jobs.register(key, item)
+
+
+@contextlib.contextmanager
+def _locked_elsewhere(lock: Callable[[], object]) -> Iterator[None]:
+    """``lock()`` (a ``select_for_update``) held by another connection until the block ends."""
+    import threading
+
+    from django.db import connections, transaction
+
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                lock()
+                held.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    assert held.wait(30)
+    try:
+        yield
+    finally:
+        release.set()
+        t.join(30)
 
 
 def _jobs(run: EodRun) -> dict[str, EodJob]:
@@ -316,28 +346,97 @@ def test_concurrent_claims_run_a_job_and_a_chunk_once(only_test_jobs, bullet_loa
     [chunk] = next_run.chunks.all()
     from credo.lending.models import EodChunk
 
-    held = threading.Event()
-    release = threading.Event()
-
-    def holder() -> None:
-        from django.db import transaction
-
-        try:
-            with transaction.atomic():
-                EodChunk.objects.select_for_update().get(pk=chunk.pk)
-                held.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    t = threading.Thread(target=holder)
-    t.start()
-    assert held.wait(30)
-    try:
+    with _locked_elsewhere(lambda: EodChunk.objects.select_for_update().get(pk=chunk.pk)):
         assert eod.process_chunk(chunk.pk) == eod.common.empty_counts()
         chunk.refresh_from_db()
         assert chunk.status == "pending" and chunk.attempts == 0
-    finally:
-        release.set()
-        t.join(30)
     assert eod.process_chunk(chunk.pk)["loans"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_is_claimed_while_the_run_row_is_locked(only_test_jobs, bullet_loan, monkeypatch):
+    """EodJob's default ordering joins the run: a claim without ``of=self`` locked the run row
+    too, so a sibling job claimed at the same moment (another worker or thread) found it locked
+    and was skipped — its task ended and the job stayed pending for good."""
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    eod.register_after_close_job("quick", lambda run: {"rows": 2}, label="快作业")
+    monkeypatch.setattr(eod_jobs, "enqueue_job", lambda job_id, **kw: None)  # queued, not run
+    eod.run_eod(D(2026, 4, 15), inline=False)
+    run = EodRun.objects.get(business_date=D(2026, 4, 15))
+    # a concurrent claim of a sibling job (another worker or thread) held the run row
+    with _locked_elsewhere(lambda: EodRun.objects.select_for_update().get(pk=run.pk)):
+        job = eod_jobs.job_execute(_jobs(run)["quick"].pk)
+    assert job is not None and job.status == "done" and job.result == {"rows": 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_close_runs_chunks_and_jobs_on_threads(only_test_jobs, bullet_loan):
+    """``run_eod(workers=2)``: the chunks and then the jobs on two threads, each job run once
+    and DONE, in the caller's language; the progress callback in the calling thread."""
+    import threading
+    import time
+
+    from django.db import connection
+    from django.utils import translation
+
+    if connection.vendor != "postgresql":
+        pytest.skip("threads are used on PostgreSQL only")
+    ran: dict[str, tuple[int, str]] = {}
+
+    def job(key):
+        def fn(run):
+            ran[key] = (threading.get_ident(), translation.get_language())
+            time.sleep(0.3)
+            return {"rows": 1}
+
+        return fn
+
+    for n, key in enumerate(("a", "b", "c", "d")):
+        eod.register_after_close_job(key, job(key), label=f"作业{n}", order=n)
+    progress: list[int] = []
+    started = time.perf_counter()
+    with translation.override("en"):
+        run = eod.run_eod(
+            D(2026, 4, 15),
+            workers=2,
+            progress=lambda r: progress.append(threading.get_ident()),
+        )
+    elapsed = time.perf_counter() - started
+    assert run.status == "done" and run.loans_done == 1
+    assert progress == [threading.get_ident()]
+    jobs = _jobs(run)
+    assert {k: (j.status, j.attempts) for k, j in jobs.items()} == {k: ("done", 1) for k in "abcd"}
+    assert {lang for _t, lang in ran.values()} == {"en"}
+    assert len({t for t, _l in ran.values()}) == 2  # both threads took jobs
+    assert elapsed < 1.1  # four 0.3 s jobs on two threads
+    bullet_loan.refresh_from_db()
+    assert bullet_loan.last_eod_date == D(2026, 4, 15)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_close_with_a_failing_chunk_fails_the_run_on_threads(
+    only_test_jobs, bullet_loan, monkeypatch
+):
+    from django.db import connection
+
+    from credo.lending.eod import runs
+
+    if connection.vendor != "postgresql":
+        pytest.skip("threads are used on PostgreSQL only")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("数据库连接中断")
+
+    monkeypatch.setattr(runs, "process_range", broken)
+    run = eod.run_eod(D(2026, 4, 15), workers=2)
+    assert run.status == "failed" and "数据库连接中断" in run.error
+    assert not EodJob.objects.filter(run=run).exists()  # the jobs wait for a done run
+
+
+def test_workers_must_be_positive(bullet_loan):
+    with pytest.raises(eod.EodError, match="并行线程数"):
+        eod.run_eod(D(2026, 4, 15), workers=0)

@@ -2,9 +2,10 @@
 
 The close of business only marks the day. When its run becomes DONE, one :class:`EodJob` per
 registered job (:func:`credo.lending.eod.register_after_close_job`) is created and run — inline
-in order, or as one ``credo.lending.tasks.eod_job`` task each (several workers run them in
-parallel). Each job has its own status, attempts, duration, result and error; one failing never
-fails the run nor blocks the others.
+(started in ``order`` on the close's threads, :func:`jobs_run_inline`), or as one
+``credo.lending.tasks.eod_job`` task each (several workers run them in parallel). The jobs depend
+on the close only, never on one another. Each job has its own status, attempts, duration, result
+and error; one failing never fails the run nor blocks the others.
 
 Claiming a job (safe with any number of workers, and with an inline resume at the same time):
 
@@ -36,6 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from credo.core import fsm
 from credo.core.audit.services import audit_record
+from credo.core.parallel import run_units
 from credo.core.scheduling.reaper import worker_identity
 from credo.lending.eod.common import AfterCloseJob, after_close_job_list, after_close_jobs
 from credo.lending.models import EodJob, EodRun
@@ -83,13 +85,22 @@ def jobs_ensure(run: EodRun) -> list[int]:
     return [rows[k] for k in keys if k in rows]
 
 
-def jobs_run_inline(run: EodRun) -> list[EodJob]:
-    """Run the run's open jobs here, in order; each isolated (its failure is recorded on it)."""
+def jobs_run_inline(run: EodRun, *, workers: int = 1) -> list[EodJob]:
+    """Run the run's open jobs in this process, started in run order on ``workers`` threads
+    (the jobs are independent of one another, as on several task workers); each isolated (its
+    failure is recorded on it). Returns the jobs in run order."""
+    ids = jobs_ensure(run)
+    outcomes = run_units(ids, job_execute, workers=workers, stop_on_error=False)
+    by_id = {o.item: o for o in outcomes}
     done: list[EodJob] = []
-    for job_id in jobs_ensure(run):
-        job = job_execute(job_id)
-        if job is not None:
-            done.append(job)
+    for job_id in ids:
+        outcome = by_id.get(job_id)
+        if outcome is None:
+            continue
+        if outcome.error is not None:
+            raise outcome.error
+        if outcome.result is not None:
+            done.append(outcome.result)
     return done
 
 
@@ -128,7 +139,14 @@ def job_execute(job_id: int) -> EodJob | None:
     """Run one job (claim, then work under its row lock); returns it, or None when another
     worker holds it right now. A DONE job is returned unchanged (never run twice)."""
     with transaction.atomic():
-        job = EodJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+        # of=self: EodJob's default ordering joins the run, whose row FOR UPDATE would lock
+        # too — a sibling job claimed at the same moment (another worker, another thread)
+        # would find the run row locked and be skipped as if it were held
+        job = (
+            EodJob.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=job_id)
+            .first()
+        )
         if job is None:
             return None
         if job.status == J.DONE:
@@ -248,7 +266,7 @@ def job_abandon(job_id: int, *, reason: str) -> None:
     """The reaper gave up on a job's task (its claims kept losing their worker)."""
     with transaction.atomic():
         job = (
-            EodJob.objects.select_for_update(skip_locked=True)
+            EodJob.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=job_id, status__in=(J.PENDING, J.RUNNING))
             .first()
         )

@@ -4,6 +4,7 @@ chunks, processing one chunk in its own transaction, abandoning a chunk whose wo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from credo.core import clock, fsm
 from credo.core.audit.services import audit_record
+from credo.core.parallel import Outcome, default_workers, run_units
 from credo.core.scheduling.reaper import worker_identity
 from credo.lending.eod.closing import process_range
 from credo.lending.eod.common import (
@@ -29,6 +31,11 @@ from credo.lending.states import LOAN_OPEN_STATES
 # ---------------------------------------------------------------------------------------------
 # Runs
 # ---------------------------------------------------------------------------------------------
+
+
+def eod_workers() -> int:
+    """Threads of an inline close (``CREDO_EOD_WORKERS``; 0: one per CPU core, at most 4)."""
+    return default_workers("CREDO_EOD_WORKERS")
 
 
 def last_done_date() -> dt.date | None:
@@ -63,6 +70,7 @@ def run_eod(
     chunk_size: int = 5000,
     inline: bool = True,
     progress: Callable[[EodRun], None] | None = None,
+    workers: int | None = None,
 ) -> EodRun:
     """Run (or catch up to) the close of business for ``business_date``; returns its run.
 
@@ -75,7 +83,11 @@ def run_eod(
     job, not the close's. With ``inline`` the chunks are processed here, one transaction each;
     otherwise they are enqueued as ``eod_chunk`` tasks, then the jobs as ``eod_job`` tasks, and
     the missed days are chained (the next day starts when the previous one is DONE and its jobs
-    have finished). A failing job never fails the run."""
+    have finished). A failing job never fails the run.
+
+    Inline, the chunks and then the after-close jobs run on ``workers`` threads of this process
+    (default ``CREDO_EOD_WORKERS``: one per CPU core, at most 4; one thread on SQLite or inside
+    a transaction — :mod:`credo.core.parallel`), as they would on that many task workers."""
     if business_date > clock.today():
         raise EodError(_("不能对未来日期（%(d)s）执行日终批处理。") % {"d": business_date})
     last = last_done_date()
@@ -89,11 +101,15 @@ def run_eod(
         )
     if chunk_size < 1:
         raise EodError(_("分片大小必须大于 0。"))
+    if workers is None:
+        workers = eod_workers()
+    elif workers < 1:
+        raise EodError(_("并行线程数必须大于 0。"))
     classification_thresholds()  # fail early on a malformed setting
     done = EodRun.objects.filter(business_date=business_date, status=EodRun.Status.DONE).first()
     if done is not None:
         if inline:
-            jobs_run_inline(done)
+            jobs_run_inline(done, workers=workers)
         else:
             jobs_enqueue(done)
         return done
@@ -106,31 +122,51 @@ def run_eod(
     for day in dates:
         run = _prepare_run(day, actor=actor, chunk_size=chunk_size)
         if run.status == EodRun.Status.DONE:
-            jobs_run_inline(run)
+            jobs_run_inline(run, workers=workers)
             continue
-        for chunk_id in (
-            run.chunks.exclude(status=EodChunk.Status.DONE)
-            .order_by("first_loan_id")
-            .values_list("id", flat=True)
-        ):
-            try:
-                process_chunk(chunk_id, queue_jobs=False)
-            except Exception as exc:  # noqa: BLE001 — any failure of a chunk fails the run
-                fsm.transition_queryset(
-                    EodRun.objects.filter(pk=run.pk),
-                    EodRun.Status.FAILED,
-                    error=f"{type(exc).__name__}: {exc}"[:2000],
-                )
-                run.refresh_from_db()
-                return run
-            if progress is not None:
-                run.refresh_from_db()
-                progress(run)
+        failed = _close_chunks(run, workers, progress)
+        if failed is not None:
+            return failed
         run.refresh_from_db()
         if run.status != EodRun.Status.DONE:
             return run
-        jobs_run_inline(run)
+        jobs_run_inline(run, workers=workers)
     assert run is not None
+    return run
+
+
+def _close_chunks(
+    run: EodRun, workers: int, progress: Callable[[EodRun], None] | None
+) -> EodRun | None:
+    """The run's open chunks on ``workers`` threads (each chunk its own transaction, as on
+    several task workers); the first failure stops the others from starting and fails the run
+    (returned; None when every chunk ran)."""
+    pending = list(
+        run.chunks.exclude(status=EodChunk.Status.DONE)
+        .order_by("first_loan_id")
+        .values_list("id", flat=True)
+    )
+
+    def report(outcome: Outcome[int, dict[str, int]]) -> None:
+        if progress is not None and outcome.error is None:
+            run.refresh_from_db()
+            progress(run)
+
+    outcomes = run_units(
+        pending,
+        functools.partial(process_chunk, queue_jobs=False),
+        workers=workers,
+        on_result=report,
+    )
+    failed = next((o.error for o in outcomes if o.error is not None), None)
+    if failed is None:
+        return None
+    fsm.transition_queryset(
+        EodRun.objects.filter(pk=run.pk),
+        EodRun.Status.FAILED,
+        error=f"{type(failed).__name__}: {failed}"[:2000],
+    )
+    run.refresh_from_db()
     return run
 
 
@@ -479,7 +515,7 @@ def eod_sweep(now: dt.datetime | None = None) -> dict[str, int]:
             continue
         with transaction.atomic():
             job = (
-                EodJob.objects.select_for_update(skip_locked=True)
+                EodJob.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(pk=job_id, claimed_by=holder, status=EodJob.Status.RUNNING)
                 .first()
             )

@@ -1,4 +1,5 @@
-"""``credo eod --date YYYY-MM-DD [--chunk-size N]``: the close-of-business batch (日终批处理)."""
+"""``credo eod --date YYYY-MM-DD [--chunk-size N] [--workers N]``: the close-of-business batch
+(日终批处理)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--date", help="业务日期 YYYY-MM-DD（默认：昨天）")
         parser.add_argument("--chunk-size", type=int, default=5000, help="每个分片的贷款数")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="并行线程数（分片与日终后续作业；默认 CREDO_EOD_WORKERS，即每个 CPU 核一个，最多 4 个）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["date"]:
@@ -37,7 +44,12 @@ class Command(BaseCommand):
             )
 
         try:
-            run = run_eod(day, chunk_size=options["chunk_size"], progress=progress)
+            run = run_eod(
+                day,
+                chunk_size=options["chunk_size"],
+                progress=progress,
+                workers=options["workers"],
+            )
         except EodError as exc:
             raise CommandError(exc.message) from exc
         elapsed = time.perf_counter() - started
