@@ -94,20 +94,35 @@ def default_pref(user: Any, customer: Any) -> NotifyPreference:
     return NotifyPreference(user_id=user.pk)
 
 
-def ensure_preferences(customer_ids: list[int], user_ids: list[int]) -> None:
-    """Create the missing preference rows (so they can be locked)."""
-    have_c = set(
-        NotifyPreference.objects.filter(customer_id__in=customer_ids).values_list(
-            "customer_id", flat=True
-        )
+def lock_preferences(customer_ids: list[int], user_ids: list[int]) -> None:
+    """Lock every recipient's preference row (ordered by id), creating the missing ones first.
+    The lock reads which rows exist, so a batch whose recipients all have one — every night
+    after the first — costs this one statement; rows created here have higher ids than the
+    ones already locked, so the locks are still taken in id order."""
+    held = list(
+        NotifyPreference.objects.filter(Q(customer_id__in=customer_ids) | Q(user_id__in=user_ids))
+        .select_for_update()
+        .order_by("id")
+        .values_list("customer_id", "user_id")
     )
-    have_u = set(
-        NotifyPreference.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True)
+    have_c = {c for c, _u in held if c is not None}
+    have_u = {u for _c, u in held if u is not None}
+    new_c = [c for c in customer_ids if c not in have_c]
+    new_u = [u for u in user_ids if u not in have_u]
+    if not new_c and not new_u:
+        return
+    NotifyPreference.objects.bulk_create(
+        [NotifyPreference(customer_id=c) for c in new_c]
+        + [NotifyPreference(user_id=u) for u in new_u],
+        ignore_conflicts=True,
+        batch_size=2000,
     )
-    missing = [NotifyPreference(customer_id=c) for c in customer_ids if c not in have_c]
-    missing += [NotifyPreference(user_id=u) for u in user_ids if u not in have_u]
-    if missing:
-        NotifyPreference.objects.bulk_create(missing, ignore_conflicts=True, batch_size=2000)
+    list(
+        NotifyPreference.objects.filter(Q(customer_id__in=new_c) | Q(user_id__in=new_u))
+        .select_for_update()
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
 
 
 def load_preferences(
@@ -115,20 +130,14 @@ def load_preferences(
 ) -> dict[tuple[str, int], NotifyPreference]:
     """Every recipient's preference that differs from the defaults, in one query; when the
     category is capped, every recipient's row is first created if missing and locked
-    (ordered by id, one statement) — before anything is read."""
+    (ordered by id) — before anything is read."""
     customer_ids = sorted({c.pk for u, c in recipients if c is not None})
     user_ids = sorted({u.pk for u, c in recipients if c is None and u is not None})
     if not customer_ids and not user_ids:
         return {}
     mine = Q(customer_id__in=customer_ids) | Q(user_id__in=user_ids)
     if daily_caps().get(category, 0):
-        ensure_preferences(customer_ids, user_ids)
-        list(
-            NotifyPreference.objects.filter(mine)
-            .select_for_update()
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
+        lock_preferences(customer_ids, user_ids)
     # A row with the defaults behaves like no row (``default_pref``): only the others are
     # loaded (most recipients never set anything).
     qs = (
