@@ -163,12 +163,29 @@ def reminders_send(business_date: dt.date, *, send: bool = True, actor: Any = No
     return reminders_run(business_date, send=send, actor=actor)["logged"]
 
 
+def _log_reminders(part: list[tuple[int, int]], business_date: dt.date, *, sent: set[str]) -> None:
+    """The batch's ReminderLog rows (one per installment and offset; a row another run wrote
+    first is kept as it is)."""
+    ReminderLog.objects.bulk_create(
+        [
+            ReminderLog(
+                installment_id=i,
+                offset=o,
+                business_date=business_date,
+                sent=f"reminder:{i}:{o}" in sent,
+            )
+            for i, o in part
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def reminders_run(
     business_date: dt.date, *, send: bool = True, actor: Any = None
 ) -> dict[str, int]:
     """Set-based reminders of ``business_date`` in batches of ``BATCH``: per batch one query for
-    the installments (amount owed computed in SQL), one ReminderLog insert, one ``notify_many``
-    call and one UPDATE of the sent flags, in one transaction (a batch interrupted half-way is
+    the installments (amount owed computed in SQL), one ``notify_many`` call and one ReminderLog
+    insert with each reminder's sent flag, in one transaction (a batch interrupted half-way is
     redone by the next run; the dedupe keys keep its messages single). Returns counts."""
     counts = {
         "logged": 0,
@@ -181,15 +198,9 @@ def reminders_run(
     for start in range(0, len(pairs), BATCH):
         part = pairs[start : start + BATCH]
         with transaction.atomic():
-            ReminderLog.objects.bulk_create(
-                [
-                    ReminderLog(installment_id=i, offset=o, business_date=business_date)
-                    for i, o in part
-                ],
-                ignore_conflicts=True,
-            )
-            counts["logged"] += len(part)
             if not send:
+                _log_reminders(part, business_date, sent=set())
+                counts["logged"] += len(part)
                 continue
             insts = (
                 Installment.objects.filter(pk__in=[i for i, _o in part])
@@ -220,9 +231,8 @@ def reminders_run(
             counts["messages_suppressed"] += sent.suppressed
             counts["messages_failed"] += sent.failed
             counts["messages_refused"] += sent.refused
-            done = [i for i, o in part if f"reminder:{i}:{o}" in sent.keys]
-            if done:
-                ReminderLog.objects.filter(
-                    installment_id__in=done, business_date=business_date
-                ).update(sent=True)
+            # logged with its sent flag in the same transaction as the messages (one write of
+            # each row, not an insert and then an update of the sent ones)
+            _log_reminders(part, business_date, sent=sent.keys)
+            counts["logged"] += len(part)
     return counts
