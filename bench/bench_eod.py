@@ -11,7 +11,10 @@ alerts: a warm-up, so the timed days are steady state), then times, for each day
 * the SQL floor (``_floor``): the set-based statements of a close for the same rows — due /
   overdue marking, one day of 罚息, DPD, status, 五级分类, ``last_eod_date`` — rolled back;
 * ``run_eod`` inline: the close (chunks), then every after-close job (monitoring, collections,
-  report snapshots, …), each timed from its ``EodJob`` row;
+  report snapshots, …), each timed from its ``EodJob`` row — on ``--workers`` threads (default
+  ``CREDO_EOD_WORKERS``: one per core, as ``credo eod`` runs them; ``--workers 1`` one after
+  the other). The close is the run's own start → finish; the jobs' wall time is the rest (each
+  job's own duration is listed; on several threads they overlap);
 
 for the business date (a normal day: ≈1/30 of the loans fall due) and the next day (those loans
 become overdue: status changes, timeline events, collections cases and reminders).
