@@ -37,6 +37,7 @@ from credo.collections.strategy import KEY as STRATEGY_KEY
 from credo.collections.strategy import inputs_for
 from credo.core import fsm
 from credo.core.audit.services import audit_record
+from credo.core.bulk import json_bulk_update
 from credo.core.money import fen_of, format_fen
 from credo.core.todo import states as _todo_states  # noqa: F401 — registers the Todo machine
 from credo.core.todo.models import Todo
@@ -269,10 +270,9 @@ def _retier(changed: list[tuple[CollectionCase, str]]) -> dict[str, list[int]]:
         target = states.next_status(before, states.tier_event(case.tier))
         if target != before:
             transitions.setdefault(f"{before}>{target}", []).append(case.pk)
-    CollectionCase.objects.bulk_update(
+    json_bulk_update(
         [c for c, _p in changed],
         ["tier", "action", "strategy_version", "reasons", "assignee", "team"],
-        batch_size=BATCH,
     )
     # Status changes through the case machine, one UPDATE per (from, to) pair.
     for pair, ids in transitions.items():
