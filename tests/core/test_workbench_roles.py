@@ -494,3 +494,21 @@ def test_a_broken_panel_does_not_take_the_section_down(org, monkeypatch):
         assert 'id="panel-boom"' not in html
     finally:
         workbench.unregister_workbench_panel("boom")
+
+
+def test_account_manager_loan_counts_follow_the_data_version(portfolio, owner):  # noqa: F811
+    """The 我的贷款 counts read every loan in scope: cached (core.figcache) until the data version
+    moves — a finished close of business, a journal entry, a new loan."""
+    from credo.lending.models import EodRun
+    from credo.lending.workbench_panels import account_manager_panel
+
+    owner.roles.add(role("account_manager"))
+
+    def overdue_customers() -> int:
+        return int(account_manager_panel(owner)["items"][0]["value"])
+
+    assert overdue_customers() == 1
+    Loan.objects.update(dpd=0, status="active")  # an edit that adds no row: not seen
+    assert overdue_customers() == 1
+    EodRun.objects.create(business_date=dt.date(2026, 12, 1), status="done")
+    assert overdue_customers() == 0

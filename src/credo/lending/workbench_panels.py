@@ -29,11 +29,23 @@ def _overdue_q() -> Q:
     return Q(dpd__gt=0) | Q(status=Loan.Status.OVERDUE)  # as loan_list(overdue=1)
 
 
-def account_manager_panel(user: Any) -> dict[str, Any]:
+def _account_manager_counts(user: Any) -> dict[str, int]:
     agg = selectors.loans_for(user).aggregate(
         customers=Count("customer", distinct=True, filter=_overdue_q()),
         loans=Count("id", filter=_overdue_q()),
         maturing=Count("id", filter=selectors.maturing_q(RENEWAL_DAYS)),
+    )
+    return {k: int(v or 0) for k, v in agg.items()}
+
+
+def account_manager_panel(user: Any) -> dict[str, Any]:
+    from credo.core import figcache
+
+    # the counts read every loan of the user's scope (≈ 20 ms at 33,000 loans, on every home
+    # page view): cached while the data version (loans, journal entries, closes) and the
+    # date (the maturing window) are unchanged
+    agg = figcache.cached(
+        user, "am-loans", lambda: _account_manager_counts(user), clock.today().isoformat()
     )
     url = reverse("lending:loan_list")
     return {

@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from credo.core import clock
+from credo.core import clock, figcache
 from credo.core.audit.services import audit_record
 from credo.core.dbrouter import uses_replica
 from credo.core.money import fen_to_yuan
-from credo.reports import exporting, figcache, kpis, services, standard
+from credo.reports import exporting, kpis, services, standard
 from credo.reports.datasets import (
     FILTER_OPS,
     QueryError,
@@ -102,7 +102,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         period = "month"
     today = clock.today()
     user = request.user
-    # cached per user while the data version is unchanged (reports/figcache.py)
+    # cached per user while the data version is unchanged (core/figcache.py)
     cards, trend = figcache.cached(
         user,
         "dashboard",

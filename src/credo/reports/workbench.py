@@ -54,8 +54,8 @@ def approvals_panel(user: Any) -> dict[str, Any] | None:
 def management_panel(user: Any) -> dict[str, Any] | None:
     """管理层: the dashboard's headline KPIs this month, from the dashboard's own computation and
     cache (figcache, keyed on the data version)."""
-    from credo.core import clock
-    from credo.reports import figcache, kpis
+    from credo.core import clock, figcache
+    from credo.reports import kpis
 
     today = clock.today()
     cards = figcache.cached(
@@ -65,9 +65,9 @@ def management_panel(user: Any) -> dict[str, Any] | None:
 
 
 def figures_panel(user: Any) -> dict[str, Any] | None:
-    from credo.reports import figcache
+    from credo.core import figcache
 
-    # cached per user while the data version is unchanged (reports/figcache.py)
+    # cached per user while the data version is unchanged (core/figcache.py)
     return figcache.cached(user, "home-figures", lambda: _figures(user))  # type: ignore[no-any-return]
 
 

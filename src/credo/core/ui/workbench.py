@@ -18,7 +18,7 @@ through the query string, so the number on the card is the number of rows the li
 ``CARDS`` (``core/workbench/_cards.html``) renders the common shape
 ``{"items": [{key, label, value, fmt, note, url, tone}], "rows": [...], "rows_title", "empty"}``.
 Keep a panel to a few grouped queries (``Count(filter=…)`` in one ``aggregate``); figures that
-read the whole book go through :mod:`credo.reports.figcache`.
+read the whole book go through :mod:`credo.core.figcache`.
 """
 
 from __future__ import annotations

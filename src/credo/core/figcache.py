@@ -10,8 +10,9 @@ journal entry, so the next page view computes afresh: figures are never stale by
 the version sees. What it does not see (an edit that adds no row, e.g. a role's data scope — the
 key also holds the user's scope and permissions) is bounded by ``TTL`` seconds.
 
-Works with the per-process memory cache too (nothing to invalidate: the key moves); with Redis
-every web process shares the entries.
+Any app's page may use it (the home page's role panels, the dashboard): the source tables are
+named through the app registry, so core imports no app. Works with the per-process memory cache
+too (nothing to invalidate: the key moves); with Redis every web process shares the entries.
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ def data_version() -> str:
     """The newest id of every source table, as one string (one query, index-only lookups) —
     read where the figures are read (the replica inside ``read_replica()``), so a lagging
     replica never pairs old figures with a newer version."""
-    from credo.lending.models import JournalEntry
+    from django.apps import apps
 
-    connection = connections[router.db_for_read(JournalEntry) or "default"]
+    journal = apps.get_model("lending", "JournalEntry")
+    connection = connections[router.db_for_read(journal) or "default"]
     with connection.cursor() as cur:
         cur.execute(_version_sql(connection))
         row = cur.fetchone()
