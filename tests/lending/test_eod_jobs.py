@@ -440,31 +440,3 @@ def test_inline_close_with_a_failing_chunk_fails_the_run_on_threads(
 def test_workers_must_be_positive(bullet_loan):
     with pytest.raises(eod.EodError, match="并行线程数"):
         eod.run_eod(D(2026, 4, 15), workers=0)
-
-
-def test_threads_start_the_longest_jobs_first(only_test_jobs, bullet_loan):
-    """On several threads the jobs start by what they took at the latest earlier close (a job
-    never run before first); one thread keeps run order."""
-    for key in ("a", "b", "c", "d"):
-        eod.register_after_close_job(key, lambda run: None, label=key)
-    first = eod.run_eod(D(2026, 4, 15))
-    durations = {"a": 0.1, "b": 3.0, "c": 1.0}  # d: no earlier duration recorded
-    for key, seconds in durations.items():
-        EodJob.objects.filter(run=first, key=key).update(duration=dt.timedelta(seconds=seconds))
-    EodJob.objects.filter(run=first, key="d").update(duration=None)
-    eod.register_after_close_job("e", lambda run: None, label="新作业")  # never run before
-    second = runs_prepare(D(2026, 4, 16))
-    ids = eod_jobs.jobs_ensure(second)
-    keys = dict(EodJob.objects.filter(pk__in=ids).values_list("id", "key"))
-    assert [keys[i] for i in ids] == ["a", "b", "c", "d", "e"]  # run order
-    assert [keys[i] for i in eod_jobs.longest_first(second, ids)] == ["d", "e", "b", "c", "a"]
-
-
-def runs_prepare(day: dt.date) -> EodRun:
-    from credo.lending.eod import runs
-
-    run = runs._prepare_run(day, actor=None, chunk_size=5000)
-    for chunk_id in run.chunks.values_list("id", flat=True):
-        runs.process_chunk(chunk_id, queue_jobs=False)
-    run.refresh_from_db()
-    return run

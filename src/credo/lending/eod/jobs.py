@@ -85,36 +85,12 @@ def jobs_ensure(run: EodRun) -> list[int]:
     return [rows[k] for k in keys if k in rows]
 
 
-def longest_first(run: EodRun, ids: list[int]) -> list[int]:
-    """``ids`` (jobs of ``run``) with the longest first, by what each job took at the latest
-    earlier close that ran it (a job never run before counts as long; ties keep run order): on
-    several threads the long jobs then start at once and the short ones fill in beside them,
-    so the last job ends sooner than in run order."""
-    keys = dict(EodJob.objects.filter(pk__in=ids).values_list("id", "key"))
-    last: dict[str, float] = {}
-    for key, duration in (
-        EodJob.objects.filter(
-            key__in=set(keys.values()),
-            status=J.DONE,
-            run__business_date__lt=run.business_date,
-            run__business_date__gte=run.business_date - dt.timedelta(days=31),
-        )
-        .order_by("key", "-run__business_date")
-        .values_list("key", "duration")
-    ):
-        if key not in last and duration is not None:
-            last[key] = duration.total_seconds()
-    return sorted(ids, key=lambda i: -last.get(keys.get(i, ""), float("inf")))
-
-
 def jobs_run_inline(run: EodRun, *, workers: int = 1) -> list[EodJob]:
-    """Run the run's open jobs in this process on ``workers`` threads (the jobs are independent
-    of one another, as on several task workers): one thread in run order, several longest
-    first (:func:`longest_first`). Each is isolated (its failure is recorded on it). Returns
-    the jobs in run order."""
+    """Run the run's open jobs in this process, started in run order on ``workers`` threads
+    (the jobs are independent of one another, as on several task workers); each isolated (its
+    failure is recorded on it). Returns the jobs in run order."""
     ids = jobs_ensure(run)
-    order = longest_first(run, ids) if workers > 1 and len(ids) > 1 else ids
-    outcomes = run_units(order, job_execute, workers=workers, stop_on_error=False)
+    outcomes = run_units(ids, job_execute, workers=workers, stop_on_error=False)
     by_id = {o.item: o for o in outcomes}
     done: list[EodJob] = []
     for job_id in ids:
