@@ -280,8 +280,8 @@ def test_session_idle_mark_is_written_at_most_once_a_minute(owner, viewers):  # 
 
 # --- cached figures (dashboard, home) ---------------------------------------------------------
 def test_cached_figures_are_recomputed_after_a_repayment(owner, portfolio, finance):  # noqa: F811
-    from credo.core.money import Money
     from credo.core import figcache
+    from credo.core.money import Money
 
     calls: list[int] = []
 
