@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from credo.core import clock
+from credo.core import clock, figcache
 from credo.core.money import fen_of
 from credo.core.ui.workbench import CARDS, WorkbenchPanel, register_workbench_panel
 from credo.lending import selectors
@@ -39,8 +39,6 @@ def _account_manager_counts(user: Any) -> dict[str, int]:
 
 
 def account_manager_panel(user: Any) -> dict[str, Any]:
-    from credo.core import figcache
-
     # the counts read every loan of the user's scope (≈ 20 ms at 33,000 loans, on every home
     # page view): cached while the data version (loans, journal entries, closes) and the
     # date (the maturing window) are unchanged

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from credo.core import fsm
 from credo.core.audit.services import audit_record
+from credo.core.bulk import json_bulk_update
 from credo.core.holidays import WorkingCalendar, load_calendar
 from credo.core.money import Money
 from credo.customers.events import record_events_bulk
@@ -132,59 +133,33 @@ def process_range(day: dt.date, first_id: int, last_id: int, actor: Any) -> dict
     return counts
 
 
-INSTALLMENT_COLUMNS = (
-    ("status", "text"),
-    ("paid_on", "date"),
-    ("penalty_due", "bigint"),
-    ("compound_due", "bigint"),
-    ("penalty_paid", "bigint"),
-    ("fee_paid", "bigint"),
-    ("interest_paid", "bigint"),
-    ("principal_paid", "bigint"),
+INSTALLMENT_FIELDS = (
+    "status",
+    "paid_on",
+    "penalty_due",
+    "compound_due",
+    "penalty_paid",
+    "fee_paid",
+    "interest_paid",
+    "principal_paid",
 )
-LOAN_COLUMNS = (
-    ("status", "text"),
-    ("dpd", "integer"),
-    ("classification", "text"),
-    ("credit_balance", "bigint"),
-    ("outstanding_principal", "bigint"),
-    ("cure_since", "date"),
-    ("version", "integer"),
+LOAN_FIELDS = (
+    "status",
+    "dpd",
+    "classification",
+    "credit_balance",
+    "outstanding_principal",
+    "cure_since",
+    "version",
 )
-
-
-def _db_value(value: Any) -> Any:
-    return value.fen if isinstance(value, Money) else value
 
 
 def _write_back(insts: Iterable[Installment], loans: list[Loan]) -> None:
-    """Write the per-loan results: on PostgreSQL one ``UPDATE … FROM unnest(arrays)`` per
-    table (Django's ``bulk_update`` CASE expressions cost seconds per chunk); elsewhere
-    ``bulk_update``."""
-    batches: list[tuple[Any, list[Any], tuple[tuple[str, str], ...]]] = [
-        (Installment, list(insts), INSTALLMENT_COLUMNS),
-        (Loan, loans, LOAN_COLUMNS),
-    ]
-    for model, objs, columns in batches:
-        if not objs:
-            continue
-        if connection.vendor != "postgresql":
-            model.objects.bulk_update(objs, [c for c, _t in columns], batch_size=500)
-            continue
-        table = model._meta.db_table
-        names = ", ".join(c for c, _t in columns)
-        sets = ", ".join(f"{c} = v.{c}" for c, _t in columns)
-        arrays = ", ".join(f"%s::{t}[]" for _c, t in columns)
-        params = [[o.pk for o in objs]] + [
-            [_db_value(getattr(o, c)) for o in objs] for c, _t in columns
-        ]
-        with connection.cursor() as cur:
-            cur.execute(
-                # table/column names are the constants above, never user input
-                f"UPDATE {table} AS t SET {sets} FROM unnest(%s::bigint[], {arrays}) "  # noqa: S608
-                f"AS v(id, {names}) WHERE t.id = v.id",
-                params,
-            )
+    """Write the per-loan results: one ``UPDATE … FROM jsonb_to_recordset`` per table on
+    PostgreSQL (:func:`credo.core.bulk.json_bulk_update`; Django's ``bulk_update`` CASE
+    expressions cost seconds per chunk), ``bulk_update`` elsewhere."""
+    json_bulk_update(list(insts), INSTALLMENT_FIELDS)
+    json_bulk_update(loans, LOAN_FIELDS)
 
 
 class _DayContext:
