@@ -130,3 +130,37 @@ def test_home_lists_approvals_waiting_for_the_user(start, approvers, owner):  # 
     # another approver of the flow has nothing waiting
     other = _html(approvers["risk"])
     assert 'id="home-approvals-count">0<' in other and "没有等待您审批的事项" in other
+
+
+def test_home_approval_counts_cover_every_open_task_not_only_the_listed(start, approvers):  # noqa: F811
+    """The card lists the first five tasks; its counts (one windowed query) are over all."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from credo.approvals.models import ApprovalTask
+    from credo.reports.workbench import HOME_TASKS, approvals_panel
+    from tests.factories import UserFactory
+
+    lead = approvers["lead"]
+    for _ in range(HOME_TASKS + 2):
+        start(subj=UserFactory())
+    tasks = list(ApprovalTask.objects.filter(assignee=lead, status="open").order_by("id"))
+    assert len(tasks) == HOME_TASKS + 2
+    now = timezone.now()
+    due = [now - dt.timedelta(days=2), now - dt.timedelta(hours=1), now + dt.timedelta(hours=3)]
+    for task, when in zip(tasks, due, strict=False):
+        ApprovalTask.objects.filter(pk=task.pk).update(due_at=when)
+    for task in tasks[3:]:
+        ApprovalTask.objects.filter(pk=task.pk).update(due_at=now + dt.timedelta(days=5))
+    panel = approvals_panel(lead)
+    assert panel["counts"] == {"open": HOME_TASKS + 2, "overdue": 2, "soon": 1}
+    assert len(panel["tasks"]) == HOME_TASKS
+    assert panel["tasks"][0].pk == tasks[0].pk  # soonest deadline first
+    assert panel["tasks"][0].sla_tone == "danger" and panel["tasks"][2].sla_tone == "warning"
+    assert panel["tasks"][0].instance.title == "测试申请"
+    html = _html(lead)
+    assert f'id="home-approvals-count">{HOME_TASKS + 2}<' in html
+    assert html.count('class="list-group-item list-group-item-action') >= HOME_TASKS
+    # another approver: nothing open, zero counts
+    assert approvals_panel(approvers["risk"])["counts"] == {"open": 0, "overdue": 0, "soon": 0}

@@ -149,3 +149,26 @@ def test_home_shows_open_count(owner):
     html = _client(owner).get(reverse("core:home")).content.decode()
     assert 'id="todo-open-count">2<' in html
     assert reverse("todo:list") in html
+
+
+def test_counts_are_read_once_per_request_and_forgotten_by_a_write(
+    owner, django_assert_num_queries
+):
+    """The home page asks for the counts twice (its todo card, the 待办到期 panel): one query
+    per request; a todo written during the request makes the next read fresh."""
+    from credo.core.context import memoized, reset_request_memo, set_request_memo
+
+    token = set_request_memo({})
+    try:
+        with django_assert_num_queries(1):
+            assert todo_counts(owner)["open"] == 0
+            assert todo_counts(owner)["open"] == 0
+        todo_create(user=owner, title="回访")
+        assert todo_counts(owner)["open"] == 1
+        assert memoized("x", lambda: 1) == 1 and memoized("x", lambda: 2) == 1
+    finally:
+        reset_request_memo(token)
+    # outside a request nothing is memoized
+    assert memoized("x", lambda: 3) == 3
+    todo_create(user=owner, title="再回访")
+    assert todo_counts(owner)["open"] == 2

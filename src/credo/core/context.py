@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,22 @@ def set_request_memo(memo: dict[str, Any] | None) -> contextvars.Token[dict[str,
 
 def reset_request_memo(token: contextvars.Token[dict[str, Any] | None]) -> None:
     _memo.reset(token)
+
+
+def memoized(key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per request under ``key`` (several parts of one page asking the same
+    question); outside a request (tasks, tests, the shell) always afresh."""
+    memo = _memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def forget(prefix: str) -> None:
+    """Drop this request's memos under ``prefix`` (a write in the request changed them)."""
+    memo = _memo.get()
+    if memo is not None:
+        for key in [k for k in memo if k.startswith(prefix)]:
+            del memo[key]

@@ -52,11 +52,19 @@ def _version_sql(connection: Any) -> str:
 def data_version() -> str:
     """The newest id of every source table, as one string (one query, index-only lookups) —
     read where the figures are read (the replica inside ``read_replica()``), so a lagging
-    replica never pairs old figures with a newer version."""
+    replica never pairs old figures with a newer version. Read once per request and database
+    (the home page's panels each ask)."""
     from django.apps import apps
 
+    from credo.core.context import memoized
+
     journal = apps.get_model("lending", "JournalEntry")
-    connection = connections[router.db_for_read(journal) or "default"]
+    alias = router.db_for_read(journal) or "default"
+    return memoized(f"figcache:version:{alias}", lambda: _read_version(alias))
+
+
+def _read_version(alias: str) -> str:
+    connection = connections[alias]
     with connection.cursor() as cur:
         cur.execute(_version_sql(connection))
         row = cur.fetchone()

@@ -34,7 +34,14 @@ def done_todos(user: Any) -> QuerySet[Todo]:
 
 
 def todo_counts(user: Any) -> dict[str, int]:
-    """``{"open", "overdue", "today", "done"}`` for the user."""
+    """``{"open", "overdue", "today", "done"}`` for the user — once per request (the home page
+    shows them in its todo card and in the account manager's 待办到期 panel)."""
+    from credo.core.context import memoized
+
+    return dict(memoized(f"todo:counts:{user.pk}", lambda: _todo_counts(user)))
+
+
+def _todo_counts(user: Any) -> dict[str, int]:
     today = clock.today()
     open_q = Q(status=Todo.Status.OPEN)
     counts = Todo.objects.filter(user=user).aggregate(

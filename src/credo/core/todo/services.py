@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from credo.core import fsm
 from credo.core.audit.services import audit_record, diff_fields
+from credo.core.context import forget
 from credo.core.todo import states  # noqa: F401  (registers the Todo machine)
 from credo.core.todo.models import Todo
 
@@ -51,6 +52,7 @@ def todo_create(
         "source": source,
         "priority": priority,
     }
+    forget("todo:")  # this request's memoized counts (todo_counts)
     with transaction.atomic():
         existing = None
         if dedupe_key:
@@ -90,6 +92,7 @@ def todo_complete(*, todo: Todo, actor: Any) -> Todo:
     """Mark done. Only the owner may complete; completing twice is a no-op."""
     if actor is None or todo.user_id != actor.pk:
         raise PermissionDenied(_("只能完成自己的待办。"))
+    forget("todo:")
     with transaction.atomic():
         todo = Todo.objects.select_for_update().get(pk=todo.pk)
         if todo.status == Todo.Status.DONE:
@@ -111,6 +114,7 @@ def todo_complete(*, todo: Todo, actor: Any) -> Todo:
 def todo_cancel_by_key(*, user: Any, dedupe_key: str, actor: Any = None) -> int:
     """Cancel the user's open todo with this key (the source no longer needs it). Returns the
     number of todos cancelled (0 or 1)."""
+    forget("todo:")
     with transaction.atomic():
         todos = list(
             Todo.objects.select_for_update().filter(
