@@ -256,6 +256,37 @@ def test_staff_inbox_and_read(owner, colleague):
     assert unread_count(owner) == 0 and list(inbox(owner)) == [inapp]
 
 
+def test_unread_badge_cached_with_a_shared_cache_and_dropped_by_every_write(
+    owner, colleague, settings
+):
+    """With Redis (CREDO_CACHE_SHARED) the header's count is cached per user; a new in-app
+    message, marking one read and marking all read each drop the entry at once."""
+    from django.core.cache import cache
+
+    from credo.notify.selectors import _unread_key, unread_count
+
+    settings.CREDO_CACHE_SHARED = True
+    cache.delete_many([_unread_key(owner.pk), _unread_key(colleague.pk)])
+    assert unread_count(owner) == 0
+    assert cache.get(_unread_key(owner.pk)) == 0  # cached
+    [first] = notify(template="test.staff", context={"title": "一"}, user=owner, now=at(10))
+    [second] = notify(template="test.staff", context={"title": "二"}, user=owner, now=at(10))
+    assert unread_count(owner) == 2 and unread_count(colleague) == 0
+    services.message_mark_read(message=first, user=owner)
+    assert unread_count(owner) == 1
+    services.inbox_mark_all_read(user=owner)
+    assert unread_count(owner) == 0
+    # a stale entry (a path that does not drop it) lives at most UNREAD_TTL seconds
+    Message.objects.filter(pk=second.pk).update(read_at=None)
+    assert unread_count(owner) == 0
+    cache.delete(_unread_key(owner.pk))
+    assert unread_count(owner) == 1
+    # without a shared cache every page counts afresh
+    settings.CREDO_CACHE_SHARED = False
+    Message.objects.filter(pk=second.pk).update(read_at=at(11))
+    assert unread_count(owner) == 0
+
+
 def test_staff_without_email_gets_inbox_only(owner):
     [m] = notify(template="test.staff", context={"title": "x"}, user=owner, now=at(10))
     assert m.kind == "inapp"

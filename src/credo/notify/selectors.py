@@ -89,5 +89,47 @@ def inbox_get(user: Any, pk: Any) -> Message:
         raise Http404 from None
 
 
+#: How long the header's unread badge may be served from the shared cache. Every path that
+#: makes a message unread-and-visible or reads it (bulk writes, the sender, mark read / all
+#: read) drops the user's entry at once (``forget_unread``); the TTL bounds any other path.
+UNREAD_TTL = 30
+
+
+def _unread_key(user_id: Any) -> str:
+    return f"credo:notify:unread:{user_id}"
+
+
 def unread_count(user: Any) -> int:
-    return inbox(user, unread_only=True).count()
+    """The user's unread in-app messages — the bell in every page's header. With a shared cache
+    (Redis: ``CREDO_CACHE_SHARED``) it is cached per user for ``UNREAD_TTL`` seconds and
+    dropped by every write that changes it; without one it is counted on every page."""
+    from django.conf import settings
+
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    if not getattr(settings, "CREDO_CACHE_SHARED", False):
+        return inbox(user, unread_only=True).count()
+    from django.core.cache import cache
+
+    key = _unread_key(user.pk)
+    n = cache.get(key)
+    if n is None:
+        n = inbox(user, unread_only=True).count()
+        cache.set(key, n, timeout=UNREAD_TTL)
+    return int(n)
+
+
+def forget_unread(user_ids: Any) -> None:
+    """Drop the cached unread counts of these users — now, and again when the write commits
+    (a page rendered meanwhile could otherwise put the old count back)."""
+    from django.conf import settings
+
+    ids = {int(pk) for pk in user_ids if pk is not None}
+    if not ids or not getattr(settings, "CREDO_CACHE_SHARED", False):
+        return
+    from django.core.cache import cache
+    from django.db import transaction
+
+    keys = [_unread_key(pk) for pk in sorted(ids)]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))

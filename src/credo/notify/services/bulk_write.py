@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from credo.core.audit.services import audit_record
 from credo.notify.models import Category, Channel, Kind, Message
+from credo.notify.selectors import forget_unread
 from credo.notify.services.bulk_guardrails import ChannelCache, Plan
 from credo.notify.services.recipients import enqueue_send, mask_address
 
@@ -71,6 +72,9 @@ def write_messages(
         messages_for.setdefault(it.index, []).append(msg)
     if messages:
         Message.objects.bulk_create(messages, batch_size=1000)
+        forget_unread(
+            m.user_id for m in messages if m.kind == Kind.INAPP and m.status == Message.Status.SENT
+        )
     return messages
 
 

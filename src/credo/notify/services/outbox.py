@@ -23,6 +23,7 @@ from credo.notify.models import (
     Kind,
     Message,
 )
+from credo.notify.selectors import forget_unread
 from credo.notify.services.bulk import Notice, notify_one
 from credo.notify.services.channels import channel_for
 from credo.notify.services.recipients import (
@@ -185,10 +186,13 @@ def message_mark_read(*, message: Message, user: Any, now: dt.datetime | None = 
     if message.read_at is None:
         message.read_at = now or timezone.now()
         Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=message.read_at)
+        forget_unread([message.user_id])
     return message
 
 
 def inbox_mark_all_read(*, user: Any, now: dt.datetime | None = None) -> int:
-    return Message.objects.filter(
+    n = Message.objects.filter(
         user=user, kind=Kind.INAPP, status=Message.Status.SENT, read_at__isnull=True
     ).update(read_at=now or timezone.now())
+    forget_unread([user.pk])
+    return n

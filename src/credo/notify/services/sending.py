@@ -22,6 +22,7 @@ from credo.notify.models import (
     Kind,
     Message,
 )
+from credo.notify.selectors import forget_unread
 from credo.notify.services.config import (
     backoff_minutes,
     max_attempts,
@@ -150,6 +151,8 @@ def _deliver_claimed(pk: int, now: dt.datetime) -> str:
                 last_error="",
             )
             outcome = "sent"
+            if msg.kind == Kind.INAPP:
+                forget_unread([msg.user_id])
         elif error.permanent or number >= max_attempts():
             target = Message.Status.FAILED
             fields.update(next_attempt_at=None, last_error=error.message)
