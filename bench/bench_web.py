@@ -365,6 +365,42 @@ def drive(
     return samples, time.perf_counter() - start
 
 
+# --- where the CPU goes during a phase -----------------------------------------------------------
+def _proc_cpu() -> dict[str, float]:
+    """CPU seconds so far by kind of process: the gunicorn processes (by process group, see
+    ``start_gunicorn``), PostgreSQL (every ``postgres`` process: backends, WAL writer …), Redis,
+    this bench (the load generator), and the machine's busy time (``/proc/stat``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    me = os.getpid()
+    out = {"web": 0.0, "postgres": 0.0, "redis": 0.0, "load": 0.0, "busy": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                raw = f.read()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        cpu = (int(fields[11]) + int(fields[12])) / tick
+        if int(entry) == me:
+            out["load"] += cpu
+        elif _GUNICORN_PGID and int(fields[2]) == _GUNICORN_PGID:
+            out["web"] += cpu
+        elif comm == "postgres":
+            out["postgres"] += cpu
+        elif comm.startswith("redis"):
+            out["redis"] += cpu
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    out["busy"] = (sum(ticks) - ticks[3] - ticks[4]) / tick  # minus idle and iowait
+    return out
+
+
+_GUNICORN_PGID = 0
+
+
 def _pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -407,6 +443,8 @@ def start_gunicorn(port: int, workers: int, db_url: str, redis: bool) -> subproc
         env=env,
         start_new_session=True,
     )
+    global _GUNICORN_PGID
+    _GUNICORN_PGID = proc.pid  # its own session: the workers share the master's process group
     for _ in range(300):
         time.sleep(0.2)
         if proc.poll() is not None:
@@ -538,6 +576,7 @@ def main(argv: list[str] | None = None) -> int:
 
         inproc = in_process(plan, mix, args.repeat, args.profile)
         http_rows: list[tuple[int, float, dict[str, list[float]], int, int]] = []
+        cpu_per_request: dict[int, dict[str, float]] = {}
         if not args.skip_http:
             proc = start_gunicorn(args.port, args.workers, db_url, redis)
             sessions = {
@@ -546,7 +585,12 @@ def main(argv: list[str] | None = None) -> int:
             }
             drive(args.port, mix, sessions, 4, 3.0)  # warm-up: every worker, every page
             for users in [int(u) for u in args.users.split(",")]:
+                before = _proc_cpu()
                 samples, elapsed = drive(args.port, mix, sessions, users, args.seconds)
+                after = _proc_cpu()
+                cpu_per_request[users] = {
+                    k: (after[k] - before[k]) * 1000 / max(1, len(samples)) for k in after
+                }
                 per: dict[str, list[float]] = defaultdict(list)
                 for s in samples:
                     per[s.page].append(s.ms)
@@ -557,7 +601,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{_pct([s.ms for s in samples], 95):.0f} ms, {errors} errors",
                     flush=True,
                 )
-        return report(args, inproc, http_rows, redis)
+        return report(args, inproc, http_rows, redis, cpu_per_request)
     finally:
         if proc is not None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -572,6 +616,7 @@ def report(
     inproc: dict[str, tuple[float, int, float]],
     http_rows: list[tuple[int, float, dict[str, list[float]], int, int]],
     redis: bool,
+    cpu_per_request: dict[int, dict[str, float]] | None = None,
 ) -> int:
     ok = True
     print()
@@ -622,6 +667,17 @@ def report(
             f"| **mixed** | {n} ({errors} errors) | {rps:.1f} | {_pct(every, 50):.0f} ms | "
             f"{p95:.0f} ms | {target} | {'✅' if passed else '❌'} |"
         )
+    if cpu_per_request:
+        print()
+        print("CPU per request during each phase (ms; busy = the whole machine, all cores):")
+        print()
+        print("| users | web (gunicorn) | PostgreSQL | Redis | load generator | machine busy |")
+        print("|---|---|---|---|---|---|")
+        for users, c in cpu_per_request.items():
+            print(
+                f"| {users} | {c['web']:.1f} | {c['postgres']:.1f} | {c['redis']:.1f} | "
+                f"{c['load']:.1f} | {c['busy']:.1f} |"
+            )
     return 0 if ok else 1
 
 
