@@ -10,11 +10,11 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.http import Http404
 
 from credo.accounts.fieldperms import can_view_clear
-from credo.accounts.scope import get_with_access, scope_queryset
+from credo.accounts.scope import get_with_access, scope_q, scope_queryset
 from credo.core.audit.services import audit_record
 from credo.core.crypto import blind_index
 from credo.core.customfields import engine as cf
@@ -23,7 +23,13 @@ from credo.core.ratelimit import Rate, rate_hit, rate_limited
 from credo.core.registry import Registry
 from credo.core.sensitive import get_sensitive_field
 from credo.core.validators import is_valid_id_number, is_valid_mobile, normalize_uscc
-from credo.customers.models import Customer, CustomerEvent, Relation
+from credo.customers.models import (
+    Authorization,
+    Customer,
+    CustomerEvent,
+    ExternalPull,
+    Relation,
+)
 
 SORTS = {
     "-id": "-id",
@@ -200,6 +206,37 @@ def timeline_counts(customer: Customer) -> dict[str, int]:
     )
 
 
+def authorizations_panel(customer: Customer, limit: int = 20) -> QuerySet[Authorization]:
+    """The 360 page's 查询授权 table: the columns it shows and the recording user's name (one
+    query, not one more per row for ``recorded_by``)."""
+    return customer.authorizations.select_related("recorded_by").only(
+        "id",
+        "customer",
+        "scope",
+        "granted_by",
+        "valid_from",
+        "valid_until",
+        "recorded_by__username",
+        "recorded_by__display_name",
+    )[:limit]
+
+
+def pulls_panel(customer: Customer, limit: int = 20) -> QuerySet[ExternalPull]:
+    """The 360 page's 查询记录 table: the columns it shows, never the raw and parsed payloads
+    or the data source's (encrypted) credentials."""
+    return customer.pulls.select_related("provider", "requested_by").only(
+        "id",
+        "customer",
+        "kind",
+        "requested_at",
+        "status",
+        "error",
+        "provider__name",
+        "requested_by__username",
+        "requested_by__display_name",
+    )[:limit]
+
+
 @dataclass(frozen=True)
 class RelatedParty:
     relation: Relation
@@ -208,43 +245,82 @@ class RelatedParty:
     visible: bool
 
 
-def _relations(customer: Customer) -> list[Relation]:
-    """Both directions in one query, kept on the customer object for the rest of the request
-    (the 360 page reads them for the parties, the graph and the related risk flags)."""
-    cached = getattr(customer, "_relations_cache", None)
-    if cached is None:
-        cached = list(
-            Relation.objects.filter(Q(from_customer=customer) | Q(to_customer=customer))
-            .select_related("from_customer", "to_customer")
-            .order_by("id")
+# What the 360 page, the graph, the related risk flags, the API and the credit report read of
+# the *other* party of a relation. The rest of a related customer (encrypted identifiers among
+# them, decrypted on load) is never shown there, so it is not read.
+PARTY_FIELDS = ("id", "kind", "name", "risk_flags")
+
+
+def _relations(customer: Customer, user: Any = None) -> tuple[list[Relation], set[int]]:
+    """The customer's relations in both directions, each with both its customers set (this
+    customer itself, and the other party read with :data:`PARTY_FIELDS` only), and the pks of
+    the other parties inside ``user``'s data scope (none without a user). One query without
+    relations (the common case), two with: the other parties and their scope in one. Kept on
+    the customer object for the rest of the request."""
+    cache: dict[Any, tuple[list[Relation], set[int]]] = customer.__dict__.setdefault(
+        "_relations_cache", {}
+    )
+    key = None if user is None else user.pk
+    if key not in cache:
+        rows = list(
+            Relation.objects.filter(Q(from_customer=customer) | Q(to_customer=customer)).order_by(
+                "id"
+            )
         )
-        customer._relations_cache = cached  # type: ignore[attr-defined]
-    return cached
+        others: dict[int, Customer] = {}
+        visible: set[int] = set()
+        ids = {r.from_customer_id for r in rows} | {r.to_customer_id for r in rows}
+        ids.discard(customer.pk)
+        if ids:
+            qs = Customer.objects.filter(pk__in=ids).only(*PARTY_FIELDS).order_by()
+            q = scope_q(user) if user is not None else None
+            if q:
+                qs = qs.annotate(
+                    _in_scope=Case(
+                        When(q, then=Value(True)), default=Value(False), output_field=BooleanField()
+                    )
+                )
+            for other in qs:
+                others[other.pk] = other
+                # Q() (scope "all") sees every party, None (no user/inactive) none
+                if q is not None and (not q or other._in_scope):  # type: ignore[attr-defined]
+                    visible.add(other.pk)
+        others[customer.pk] = customer
+        # (a party deleted between the two reads takes its relations with it: left out)
+        rows = [r for r in rows if r.from_customer_id in others and r.to_customer_id in others]
+        for r in rows:
+            r.from_customer = others[r.from_customer_id]
+            r.to_customer = others[r.to_customer_id]
+        cache[key] = (rows, visible)
+    return cache[key]
 
 
 def related_parties(customer: Customer, user: Any) -> list[RelatedParty]:
-    rels = _relations(customer)
-    parties = [(r, r.to_customer, "out") for r in rels if r.from_customer_id == customer.pk] + [
-        (r, r.from_customer, "in") for r in rels if r.to_customer_id == customer.pk
+    """The other party of each relation, and whether ``user`` may open it (``user=None``: no
+    one). Only :data:`PARTY_FIELDS` of the other customers are read."""
+    rels, visible = _relations(customer, user)
+    out = [
+        RelatedParty(r, r.to_customer, "out", r.to_customer_id in visible)
+        for r in rels
+        if r.from_customer_id == customer.pk
     ]
-    # which of the others the user may open: one scoped query, not one per party
-    others = {other.pk for _rel, other, _d in parties}
-    visible: set[int] = set()
-    if others and user is not None:
-        visible = set(
-            scope_queryset(Customer.objects.filter(pk__in=others), user).values_list(
-                "pk", flat=True
-            )
-        )
-    return [RelatedParty(rel, other, d, other.pk in visible) for rel, other, d in parties]
+    out += [
+        RelatedParty(r, r.from_customer, "in", r.from_customer_id in visible)
+        for r in rels
+        if r.to_customer_id == customer.pk
+    ]
+    return out
 
 
-def related_risk_flags(customer: Customer) -> list[dict[str, Any]]:
-    """Risk flags raised on related parties (shown on this customer, A4)."""
+def related_risk_flags(
+    customer: Customer, parties: list[RelatedParty] | None = None
+) -> list[dict[str, Any]]:
+    """Risk flags raised on related parties (shown on this customer, A4). ``parties``: the
+    customer's :func:`related_parties` if the caller has them already."""
     from credo.customers.services import RISK_FLAGS
 
     out = []
-    for party in related_parties(customer, None):
+    for party in related_parties(customer, None) if parties is None else parties:
         for flag in party.other.risk_flags:
             out.append(
                 {
@@ -258,14 +334,17 @@ def related_risk_flags(customer: Customer) -> list[dict[str, Any]]:
     return out
 
 
-def relation_graph(customer: Customer, user: Any) -> dict[str, Any]:
-    """ECharts graph data: nodes + links, names hidden for customers outside the scope."""
+def relation_graph(
+    customer: Customer, user: Any, parties: list[RelatedParty] | None = None
+) -> dict[str, Any]:
+    """ECharts graph data: nodes + links, names hidden for customers outside the scope.
+    ``parties``: ``related_parties(customer, user)`` if the caller has them already."""
     nodes = [
         {"id": str(customer.pk), "name": customer.name, "category": 0, "flags": customer.risk_flags}
     ]
     links = []
     seen = {customer.pk}
-    for party in related_parties(customer, user):
+    for party in related_parties(customer, user) if parties is None else parties:
         other = party.other
         if other.pk not in seen:
             seen.add(other.pk)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from credo.accounts.fieldperms import can_view_clear, display_value, masked_value
 from credo.core.customfields import engine as cf
+from credo.core.formrender import FAST_FORM_RENDERER
 from credo.core.regions import children_of, full_name
 from credo.customers import selectors, services
 from credo.customers.errors import CustomerError, DuplicateCustomer
@@ -188,19 +189,21 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "custom_rows": cf.display_rows("customer", request.user, customer.custom),
             "figures": selectors.key_figures(customer),
             "business": selectors.business_rows(customer, request.user),
-            "related_flags": selectors.related_risk_flags(customer),
+            # the parties are read once and given to the flags and the graph
+            "related_flags": selectors.related_risk_flags(customer, parties),
             "parties": parties,
-            "graph": selectors.relation_graph(customer, request.user),
+            "graph": selectors.relation_graph(customer, request.user, parties),
             "contacts": contacts,
-            "authorizations": customer.authorizations.all()[:20],
-            "pulls": customer.pulls.select_related("provider", "requested_by")[:20],
+            "authorizations": selectors.authorizations_panel(customer),
+            "pulls": selectors.pulls_panel(customer),
             "counts": counts,
             "event_total": sum(counts.values()),
             "event_kinds": CustomerEvent.Kind.choices,
             "data_kinds": DataKind.choices,
-            "relation_form": RelationForm(),
-            "contact_form": ContactForm(),
-            "authorization_form": AuthorizationForm(),
+            # the add dialogs' fields, rendered without the widget template machinery (same HTML)
+            "relation_form": RelationForm(renderer=FAST_FORM_RENDERER),
+            "contact_form": ContactForm(renderer=FAST_FORM_RENDERER),
+            "authorization_form": AuthorizationForm(renderer=FAST_FORM_RENDERER),
             "can_change": request.user.has_perm("customers.change_customer"),
             "can_pull": request.user.has_perm("customers.pull_external_data"),
         },

@@ -13,12 +13,14 @@ from credo.customers.selectors import register_business_provider
 def customer_inspections(customer: Any, user: Any) -> list[dict[str, Any]]:
     if user is None or not user.has_perm("fieldwork.view_inspection"):
         return []
-    from credo.fieldwork.selectors import inspections_for
+    from credo.fieldwork.models import Inspection
+    from credo.fieldwork.selectors import inspection_visible_q
 
     rows = (
-        inspections_for(user)
-        .filter(customer=customer)
+        Inspection.objects.filter(inspection_visible_q(user), customer=customer)
         .select_related("loan")
+        # the row's columns only: not the whole inspection (answers, notes, GPS) and loan
+        .only("id", "kind", "status", "result", "completed_on", "due_date", "loan__number")
         .order_by("-due_date", "-id")
     )
     return [
