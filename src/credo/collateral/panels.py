@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from credo.accounts.scope import can_access
+from credo.accounts.scope import can_access, scope_q
 from credo.collateral import selectors
 
 VIEW = "collateral.view_collateral"
@@ -22,6 +22,30 @@ def _add_urls(**target: Any) -> dict[str, str]:
         "collateral": f"{reverse('collateral:create')}?{query}",
         "guarantee": f"{reverse('collateral:guarantee_create')}?{query}",
     }
+
+
+def in_scope(obj: Any, user: Any) -> bool:
+    """:func:`credo.accounts.scope.can_access` of a row the page has read already: a scope that
+    is one condition on one of the row's own foreign keys (owner, team or branch — what every
+    data scope is today) is checked against the loaded row, anything else with the query."""
+    q = scope_q(user)
+    if q is None:
+        return False
+    if not q:
+        return True
+    if len(q.children) == 1 and not q.negated and isinstance(q.children[0], tuple):
+        name, value = q.children[0]
+        field = next((f for f in obj._meta.concrete_fields if f.name == name), None)
+        if field is not None and field.is_relation and field.attname in obj.__dict__:
+            wanted = getattr(value, "pk", value)
+            return wanted is not None and getattr(obj, field.attname) == wanted
+    return can_access(obj, user)
+
+
+def _render(template: str, context: dict[str, Any]) -> str:
+    # the panels use no context processor (no request, user, perms, csrf or nav): rendering
+    # them with the request ran all five (the navigation among them) once more per panel
+    return render_to_string(template, context)
 
 
 def render_security(
@@ -37,23 +61,24 @@ def render_security(
     user = request.user
     if not user.has_perm(VIEW):
         return ""
-    return render_to_string(
+    return _render(
         "collateral/_security_panel.html",
         {
             "security": security,
             "panel_id": panel_id,
             "amount_label": amount_label,
             "add_urls": _add_urls(**target)
-            if can_add and user.has_perm(MANAGE) and can_access(customer, user)
+            if can_add and user.has_perm(MANAGE) and in_scope(customer, user)
             else None,
         },
-        request=request,
     )
 
 
 def application_panel(request: Any, application: Any, *, can_add: bool = True) -> str:
     from django.utils.translation import gettext as _
 
+    if not request.user.has_perm(VIEW):  # before reading the security nobody will see
+        return ""
     return render_security(
         request,
         selectors.application_security(application),
@@ -69,6 +94,8 @@ def application_panel(request: Any, application: Any, *, can_add: bool = True) -
 def loan_panel(request: Any, loan: Any) -> str:
     from django.utils.translation import gettext as _
 
+    if not request.user.has_perm(VIEW):  # before reading the security nobody will see
+        return ""
     return render_security(
         request,
         selectors.loan_security(loan),
@@ -85,10 +112,9 @@ def customer_panel(request: Any, customer: Any) -> str:
     user = request.user
     if not user.has_perm(VIEW):
         return ""
-    return render_to_string(
+    return _render(
         "collateral/_customer_panel.html",
         {"data": selectors.customer_collateral(customer), "customer": customer},
-        request=request,
     )
 
 
@@ -98,7 +124,7 @@ def customer_rows(customer: Any, user: Any) -> list[dict[str, Any]]:
         return []
     from django.utils.translation import gettext as _
 
-    data = selectors.customer_collateral(customer)
+    data = selectors.customer_owned_and_given(customer)
     rows = []
     for c in data["owned"]:
         rows.append(

@@ -141,10 +141,39 @@ class Security:
         return not self.links and not self.guarantees
 
 
+# The columns a Security is read with: what the security panel shows
+# (collateral/_security_panel.html) and what the LTV and its snapshot items need. The owner and
+# the guarantor are customers (wide rows with encrypted columns): only their name is shown.
+SECURITY_LINK_FIELDS = (
+    "collateral",
+    "collateral__number",
+    "collateral__kind",
+    "collateral__category",
+    "collateral__description",
+    "collateral__owner",
+    "collateral__owner__name",
+    "collateral__current_value",
+    "collateral__registration_number",
+    "collateral__expires_on",
+    "collateral__status",
+)
+SECURITY_GUARANTEE_FIELDS = (
+    "contract_number",
+    "guarantor",
+    "guarantor__name",
+    "kind",
+    "amount",
+    "period_start",
+    "period_end",
+    "status",
+)
+
+
 def _security(link_q: Q, guarantee_q: Q, amount_fen: int, product_id: int | None) -> Security:
     links = list(
         CollateralLink.objects.filter(link_q)
         .select_related("collateral", "collateral__owner")
+        .only(*SECURITY_LINK_FIELDS)
         .order_by("collateral_id")
     )
     seen: set[int] = set()
@@ -158,7 +187,11 @@ def _security(link_q: Q, guarantee_q: Q, amount_fen: int, product_id: int | None
         for link in unique
         if link.collateral.status in LIVE and link.collateral.current_value is not None
     )
-    guarantees = list(Guarantee.objects.filter(guarantee_q).select_related("guarantor"))
+    guarantees = list(
+        Guarantee.objects.filter(guarantee_q)
+        .select_related("guarantor")
+        .only(*SECURITY_GUARANTEE_FIELDS)
+    )
     return Security(
         amount_fen=amount_fen,
         links=unique,
@@ -208,9 +241,44 @@ def loan_security(loan: Any) -> Security:
 
 
 def _application_id_of(loan: Any) -> int | None:
+    """The id of the application the loan was made from: the one the page read already
+    (``loan.application``, origination's reverse one-to-one, cached on the loan), else one
+    narrow query."""
     from credo.lending.models import Loan
 
+    descriptor = getattr(type(loan), "application", None)
+    if descriptor is not None and descriptor.is_cached(loan):
+        application = descriptor.related.get_cached_value(loan)
+        return application.pk if application is not None else None
     return Loan.objects.filter(pk=loan.pk).values_list("application__id", flat=True).first()
+
+
+# what the customer 360 page's 申请与贷款 rows show of a customer's collateral and guarantees
+# (panels.customer_rows); the credit report's panel reads the whole rows
+OWNED_ROW_FIELDS = (
+    "number",
+    "category",
+    "description",
+    "current_value",
+    "status",
+    "created_at",
+)
+GIVEN_ROW_FIELDS = ("contract_number", "kind", "amount", "status", "created_at")
+
+
+def customer_owned_and_given(customer: Any) -> dict[str, Any]:
+    """For the customer 360 page's rows: the collateral the customer owns and the guarantees it
+    gave (the newest 100 of each), with the columns the rows show."""
+    return {
+        "owned": list(
+            Collateral.objects.filter(owner=customer).only(*OWNED_ROW_FIELDS).order_by("-id")[:100]
+        ),
+        "given": list(
+            Guarantee.objects.filter(guarantor=customer)
+            .only(*GIVEN_ROW_FIELDS)
+            .order_by("-id")[:100]
+        ),
+    }
 
 
 def customer_collateral(customer: Any) -> dict[str, Any]:

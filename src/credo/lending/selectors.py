@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -58,13 +58,18 @@ def maturing_q(days: int) -> Q:
     )
 
 
-def loan_get(user: Any, pk: Any) -> Loan:
-    """The loan if inside the user's scope; otherwise 404 (and the attempt is audited)."""
+LOAN_RELATED = ("customer", "owner", "team", "branch", "product_version__product", "created_by")
+# what the loan detail page shows of the loan's relations (the customer's name, the product, the
+# 客户经理 and the creator); each further join cost PostgreSQL ≈ 0.4 ms more planning per view
+LOAN_PAGE_RELATED = ("customer", "owner", "product_version__product", "created_by")
+
+
+def loan_get(user: Any, pk: Any, *, related: tuple[str, ...] = LOAN_RELATED) -> Loan:
+    """The loan if inside the user's scope; otherwise 404 (and the attempt is audited). The
+    scope check is part of the loan's query; ``related`` are the relations read with it."""
     try:
         loan, allowed = get_with_access(
-            Loan.objects.select_related(
-                "customer", "owner", "team", "branch", "product_version__product", "created_by"
-            ),
+            Loan.objects.select_related(*related),
             user,
             int(pk),
         )
@@ -90,22 +95,26 @@ def loan_postings(loan: Loan) -> QuerySet[Posting]:
     return loan.postings.select_related("actor").order_by("-id")
 
 
-def loan_events(loan: Loan) -> QuerySet[CustomerEvent]:
-    """The customer's timeline events about this loan or its postings."""
-    posting_ids = [str(pk) for pk in loan.postings.values_list("pk", flat=True)]
+def loan_events(loan: Loan, posting_ids: Iterable[int] | None = None) -> QuerySet[CustomerEvent]:
+    """The customer's timeline events about this loan or its postings (``posting_ids``: the ids
+    of all the loan's postings when the caller has read them already)."""
+    if posting_ids is None:
+        posting_ids = loan.postings.values_list("pk", flat=True)
+    ids = [str(pk) for pk in posting_ids]
     return (
         loan.customer.events.filter(source="lending")
         .filter(
             Q(object_type="lending.loan", object_id=str(loan.pk))
-            | Q(object_type="lending.posting", object_id__in=posting_ids)
+            | Q(object_type="lending.posting", object_id__in=ids)
         )
         .select_related("actor")
         .order_by("-occurred_at", "-id")
     )
 
 
-def loan_write_off(loan: Loan) -> dict[str, Any] | None:
-    """The write-off of a written-off loan: its journal entry, reason and off-balance amounts."""
+def loan_write_off(loan: Loan, posting_ids: Iterable[int] | None = None) -> dict[str, Any] | None:
+    """The write-off of a written-off loan: its journal entry, reason and off-balance amounts
+    (``posting_ids`` as for :func:`loan_events`)."""
     entry = (
         loan.entries.filter(kind=JournalEntry.Kind.WRITE_OFF, reversed_by__isnull=True)
         .select_related("actor")
@@ -114,7 +123,7 @@ def loan_write_off(loan: Loan) -> dict[str, Any] | None:
     )
     if entry is None:
         return None
-    event = loan_events(loan).filter(kind=CustomerEvent.Kind.WRITE_OFF).first()
+    event = loan_events(loan, posting_ids).filter(kind=CustomerEvent.Kind.WRITE_OFF).first()
     detail = event.detail if event else {}
     principal = sum(line.debit.fen for line in entry.lines.all())
     off = detail.get("off_balance", {})

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from credo.core.money import Money
 from credo.customers.selectors import customers_for
-from credo.lending import selectors, services
+from credo.lending import loan_page, selectors, services
 from credo.lending.errors import LendingError
 from credo.lending.forms import (
     METHOD_CHOICES,
@@ -24,7 +24,7 @@ from credo.lending.forms import (
     ReverseForm,
     WriteOffForm,
 )
-from credo.lending.models import Installment, Loan, Posting
+from credo.lending.models import Loan, Posting
 from credo.lending.pricing.apr import AprError
 from credo.lending.pricing.caps import quote_disclosure
 from credo.lending.schedule import ScheduleError, generate
@@ -97,11 +97,6 @@ def loan_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-INSTALLMENT_CLASS: dict[str, str] = {
-    Installment.Status.PAID: "table-success",
-    Installment.Status.OVERDUE: "table-danger",
-    Installment.Status.DUE: "table-warning",
-}
 STATUS_BADGE: dict[str, str] = {
     Loan.Status.PENDING: "bg-secondary-lt",
     Loan.Status.ACTIVE: "bg-green-lt",
@@ -114,11 +109,13 @@ STATUS_BADGE: dict[str, str] = {
 @login_required
 @permission_required("lending.view_loan", raise_exception=True)
 def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    loan = selectors.loan_get(request.user, pk)
-    installments = [
-        {"i": inst, "css": INSTALLMENT_CLASS.get(inst.status, "")}
-        for inst in loan.installments.order_by("period")
-    ]
+    # Each thing is read once and handed on: the postings give the events their ids, the
+    # application read here (``origin``) is the one the collateral panel links through.
+    loan = selectors.loan_get(request.user, pk, related=selectors.LOAN_PAGE_RELATED)
+    installments, first_installment = loan_page.installment_rows(loan)
+    postings = list(selectors.loan_postings(loan))
+    posting_ids = [p.pk for p in postings]
+    has_entries, journal = loan_page.journal(loan)
     user = request.user
     can_disburse = loan.status == Loan.Status.PENDING and user.has_perm("lending.disburse_loan")
     return render(
@@ -128,9 +125,13 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "loan": loan,
             "badge": STATUS_BADGE.get(loan.status, "bg-secondary-lt"),
             "installments": installments,
-            "postings": selectors.loan_postings(loan),
-            "entries": selectors.loan_entries(loan),
-            "events": selectors.loan_events(loan)[:100],
+            "first_installment": first_installment,
+            "postings": loan_page.posting_rows(postings),
+            # the creator read only when there are charges (most loans have none)
+            "charges": list(loan.charges.prefetch_related("created_by")),
+            "entries": has_entries,
+            "journal": journal,
+            "events": list(selectors.loan_events(loan, posting_ids)[:100]),
             "origin": selectors.loan_origin(loan),
             "disburse_form": DisburseForm() if can_disburse else None,
             "value_date_window": services.value_date_window(loan, user) if can_disburse else None,
@@ -141,7 +142,7 @@ def loan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and loan.classification in services.WRITE_OFF_CLASSES
             and user.has_perm("lending.write_off_loan")
             else None,
-            "write_off": selectors.loan_write_off(loan)
+            "write_off": selectors.loan_write_off(loan, posting_ids)
             if loan.status == Loan.Status.WRITTEN_OFF
             else None,
         },

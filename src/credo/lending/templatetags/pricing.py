@@ -1,6 +1,7 @@
 """年化利率 on pages that only have an object (issue 20): ``{% load pricing %}``.
 
-* ``{{ loan|loan_apr }}`` — a loan's terms with its own fees;
+* ``{{ loan|loan_apr }}`` — a loan's terms with its own fees (``{{ loan|loan_apr_only }}``: the
+  :class:`~credo.lending.pricing.apr.Apr` alone, without the warning and cap);
 * ``{{ app|terms_apr }}`` — any object with ``product_version``, ``final_amount`` (fen),
   ``final_months`` and ``annual_rate`` (an application: the requested, else approved, terms);
 * ``{% prepay_apr loan remaining_principal option %}`` — a prepayment quote's new schedule;
@@ -18,9 +19,9 @@ from typing import Any
 from django import template
 
 from credo.core.money import Money
-from credo.lending.errors import LendingError
+from credo.lending.errors import InvalidLoan, LendingError
 from credo.lending.pricing import caps
-from credo.lending.pricing.apr import AprError, apr_from_payments, periods_per_year_of
+from credo.lending.pricing.apr import Apr, AprError, apr_from_payments, periods_per_year_of
 
 register = template.Library()
 
@@ -30,6 +31,19 @@ def loan_apr(loan: Any) -> caps.Disclosure | None:
     if loan is None:
         return None
     return caps.loan_disclosure(loan)
+
+
+@register.filter
+def loan_apr_only(loan: Any) -> Apr | None:
+    """The loan's APR alone (``.percent_str``, ``.effective_percent_str``), for a page that
+    shows neither the 4 × LPR warning nor the cap of :func:`loan_apr` (so the LPR is not read).
+    """
+    if loan is None:
+        return None
+    try:
+        return caps.loan_apr(loan)
+    except InvalidLoan:  # as caps.loan_disclosure
+        return None
 
 
 @register.filter

@@ -1,6 +1,7 @@
 """The upfront fee (一次性手续费) as a separate receivable on pages: ``{% load upfront_fee %}``.
 
-``{% upfront_fee_info loan as fee %}`` gives ``fee.amount`` (fen), ``fee.timing_label``
+``{% upfront_fee_info loan as fee %}`` (``{% upfront_fee_info loan first as fee %}`` with the
+loan's first installment when the page has it) gives ``fee.amount`` (fen), ``fee.timing_label``
 (放款时收取 / 随首期还款收取 / 从放款金额中扣除（历史放款）), ``fee.status`` (a short Chinese
 sentence: collected, due with installment 1, …) and ``fee.paid_out`` (fen: what the borrower
 received — the full principal, or principal − fee for a historical loan). Never raises.
@@ -27,8 +28,13 @@ def _yuan(fen: int) -> str:
     return Money.from_fen(fen).format(symbol=False)
 
 
+_UNREAD = object()
+
+
 @register.simple_tag
-def upfront_fee_info(loan: Any) -> dict[str, Any]:
+def upfront_fee_info(loan: Any, first_installment: Any = _UNREAD) -> dict[str, Any]:
+    """``first_installment``: the loan's installment 1 (or None) when the page has read the
+    schedule already; otherwise it is read here when needed."""
     fee = loan.upfront_fee.fen
     timing = loan.upfront_fee_timing
     principal = loan.principal.fen
@@ -55,7 +61,11 @@ def upfront_fee_info(loan: Any) -> dict[str, Any]:
             info["status"] = _("放款时本金全额支付；手续费由借款人于放款时另行支付。")
         return info
     if timing == FEE_WITH_FIRST_INSTALLMENT:
-        first = loan.installments.order_by("period").first()
+        first = (
+            loan.installments.order_by("period").first()
+            if first_installment is _UNREAD
+            else first_installment
+        )
         if first is not None and first.status == "paid":
             info["status"] = _("已随第 1 期还款收取（%(d)s）。") % {
                 "d": first.paid_on.isoformat() if first.paid_on else ""
