@@ -164,3 +164,21 @@ def test_home_approval_counts_cover_every_open_task_not_only_the_listed(start, a
     assert html.count('class="list-group-item list-group-item-action') >= HOME_TASKS
     # another approver: nothing open, zero counts
     assert approvals_panel(approvers["risk"])["counts"] == {"open": 0, "overdue": 0, "soon": 0}
+
+
+def test_customer_360_loan_rows_read_only_what_they_show(owner, portfolio, settings):  # noqa: F811
+    """The 360 page's 贷款 rows: number, amount, status label, date and link — the kind label
+    translated (it was a fixed Chinese string)."""
+    from django.utils import translation
+
+    from credo.lending.figures import customer_loans
+
+    customer = portfolio[0].customer
+    with translation.override("zh-hans"):
+        rows = customer_loans(customer, owner)
+    assert len(rows) == 4 and {r["kind"] for r in rows} == {"贷款"}
+    top = rows[0]
+    assert top["title"] == portfolio[-1].number and top["url"].endswith(f"/{portfolio[-1].pk}/")
+    assert top["amount"] == "¥400,000.00" and top["status"] == portfolio[-1].get_status_display()
+    with translation.override("en"):
+        assert {r["kind"] for r in customer_loans(customer, owner)} == {"Loans"}

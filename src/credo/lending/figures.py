@@ -45,14 +45,15 @@ def customer_loans(customer: Any, user: Any) -> list[dict[str, Any]]:
     if not user.has_perm("lending.view_loan"):
         return []
     rows = []
-    for loan in Loan.objects.filter(customer=customer).order_by("-id")[:50]:
+    shown = ("id", "number", "principal", "status", "start_date", "created_at")
+    for loan in Loan.objects.filter(customer=customer).only(*shown).order_by("-id")[:50]:
         try:
             url = reverse("lending:loan_detail", args=[loan.pk])
         except NoReverseMatch:
             url = ""
         rows.append(
             {
-                "kind": "贷款",
+                "kind": gettext("贷款"),
                 "title": loan.number,
                 "url": url,
                 "amount": loan.principal.format(),
