@@ -3,6 +3,7 @@ applicant's manager/team/branch) plus every instance they have a task on or star
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -23,6 +24,7 @@ from credo.approvals.models import (
     FlowVersion,
 )
 from credo.core.audit.services import audit_record
+from credo.core.context import forget, memoized
 
 # --- segregation of duties -----------------------------------------------------------------------
 # Who may not act on a task of an instance, and why (reason codes, strongest first). The same
@@ -64,6 +66,10 @@ def _creator_id(instance: ApprovalInstance) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
+# (decided_by_id, step, round, slot, status) of a task that decided its step
+Decided = tuple[Any, int, int, int, str]
+
+
 def approval_conflicts(
     instance: ApprovalInstance, *, step: int, slot: int | None = None
 ) -> dict[int, str]:
@@ -72,6 +78,19 @@ def approval_conflicts(
     unless the flow version sets ``allow_same_approver_across_steps`` — whoever decided an
     earlier step of the instance (any round), or approved another 会签 slot of this step in
     the current round."""
+    return _conflicts(instance, step=step, slot=slot, creator_id=_creator_id(instance))
+
+
+def _conflicts(
+    instance: ApprovalInstance,
+    *,
+    step: int,
+    slot: int | None,
+    creator_id: int | None,
+    decided: list[Decided] | None = None,
+) -> dict[int, str]:
+    """``approval_conflicts`` with the creator known and, when given, the decided tasks
+    (``decided``, by id) instead of their query."""
     out: dict[int, str] = {}
 
     def add(pk: Any, reason: str) -> None:
@@ -80,14 +99,17 @@ def approval_conflicts(
 
     add(instance.owner_id, "owner")
     add(instance.applicant_id, "owner")
-    add(_creator_id(instance), "creator")
+    add(creator_id, "creator")
     add(instance.started_by_id, "submitter")
     if instance.flow_version.allows_same_approver:
         return out
-    decided = instance.tasks.filter(status__in=DECIDING, decided_by__isnull=False)
-    for pk, task_step, task_round, task_slot, status in decided.values_list(
-        "decided_by_id", "step", "round", "slot", "status"
-    ).order_by("id"):
+    if decided is None:
+        decided = list(
+            instance.tasks.filter(status__in=DECIDING, decided_by__isnull=False)
+            .values_list("decided_by_id", "step", "round", "slot", "status")
+            .order_by("id")
+        )
+    for pk, task_step, task_round, task_slot, status in decided:
         if task_step < step:
             add(pk, "earlier_step")
         elif (
@@ -183,50 +205,149 @@ def done_tasks_for(user: Any, limit: int = 20) -> list[ApprovalTask]:
 
 
 def trail(instance: ApprovalInstance) -> list[ApprovalAction]:
-    return list(instance.actions.select_related("actor", "task__assignee").order_by("id"))
+    """The instance's actions, by id, with the actor."""
+    return list(instance_reads(instance).actions)
+
+
+def _visible_q(user: Any) -> Q | None:
+    """The instances ``user`` may open, as a filter on ``ApprovalInstance``: ``Q()`` for all,
+    None for none — the data scope plus every instance they have a task on or started."""
+    q = scope_q(user)
+    if not q:  # None (nothing) or Q() (everything)
+        return q
+    participant = Q(tasks__assignee=user) | Q(started_by=user)
+    codes = list(getattr(user, "role_codes", ()) or ())
+    if codes:  # an open role task may be taken by any holder of the role
+        participant |= Q(tasks__status=ApprovalTask.Status.OPEN, tasks__role__in=codes)
+    return q | participant
 
 
 def instances_for(user: Any) -> QuerySet[ApprovalInstance]:
-    q = scope_q(user)
+    q = _visible_q(user)
     if q is None:
         return ApprovalInstance.objects.none()
     qs = ApprovalInstance.objects.all()
-    if q:  # not "everything": add the instances the user takes part in
-        participant = Q(tasks__assignee=user) | Q(started_by=user)
-        codes = list(getattr(user, "role_codes", ()) or ())
-        if codes:  # an open role task may be taken by any holder of the role
-            participant |= Q(tasks__status=ApprovalTask.Status.OPEN, tasks__role__in=codes)
-        ids = ApprovalInstance.objects.filter(q | participant).values("pk")
+    if q:  # not "everything": the scope and the instances the user takes part in
+        ids = ApprovalInstance.objects.filter(q).values("pk")
         qs = qs.filter(pk__in=ids)
     return qs.select_related("flow_version__flow", "owner").order_by("-id")
 
 
+def _denied(user: Any, instance: ApprovalInstance) -> Http404:
+    with transaction.atomic():
+        audit_record(action="approval.access_denied", actor=user, obj=instance)
+    return Http404()
+
+
 def instance_get(user: Any, pk: Any) -> ApprovalInstance:
+    """The instance if the user may open it (see ``instances_for``), the check folded into the
+    row's own query; otherwise 404 (the attempt is audited)."""
+    q = _visible_q(user)
+    qs = ApprovalInstance.objects.select_related(
+        "flow_version__flow", "owner", "route_evaluation__version__model"
+    )
+    if q:  # not "everything" (nor nothing)
+        visible = ApprovalInstance.objects.filter(q, pk=OuterRef("pk"))
+        qs = qs.annotate(_credo_visible=Exists(visible))
     try:
-        instance = ApprovalInstance.objects.select_related(
-            "flow_version__flow", "owner", "route_evaluation__version__model"
-        ).get(pk=int(pk))
+        instance = qs.get(pk=int(pk))
     except (ApprovalInstance.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if not instances_for(user).filter(pk=instance.pk).exists():
-        with transaction.atomic():
-            audit_record(action="approval.access_denied", actor=user, obj=instance)
-        raise Http404
+    if q is None or (q and not getattr(instance, "_credo_visible", False)):
+        raise _denied(user, instance)
     return instance
 
 
 def task_get(user: Any, pk: Any) -> ApprovalTask:
+    """The task (with its instance, the flow version and the routing evaluation's model) if the
+    user may open its instance (see ``instances_for``); otherwise 404 (the attempt is audited).
+    One query when the task itself makes the user a participant of the instance."""
     try:
         task = ApprovalTask.objects.select_related(
-            "instance__flow_version__flow",
-            "instance__owner",
-            "instance__route_evaluation__version__model",
-            "assignee",
+            "instance__flow_version__flow", "instance__route_evaluation__version__model"
         ).get(pk=int(pk))
     except (ApprovalTask.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    instance_get(user, task.instance_id)
+    if not _may_open(user, task.instance, task):
+        raise _denied(user, task.instance)
     return task
+
+
+def _may_open(user: Any, instance: ApprovalInstance, task: ApprovalTask) -> bool:
+    """Whether ``instance`` is among ``instances_for(user)``: answered from the rows at hand
+    when they show the user takes part (the task is theirs or their role's to take, or they
+    started the instance), else asked."""
+    q = _visible_q(user)
+    if not q:
+        return q is not None  # everything / nothing
+    if instance.started_by_id == user.pk or task.assignee_id == user.pk:
+        return True
+    if task.status == ApprovalTask.Status.OPEN and task.role in (
+        getattr(user, "role_codes", None) or ()
+    ):
+        return True
+    return ApprovalInstance.objects.filter(q, pk=instance.pk).exists()
+
+
+# --- one instance as the pages show it (per request) --------------------------------------------
+MEMO_PREFIX = "approvals:instance:"
+
+
+class InstanceReads:
+    """The instance's tasks and action trail, each read at most once, and what derives from them
+    (the steps, the user's task, segregation of duties). The approval partials ask for it
+    several times per page: :func:`instance_reads` keeps one per instance for the request."""
+
+    def __init__(self, instance: ApprovalInstance) -> None:
+        self.instance = instance
+        self._conflicts: dict[tuple[int, int | None], dict[int, str]] = {}
+
+    @cached_property
+    def tasks(self) -> list[ApprovalTask]:
+        """Every task of the instance (all rounds), by id, with the assignee."""
+        return list(self.instance.tasks.select_related("assignee").order_by("id"))
+
+    @cached_property
+    def actions(self) -> list[ApprovalAction]:
+        """The trail, by id, with the actor."""
+        return list(self.instance.actions.select_related("actor").order_by("id"))
+
+    @cached_property
+    def creator_id(self) -> int | None:
+        return _creator_id(self.instance)
+
+    @cached_property
+    def decided(self) -> list[Decided]:
+        return [
+            (t.decided_by_id, t.step, t.round, t.slot, t.status)
+            for t in self.tasks
+            if t.status in DECIDING and t.decided_by_id is not None
+        ]
+
+    def conflicts(self, *, step: int, slot: int | None = None) -> dict[int, str]:
+        """``approval_conflicts`` of the instance from the tasks already read."""
+        key = (step, slot)
+        if key not in self._conflicts:
+            relaxed = self.instance.flow_version.allows_same_approver  # decided tasks not needed
+            self._conflicts[key] = _conflicts(
+                self.instance,
+                step=step,
+                slot=slot,
+                creator_id=self.creator_id,
+                decided=[] if relaxed else self.decided,
+            )
+        return self._conflicts[key]
+
+
+def instance_reads(instance: ApprovalInstance) -> InstanceReads:
+    """The instance's :class:`InstanceReads`, one per request (outside a request — tasks,
+    tests — always a fresh one). The approval services drop them when they write."""
+    return memoized(f"{MEMO_PREFIX}{instance.pk}", lambda: InstanceReads(instance))
+
+
+def forget_instance_reads() -> None:
+    """A write in this request changed an instance: read its tasks and trail afresh."""
+    forget(MEMO_PREFIX)
 
 
 def _candidate_task(instance: ApprovalInstance | None, user: Any) -> ApprovalTask | None:
@@ -236,10 +357,14 @@ def _candidate_task(instance: ApprovalInstance | None, user: Any) -> ApprovalTas
         return None
     if instance.status != ApprovalInstance.Status.RUNNING:
         return None
-    tasks = instance.tasks.filter(
-        step=instance.current_step, round=instance.round, status=ApprovalTask.Status.OPEN
-    ).select_related("assignee")
-    mine = tasks.filter(assignee=user).first()
+    tasks = [
+        t
+        for t in instance_reads(instance).tasks
+        if t.step == instance.current_step
+        and t.round == instance.round
+        and t.status == ApprovalTask.Status.OPEN
+    ]
+    mine = next((t for t in tasks if t.assignee_id == user.pk), None)
     if mine is not None:
         return mine
     codes = user.role_codes
@@ -252,7 +377,7 @@ def open_task_of(instance: ApprovalInstance | None, user: Any) -> ApprovalTask |
     task = _candidate_task(instance, user)
     if task is None or instance is None:
         return None
-    if user.pk in approval_conflicts(instance, step=task.step, slot=task.slot):
+    if user.pk in instance_reads(instance).conflicts(step=task.step, slot=task.slot):
         return None
     return task
 
@@ -262,22 +387,28 @@ def conflict_notice(instance: ApprovalInstance | None, user: Any) -> str:
     task = _candidate_task(instance, user)
     if task is None or instance is None:
         return ""
-    reason = approval_conflicts(instance, step=task.step, slot=task.slot).get(user.pk)
+    reason = instance_reads(instance).conflicts(step=task.step, slot=task.slot).get(user.pk)
     return conflict_message(reason) if reason else ""
 
 
 def step_rows(instance: ApprovalInstance) -> list[dict[str, Any]]:
     """Per step of the pinned route: definition, state and every task (all rounds)."""
-    tasks = list(instance.tasks.select_related("assignee", "decided_by").order_by("id"))
+    reads = instance_reads(instance)
+    by_step: dict[int, list[ApprovalTask]] = {}
+    for task in reads.tasks:
+        by_step.setdefault(task.step, []).append(task)
     # steps whose condition did not hold (services.steps._open_from)
     skipped = {
         a.detail.get("step")
-        for a in instance.actions.filter(kind=ApprovalAction.Kind.STEP_DONE, task__isnull=True)
-        if isinstance(a.detail, dict) and a.detail.get("skipped")
+        for a in reads.actions
+        if a.kind == ApprovalAction.Kind.STEP_DONE
+        and a.task_id is None
+        and isinstance(a.detail, dict)
+        and a.detail.get("skipped")
     }
     rows = []
     for index, step in enumerate(instance.steps):
-        step_tasks = [t for t in tasks if t.step == index]
+        step_tasks = by_step.get(index, [])
         if index in skipped and not step_tasks:
             state = "skipped"
         elif instance.status == ApprovalInstance.Status.APPROVED or index < instance.current_step:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Exists, OuterRef, Q
 
 from credo.core import clock
 from credo.core.audit.services import audit_record
@@ -66,7 +66,8 @@ def related_exposure(app: Any) -> Exposure:
     """The applicant's related-party group (the same closure the concentration check uses),
     each member's exposure, and the single and group figures before and after this
     application, with their headroom under the limits in force. Three queries (group and
-    exposure in one, names, direct relations) plus one per commitment source."""
+    exposure in one, names, direct relations; one when the applicant has no related party)
+    plus one per commitment source."""
     from credo.customers.models import Relation
     from credo.lending.exposure import selectors as exposure
     from credo.lending.exposure.services import headroom, share_of
@@ -75,12 +76,18 @@ def related_exposure(app: Any) -> Exposure:
     net, limits = exposure.checked_config(clock.today())
     group, parts = exposure.group_exposure(cid, shareholder_min_pct=limits.shareholder_min_pct)
     group = frozenset(group) | {cid}
-    names = exposure.names_of(group)
-    kinds = {k: str(v) for k, v in Relation.Kind.choices}
     direct: dict[int, list[str]] = {}
-    rows = Relation.objects.filter(Q(from_customer_id=cid) | Q(to_customer_id=cid)).values_list(
-        "from_customer_id", "to_customer_id", "kind"
-    )
+    if group == {cid}:
+        # no related party: the name is the applicant's, and no relation can name a member (a
+        # customer never relates to itself)
+        names = {cid: app.customer.name}
+        rows: Any = ()
+    else:
+        names = exposure.names_of(group)
+        rows = Relation.objects.filter(Q(from_customer_id=cid) | Q(to_customer_id=cid)).values_list(
+            "from_customer_id", "to_customer_id", "kind"
+        )
+    kinds = {k: str(v) for k, v in Relation.Kind.choices}
     for src, dst, kind in rows:
         other, label = (dst, kinds.get(kind, kind)) if src == cid else (src, kinds.get(kind, kind))
         # "A is the 股东 of B": seen from the applicant, the other side's role
@@ -129,41 +136,66 @@ def _of(label: str) -> str:
 
 
 # --- prior loans and repayment record ---------------------------------------------------------------
+# What the loan rows and their summary show (``_approval_loans.html``, :func:`loan_summary`): the
+# rest of the loan's many columns is left unread (and read on access if ever needed).
+LOAN_FIELDS = (
+    "number",
+    "status",
+    "dpd",
+    "principal",
+    "outstanding_principal",
+    "start_date",
+    "maturity_date",
+    "product_version__product__name",
+)
+
+
 def prior_loans(app: Any, user: Any) -> list[Any]:
-    """The customer's loans (newest first) with their repayment record, in one query:
-    installments fallen due, paid on time, paid late, still overdue, and the longest delay
-    seen on a paid one. ``in_scope`` says whether the user may open the loan page."""
+    """The customer's loans (newest first) with their repayment record: installments fallen
+    due (``n_due``), paid on time (``n_on_time``), paid late (``n_late``), still unpaid after
+    their due date (``n_unpaid``) and the last payment (``last_paid``). ``in_scope`` says
+    whether the user may open the loan page. Two plain queries: the loans (with the scope
+    check), then the installments that count, tallied here."""
     from credo.lending.models import Installment, Loan
     from credo.lending.selectors import loans_for
 
-    today = clock.today()
-    fallen = Q(installments__due_date__lte=today)
-    late = Q(installments__paid_on__gt=F("installments__due_date"))
-    on_time = Q(installments__paid_on__lte=F("installments__due_date"))
-    open_late = Q(installments__due_date__lt=today) & Q(
-        installments__status__in=(
-            Installment.Status.SCHEDULED,
-            Installment.Status.DUE,
-            Installment.Status.OVERDUE,
-        )
-    )
     loans = list(
         Loan.objects.filter(customer_id=app.customer_id)
         .select_related("product_version__product")
-        .annotate(
-            n_due=Count("installments", filter=fallen),
-            n_on_time=Count("installments", filter=on_time & fallen),
-            n_late=Count("installments", filter=late),
-            n_unpaid=Count("installments", filter=open_late),
-            last_paid=Max("installments__paid_on"),
-        )
+        .only(*LOAN_FIELDS)
+        # whether the user may open the loan: the scope check in the same query
+        .annotate(visible=Exists(loans_for(user).filter(pk=OuterRef("pk"))))
         .order_by("-id")[:PRIOR_LOANS]
     )
     if not loans:
         return loans
-    visible = set(loans_for(user).filter(pk__in=[x.pk for x in loans]).values_list("pk", flat=True))
+    today = clock.today()
+    unpaid = (Installment.Status.SCHEDULED, Installment.Status.DUE, Installment.Status.OVERDUE)
+    record: dict[int, list[Any]] = {loan.pk: [0, 0, 0, 0, None] for loan in loans}
+    # an installment neither fallen due nor paid counts nowhere
+    rows = (
+        Installment.objects.filter(loan_id__in=list(record))
+        .filter(Q(due_date__lte=today) | Q(paid_on__isnull=False))
+        .order_by()
+        .values_list("loan_id", "due_date", "paid_on", "status")
+    )
+    for loan_id, due, paid, status in rows:
+        tally = record[loan_id]
+        if due <= today:
+            tally[0] += 1  # fallen due
+            if paid is not None and paid <= due:
+                tally[1] += 1  # paid on time
+        if paid is not None:
+            if paid > due:
+                tally[2] += 1  # paid late
+            if tally[4] is None or paid > tally[4]:
+                tally[4] = paid
+        if due < today and status in unpaid:
+            tally[3] += 1  # still unpaid after its due date
     for loan in loans:
-        loan.in_scope = loan.pk in visible  # type: ignore[attr-defined]
+        tally = record[loan.pk]
+        loan.n_due, loan.n_on_time, loan.n_late, loan.n_unpaid, loan.last_paid = tally  # type: ignore[attr-defined]
+        loan.in_scope = bool(loan.visible)  # type: ignore[attr-defined]
     return loans
 
 

@@ -8,30 +8,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.context_processors import PermWrapper
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
 
 def render_panel(request: Any, instance: Any) -> str:
-    from credo.customers.selectors import customers_for
     from credo.origination import selectors, services
 
     user = request.user
     if not user.has_perm("origination.view_application"):
         return ""
     try:
-        app = selectors.application_get(user, instance.subject_id)
+        app = selectors.application_for_approval(user, instance.subject_id)
     except Http404:
         return ""
-    rows = services.checklist(app)
+    # every document once: the checklist's latest ones, then the older ones by item
+    documents = list(app.documents.order_by("item", "-id"))
+    rows = services.checklist(app, documents)
     listed = {row["doc"].pk for row in rows if row["doc"] is not None}
-    extra = [d for d in app.documents.order_by("item", "-id") if d.pk not in listed]
+    extra = [d for d in documents if d.pk not in listed]
     credit_report_url = ""
     # The credit report is scoped by customer: link it only where the approver may open it.
-    if user.has_perm("customers.view_customer") and (
-        customers_for(user).filter(pk=app.customer_id).exists()
-    ):
+    if user.has_perm("customers.view_customer") and app.customer_in_scope:  # type: ignore[attr-defined]
         try:
             credit_report_url = reverse("credit_report:page", args=[app.customer_id])
         except NoReverseMatch:
@@ -42,6 +42,8 @@ def render_panel(request: Any, instance: Any) -> str:
     current = [row["doc"] for row in rows if row["doc"] is not None]
     for doc in current + extra:
         doc.preview = decision.preview_kind(doc.content_type)
+        # the rows and the previews link it up to four times: reversed once
+        doc.download_url = reverse("origination:download", args=[doc.pk])
     exposure = decision.related_exposure(app)
     loans = decision.prior_loans(app, user) if user.has_perm("lending.view_loan") else None
     decision.audit_view(
@@ -64,6 +66,10 @@ def render_panel(request: Any, instance: Any) -> str:
             "preview_docs": [d for d in current if d.preview],
             "prior_loans": loans,
             "loan_summary": decision.loan_summary(loans) if loans else None,
+            # what the panel's templates and tags take from the request context (the collateral
+            # and scorecard tags the request, the exposure card ``perms``): rendering with the
+            # request would run every context processor (the navigation among them) again
+            "request": request,
+            "perms": PermWrapper(user),
         },
-        request=request,
     )

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from credo.accounts.scope import can_access, scope_queryset
+from credo.accounts.scope import get_with_access, scope_queryset
 from credo.core.audit.services import audit_record
 from credo.customers.models import CustomerEvent
 from credo.origination.models import Application, Document
@@ -64,13 +64,44 @@ def stuck_q(days: int) -> Q:
 
 def application_get(user: Any, pk: Any) -> Application:
     """The application if inside the user's scope; otherwise 404 (the attempt is audited)."""
-    try:
-        app = Application.objects.select_related(
+    return _application_get(
+        user,
+        pk,
+        Application.objects.select_related(
             "customer", "owner", "team", "branch", "product_version__product", "loan", "created_by"
-        ).get(pk=int(pk))
+        ),
+    )
+
+
+def application_for_approval(user: Any, pk: Any) -> Application:
+    """``application_get`` for the approval task page's panel, in one query: with what the
+    panel shows (the customer, the product, the manager, the admission model's name — not the
+    evaluation's record or the model's JDM content) and ``customer_in_scope``, whether the user
+    may open the customer (and so its credit report)."""
+    from credo.customers.selectors import customers_for
+
+    qs = (
+        Application.objects.select_related(
+            "customer", "owner", "product_version__product", "admission_evaluation__version__model"
+        )
+        .defer(
+            "admission_evaluation__input",
+            "admission_evaluation__output",
+            "admission_evaluation__reasons",
+            "admission_evaluation__version__content",
+        )
+        .annotate(customer_in_scope=Exists(customers_for(user).filter(pk=OuterRef("customer_id"))))
+    )
+    return _application_get(user, pk, qs)
+
+
+def _application_get(user: Any, pk: Any, qs: QuerySet[Application]) -> Application:
+    try:
+        # the scope check in the row's own query (see accounts.scope.get_with_access)
+        app, allowed = get_with_access(qs, user, int(pk))
     except (Application.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if not can_access(app, user) and not is_approver(app, user):
+    if not allowed and not is_approver(app, user):
         with transaction.atomic():
             audit_record(
                 action="application.access_denied",

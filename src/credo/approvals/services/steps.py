@@ -17,7 +17,11 @@ from credo.accounts.models import OrgUnit
 from credo.approvals.designer import condition_data, condition_holds
 from credo.approvals.errors import ApprovalError, ConflictOfInterest
 from credo.approvals.models import ApprovalAction, ApprovalInstance, ApprovalTask
-from credo.approvals.selectors import approval_conflicts, approver_label
+from credo.approvals.selectors import (
+    approval_conflicts,
+    approver_label,
+    forget_instance_reads,
+)
 from credo.approvals.services.listeners import _jsonable, _notify, _send
 from credo.core import fsm
 from credo.core.audit.services import audit_record
@@ -127,6 +131,7 @@ def _log(
     detail: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
 ) -> ApprovalAction:
+    forget_instance_reads()  # every change of an instance is logged: the pages read afresh
     return ApprovalAction.objects.create(
         instance=instance,
         task=task,
@@ -158,6 +163,7 @@ def _create_task(
     step = instance.steps[step_index]
     hours = step.get("deadline_hours")
     due = now + dt.timedelta(hours=hours) if hours else None
+    forget_instance_reads()
     task = ApprovalTask.objects.create(
         instance=instance,
         step=step_index,
@@ -201,6 +207,7 @@ def _close_task(
     months: int | None = None,
     now: dt.datetime | None = None,
 ) -> None:
+    forget_instance_reads()
     task.decided_at = now or timezone.now()
     task.decided_by = actor if getattr(actor, "is_authenticated", False) else None
     task.comment = comment

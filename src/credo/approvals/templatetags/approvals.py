@@ -50,12 +50,14 @@ def transfer_candidates(task: ApprovalTask | None, user: Any) -> list[Any]:
     qs = get_user_model().objects.filter(is_active=True).exclude(pk=user.pk)
     qs = qs.exclude(pk=task.assignee_id)
     # whoever must stay away from the instance cannot receive it either
-    conflicts = selectors.approval_conflicts(task.instance, step=task.step, slot=task.slot)
+    conflicts = selectors.instance_reads(task.instance).conflicts(step=task.step, slot=task.slot)
     qs = qs.exclude(pk__in=list(conflicts))
     if task.role:
         qs = qs.filter(roles__code=task.role)
     else:
         qs = qs.filter(roles__permissions__codename="view_approvalinstance")
+    # the picker shows each person as ``str(user)`` (display name, else username)
+    qs = qs.only("id", "username", "display_name")
     return list(qs.distinct().order_by("username")[:200])
 
 

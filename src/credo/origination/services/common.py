@@ -4,6 +4,7 @@ its audit after a rollback), the one status-change step, the document checklist.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.urls import reverse
@@ -108,11 +109,18 @@ def checklist_items(app: Application) -> list[str]:
     return [str(i) for i in items if str(i).strip()]
 
 
-def checklist(app: Application) -> list[dict[str, Any]]:
-    """One row per required item with its latest document and state."""
+def checklist(app: Application, uploads: Iterable[Document] | None = None) -> list[dict[str, Any]]:
+    """One row per required item with its latest document and state. ``uploads``: all of the
+    application's documents (any order) when the caller has read them already."""
     latest: dict[str, Document] = {}
-    for uploaded in app.documents.order_by("-id"):
-        latest.setdefault(uploaded.item, uploaded)
+    if uploads is None:
+        for uploaded in app.documents.order_by("-id"):
+            latest.setdefault(uploaded.item, uploaded)
+    else:
+        for uploaded in uploads:
+            seen = latest.get(uploaded.item)
+            if seen is None or uploaded.pk > seen.pk:
+                latest[uploaded.item] = uploaded
     rows = []
     for item in checklist_items(app):
         doc = latest.get(item)

@@ -188,7 +188,11 @@ def approved_unbooked_fen(customer_ids: Any) -> dict[int, int]:
     qs = Application.objects.filter(status__in=(S.APPROVED, S.CONTRACT_SENT, S.SIGNED))
     if customer_ids is not None:
         qs = qs.filter(customer_id__in=list(customer_ids))
-    rows = qs.values("customer_id").annotate(t=Sum(Coalesce("approved_amount", "amount")))
+    rows = (
+        qs.order_by()  # a sum per customer: the model's ordering is not wanted
+        .values("customer_id")
+        .annotate(t=Sum(Coalesce("approved_amount", "amount")))
+    )
     return {r["customer_id"]: fen_of(r["t"]) for r in rows}
 
 
