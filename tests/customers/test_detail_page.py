@@ -166,8 +166,10 @@ def test_related_parties_show_only_what_the_user_may_open(client, am, company):
     assert "对方是本客户的股东" in table and "本客户是对方的关联企业" in table
     graph = html[html.index('id="relation-graph-data"') :]
     assert "外组客户" not in graph[: graph.index("</script>")]
-    # the related parties' risk flags (A4) are shown as before: party name, relation, flag
-    assert "关联方 外组客户（关联企业）：被执行人" in html
+    # the related parties' risk flags (A4) are shown — relation and flag — but the name of a
+    # party outside the user's scope is not, anywhere on the page
+    assert "关联方 （无权查看）（关联企业）：被执行人" in html
+    assert "外组客户" not in html
 
 
 def test_related_parties_read_few_columns_and_scope_in_one_query(am, stranger, company):
@@ -191,7 +193,9 @@ def test_related_parties_read_few_columns_and_scope_in_one_query(am, stranger, c
         flags = selectors.related_risk_flags(company, parties)
         graph = selectors.relation_graph(company, am, parties)
     assert not queries.captured_queries
-    assert [f["name"] for f in flags] == ["外组客户"]
+    # the flag of a party outside the scope is shown, its name is not (as in the table)
+    assert [f["name"] for f in flags] == ["（无权查看）"]
+    assert [f["flag"] for f in flags] == ["judgment_debtor"]
     assert {n["name"] for n in graph["nodes"]} == {company.name, "李小明", "（无权查看）"}
     # for the stranger it is the other way round; without a user nobody is visible
     assert {p.other.name for p in selectors.related_parties(company, stranger) if p.visible} == {

@@ -12,6 +12,7 @@ from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
 from django.http import Http404
+from django.utils.translation import gettext
 
 from credo.accounts.fieldperms import can_view_clear
 from credo.accounts.scope import get_with_access, scope_q, scope_queryset
@@ -316,16 +317,21 @@ def related_risk_flags(
     customer: Customer, parties: list[RelatedParty] | None = None
 ) -> list[dict[str, Any]]:
     """Risk flags raised on related parties (shown on this customer, A4). ``parties``: the
-    customer's :func:`related_parties` if the caller has them already."""
+    customer's :func:`related_parties` for the viewing user if the caller has them already —
+    a party outside that user's data scope keeps its flag (a related party's risk matters to
+    the decision) but not its name, as in the relations table and the graph. Without
+    ``parties`` there is no viewer (services): every name is given."""
     from credo.customers.services import RISK_FLAGS
 
+    viewer = parties is not None
     out = []
     for party in related_parties(customer, None) if parties is None else parties:
+        hidden = viewer and not party.visible
         for flag in party.other.risk_flags:
             out.append(
                 {
                     "customer_id": party.other.pk,
-                    "name": party.other.name,
+                    "name": gettext("（无权查看）") if hidden else party.other.name,
                     "relation": party.relation.get_kind_display(),
                     "flag": flag,
                     "label": RISK_FLAGS.get(flag, flag),
@@ -351,7 +357,7 @@ def relation_graph(
             nodes.append(
                 {
                     "id": str(other.pk),
-                    "name": other.name if party.visible else "（无权查看）",
+                    "name": other.name if party.visible else gettext("（无权查看）"),
                     "category": 2 if other.risk_flags else 1,
                     "flags": other.risk_flags,
                 }
