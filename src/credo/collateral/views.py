@@ -27,6 +27,7 @@ from credo.collateral.forms import (
 )
 from credo.collateral.models import Collateral, Guarantee, ReleaseRequest
 from credo.core.money import Money
+from credo.core.ui.params import query_params
 from credo.customers.selectors import customers_for
 
 VIEW = "collateral.view_collateral"
@@ -90,7 +91,7 @@ def collateral_list(request: HttpRequest) -> HttpResponse:
         "collateral/collateral_list.html",
         {
             "page": page,
-            "params": request.GET,
+            "params": query_params(request),
             "statuses": Collateral.Status.choices,
             "categories": Collateral.Category.choices,
             "kinds": Collateral.Kind.choices,

@@ -17,6 +17,7 @@ from credo.accounts.fieldperms import can_view_clear, display_value, masked_valu
 from credo.core.customfields import engine as cf
 from credo.core.formrender import FAST_FORM_RENDERER
 from credo.core.regions import children_of, full_name
+from credo.core.ui.params import query_params
 from credo.customers import selectors, services
 from credo.customers.errors import CustomerError, DuplicateCustomer
 from credo.customers.external import external_pull
@@ -44,10 +45,16 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     page = selectors.paginate(qs, request.GET.get("page"))
     columns = cf.list_columns("customer", request.user)
     rows = []
+    # labels looked up here, once per page: ``get_FOO_display`` rebuilds the choices dict on
+    # every call, twice per row in the template
+    kinds, industries = dict(Customer.Kind.choices), dict(INDUSTRY_SECTIONS)
     for c in page.object_list:
         rows.append(
             {
                 "c": c,
+                "url": reverse("customers:detail", args=[c.pk]),
+                "kind_label": kinds.get(c.kind, c.kind),
+                "industry_label": industries.get(c.industry, c.industry),
                 "phone": _masked(c, "phone"),
                 "identifier": c.uscc
                 if c.kind == Customer.Kind.ENTERPRISE
@@ -65,7 +72,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "columns": columns,
-            "params": request.GET,
+            "params": query_params(request),
             "querystring": query.urlencode(),
             "industries": INDUSTRY_SECTIONS,
             "cities": children_of("140000"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from credo.core import clock
 from credo.core.regions import children_of, full_name
+from credo.core.ui.params import query_params
 from credo.leads import importing, selectors, services
 from credo.leads.errors import LeadError
 from credo.leads.forms import (
@@ -93,7 +94,7 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
                 "count": qs.filter(stage=value).count(),
             }
         )
-    return {"columns": columns, "today": clock.today(), "params": request.GET}
+    return {"columns": columns, "today": clock.today(), "params": query_params(request)}
 
 
 @login_required

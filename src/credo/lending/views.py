@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from credo.core.money import Money
+from credo.core.ui.params import query_params
 from credo.customers.selectors import customers_for
 from credo.lending import loan_page, selectors, services
 from credo.lending.errors import LendingError
@@ -90,7 +91,7 @@ def loan_list(request: HttpRequest) -> HttpResponse:
         "lending/loan_list.html",
         {
             "page": page,
-            "params": request.GET,
+            "params": query_params(request),
             "statuses": Loan.Status.choices,
             "classifications": Loan.Classification.choices,
         },

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from credo.core import clock
@@ -227,11 +226,11 @@ def preview_kind(content_type: str) -> str:
 
 def audit_view(*, user: Any, app: Any, instance: Any, shown: dict[str, Any]) -> None:
     """One audit row per approval-page view: the approver read the applicant's exposure, prior
-    loans and repayment record (the documents audit themselves as they load)."""
-    with transaction.atomic():
-        audit_record(
-            action="approval.subject_view",
-            actor=user,
-            obj=app,
-            metadata={"application": app.number, "approval": instance.pk, **shown},
-        )
+    loans and repayment record (the documents audit themselves as they load). One INSERT:
+    atomic on its own, no BEGIN/COMMIT round trips around it."""
+    audit_record(
+        action="approval.subject_view",
+        actor=user,
+        obj=app,
+        metadata={"application": app.number, "approval": instance.pk, **shown},
+    )

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from credo.core.audit.services import audit_record
 from credo.core.money import Money
+from credo.core.ui.params import query_params
 from credo.customers.selectors import customers_for
 from credo.lending.selectors import published_versions
 from credo.origination import documents, selectors, services
@@ -73,7 +74,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "origination/application_list.html",
-        {"page": page, "params": request.GET, "statuses": Application.Status.choices},
+        {"page": page, "params": query_params(request), "statuses": Application.Status.choices},
     )
 
 

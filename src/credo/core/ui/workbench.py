@@ -182,6 +182,8 @@ def panels_for(user: Any, *, section: str = "") -> list[dict[str, Any]]:
             continue
         if data is None:
             continue
+        if panel.template == CARDS:
+            _card_defaults(data)
         out.append(
             {
                 "key": panel.key,
@@ -192,6 +194,23 @@ def panels_for(user: Any, *, section: str = "") -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+_PANEL_KEYS = ("items", "rows", "rows_title", "rows_empty", "more_url", "more_label", "empty")
+_ITEM_KEYS = ("fmt", "note", "tone", "badge", "value")
+
+
+def _card_defaults(data: dict[str, Any]) -> None:
+    """Every key ``CARDS`` reads, present (None when a panel leaves it out): a template lookup
+    of a missing key costs an exception and a ``dir()`` of the object — ≈ 90 of them on a
+    manager's home page."""
+    for key in _PANEL_KEYS:
+        data.setdefault(key, None)
+    for group in (data["items"], data["rows"]):
+        for entry in group or ():
+            if isinstance(entry, dict):
+                for key in _ITEM_KEYS:
+                    entry.setdefault(key, None)
 
 
 def sla_countdown(due_at: Any, now: Any) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from credo.core import clock
 from credo.core.audit.services import audit_record
+from credo.core.ui.params import query_params
 from credo.lending import selectors as lending_selectors
 from credo.lending.errors import LendingError
 from credo.lending.models import Loan
@@ -157,7 +158,7 @@ def _list(request: HttpRequest, rows: Any, template: str, extra: dict[str, Any])
         template,
         {
             "page": page,
-            "params": request.GET,
+            "params": query_params(request),
             "status": request.GET.get("status", RequestStatus.REQUESTED),
             "statuses": RequestStatus.choices,
             **extra,
