@@ -15,6 +15,29 @@ from tests.factories import UserFactory
 FLOW = ORIGINATION_FLOW
 
 
+def grant(user, *perms):
+    """Give every role of ``user`` the permissions ``"app_label.codename"``; returns the user."""
+    for role in user.roles.all():
+        for p in perms:
+            app_label, codename = p.split(".")
+            role.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+    return user
+
+
+def open_task():
+    """The oldest open approval task, with its assignee."""
+    from credo.approvals.models import ApprovalTask
+
+    return (
+        ApprovalTask.objects.select_related("assignee")
+        .filter(status=ApprovalTask.Status.OPEN)
+        .order_by("id")
+        .first()
+    )
+
+
 def _role(code, name, scope=DataScope.ALL):
     role, _created = Role.objects.get_or_create(
         code=code, defaults={"name": name, "data_scope": scope, "is_system": True}

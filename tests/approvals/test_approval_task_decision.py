@@ -15,13 +15,13 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from credo.approvals import services as approvals
-from credo.approvals.models import ApprovalTask
 from credo.core.audit.models import AuditEntry
 from credo.core.money import Money
 from credo.customers.models import Relation
 from credo.lending import services as lending
 from credo.lending.models import Installment
 from credo.origination import services
+from tests.approvals.conftest import grant, open_task
 from tests.lending.conftest import book_on
 from tests.origination.conftest import (  # noqa: F401 (fixtures)
     PDF,
@@ -45,25 +45,6 @@ def frozen_today(monkeypatch):
 
     monkeypatch.setattr(clock, "today", lambda: TODAY)
     return TODAY
-
-
-def _grant(user, *perms):
-    for role in user.roles.all():
-        for p in perms:
-            app_label, codename = p.split(".")
-            role.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-    return user
-
-
-def _open_task():
-    return (
-        ApprovalTask.objects.select_related("assignee")
-        .filter(status=ApprovalTask.Status.OPEN)
-        .order_by("id")
-        .first()
-    )
 
 
 @pytest.fixture
@@ -131,8 +112,8 @@ def test_task_page_is_decision_ready(client, make_app, owner, approvers, history
     )
     clear_cached()
     app = _submit(make_app, owner)
-    task = _open_task()
-    approver = _grant(task.assignee, "origination.view_application", "lending.view_loan")
+    task = open_task()
+    approver = grant(task.assignee, "origination.view_application", "lending.view_loan")
     client.force_login(approver)
     page = client.get(reverse("approvals:task_detail", args=[task.pk])).content.decode()
 
@@ -193,13 +174,13 @@ def test_task_page_is_decision_ready(client, make_app, owner, approvers, history
 
 def test_next_step_reads_the_opinion_and_the_same_facts(client, make_app, owner, approvers):  # noqa: F811
     _submit(make_app, owner)
-    first = _open_task()
+    first = open_task()
     approvals.approval_act(task=first, actor=first.assignee, action="approve", comment="经营稳定")
-    second = _open_task()
+    second = open_task()
     view_loan = Permission.objects.get(content_type__app_label="lending", codename="view_loan")
     for role in second.assignee.roles.all():
         role.permissions.remove(view_loan)
-    client.force_login(_grant(second.assignee, "origination.view_application"))
+    client.force_login(grant(second.assignee, "origination.view_application"))
     page = client.get(reverse("approvals:task_detail", args=[second.pk])).content.decode()
     assert "经营稳定" in page
     assert 'id="approval-exposure"' in page
@@ -210,8 +191,8 @@ def test_next_step_reads_the_opinion_and_the_same_facts(client, make_app, owner,
 
 def test_first_loan_says_so(client, make_app, owner, approvers):  # noqa: F811
     _submit(make_app, owner)
-    task = _open_task()
-    client.force_login(_grant(task.assignee, "origination.view_application", "lending.view_loan"))
+    task = open_task()
+    client.force_login(grant(task.assignee, "origination.view_application", "lending.view_loan"))
     page = client.get(reverse("approvals:task_detail", args=[task.pk])).content.decode()
     assert "该客户没有历史贷款（首次借款）。" in page
     assert "未登记关联方，按单一借款人计算。" in page
@@ -219,7 +200,7 @@ def test_first_loan_says_so(client, make_app, owner, approvers):  # noqa: F811
 
 def test_outsider_sees_no_subject(client, make_app, owner, approvers, outsider):  # noqa: F811
     _submit(make_app, owner)
-    task = _open_task()
+    task = open_task()
     client.force_login(outsider)
     resp = client.get(reverse("approvals:task_detail", args=[task.pk]))
     assert resp.status_code in (403, 404)

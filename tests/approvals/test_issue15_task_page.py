@@ -10,9 +10,9 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from credo.approvals import services as approvals
-from credo.approvals.models import ApprovalTask
 from credo.core.audit.models import AuditEntry
 from credo.origination import services
+from tests.approvals.conftest import open_task
 from tests.origination.conftest import (  # noqa: F401 (fixtures)
     complete,
     customer,
@@ -35,18 +35,9 @@ def _can_view_applications(user):
     return user
 
 
-def _open_task():
-    return (
-        ApprovalTask.objects.select_related("assignee")
-        .filter(status=ApprovalTask.Status.OPEN)
-        .order_by("id")
-        .first()
-    )
-
-
 def test_task_page_shows_the_application(client, make_app, complete, owner, approvers):  # noqa: F811
     app = services.application_submit(application=complete(make_app()), actor=owner)
-    task = _open_task()
+    task = open_task()
     lead = _can_view_applications(task.assignee)
     client.force_login(lead)
     page = client.get(reverse("approvals:task_detail", args=[task.pk])).content.decode()
@@ -77,9 +68,9 @@ def test_task_page_shows_the_application(client, make_app, complete, owner, appr
 
 def test_next_step_sees_previous_opinions(client, make_app, complete, owner, approvers):  # noqa: F811
     services.application_submit(application=complete(make_app()), actor=owner)
-    first = _open_task()
+    first = open_task()
     approvals.approval_act(task=first, actor=first.assignee, action="approve", comment="经营稳定")
-    second = _open_task()
+    second = open_task()
     client.force_login(_can_view_applications(second.assignee))
     page = client.get(reverse("approvals:task_detail", args=[second.pk])).content.decode()
     assert "经营稳定" in page and 'id="approval-application"' in page
@@ -87,7 +78,7 @@ def test_next_step_sees_previous_opinions(client, make_app, complete, owner, app
 
 def test_no_application_panel_without_permission(client, make_app, complete, owner, approvers):  # noqa: F811
     services.application_submit(application=complete(make_app()), actor=owner)
-    task = _open_task()
+    task = open_task()
     view = Permission.objects.get(
         content_type__app_label="origination", codename="view_application"
     )
@@ -101,7 +92,7 @@ def test_no_application_panel_without_permission(client, make_app, complete, own
 
 def test_large_route_shown_by_name(client, make_app, complete, owner, approvers):  # noqa: F811
     services.application_submit(application=complete(make_app(amount="800000")), actor=owner)
-    task = _open_task()
+    task = open_task()
     client.force_login(task.assignee)
     page = client.get(reverse("approvals:task_detail", args=[task.pk])).content.decode()
     assert "大额会签" in page and "(large)" not in page

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from credo.approvals import selectors
 from credo.approvals import services as approvals
-from credo.approvals.models import ApprovalInstance, ApprovalTask
+from credo.approvals.models import ApprovalInstance
 from credo.core.audit.models import AuditEntry
 from credo.core.context import set_request_memo
 from credo.core.money import Money
@@ -26,7 +26,7 @@ from credo.customers.models import Relation
 from credo.lending import services as lending
 from credo.lending.models import Installment
 from credo.origination import services
-from tests.approvals.conftest import FLOW
+from tests.approvals.conftest import FLOW, grant, open_task
 from tests.lending.conftest import book_on
 from tests.origination.conftest import (  # noqa: F401 (fixtures)
     PDF,
@@ -57,25 +57,6 @@ def frozen_today(monkeypatch):
 
     monkeypatch.setattr(clock, "today", lambda: TODAY)
     return TODAY
-
-
-def _grant(user, *perms):
-    for role in user.roles.all():
-        for p in perms:
-            app_label, codename = p.split(".")
-            role.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-    return user
-
-
-def _open_task():
-    return (
-        ApprovalTask.objects.select_related("assignee")
-        .filter(status=ApprovalTask.Status.OPEN)
-        .order_by("id")
-        .first()
-    )
 
 
 def _tables(queries):
@@ -139,8 +120,8 @@ def decision_ready(make_app, owner, approvers, customer, org):  # noqa: F811
         )
     services.document_upload(application=app, item="财务报表", name="fs.pdf", data=PDF, actor=owner)
     app = services.application_submit(application=app, actor=owner)
-    task = _open_task()
-    _grant(
+    task = open_task()
+    grant(
         task.assignee,
         "origination.view_application",
         "lending.view_loan",

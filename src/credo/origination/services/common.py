@@ -113,14 +113,10 @@ def checklist(app: Application, uploads: Iterable[Document] | None = None) -> li
     """One row per required item with its latest document and state. ``uploads``: all of the
     application's documents (any order) when the caller has read them already."""
     latest: dict[str, Document] = {}
-    if uploads is None:
-        for uploaded in app.documents.order_by("-id"):
-            latest.setdefault(uploaded.item, uploaded)
-    else:
-        for uploaded in uploads:
-            seen = latest.get(uploaded.item)
-            if seen is None or uploaded.pk > seen.pk:
-                latest[uploaded.item] = uploaded
+    for uploaded in app.documents.all() if uploads is None else uploads:
+        seen = latest.get(uploaded.item)
+        if seen is None or uploaded.pk > seen.pk:
+            latest[uploaded.item] = uploaded
     rows = []
     for item in checklist_items(app):
         doc = latest.get(item)
