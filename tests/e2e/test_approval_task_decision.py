@@ -15,11 +15,13 @@ import pytest
 from credo.approvals import services as approvals
 from credo.core.money import Money
 from credo.customers.models import Relation
-from tests.approvals.conftest import approvers  # noqa: F401 (fixture)
+from tests.approvals.conftest import (
+    approvers,  # noqa: F401 (fixture)
+    grant,
+    open_task,
+)
 from tests.approvals.test_approval_task_decision import (
     TODAY,
-    _grant,
-    _open_task,
     _submit,
     finance_user,  # noqa: F401 (fixture)
     history,  # noqa: F401 (fixture)
@@ -72,12 +74,12 @@ def test_approver_decides_without_leaving_the_task(
 
     statement = HTML(string="<h1>资产负债表 2025</h1><p>资产总计 12,000,000.00 元</p>").write_pdf()
     app = _submit(make_app, owner, pdf=statement)
-    first = _open_task()
+    first = open_task()
     approvals.approval_act(
         task=first, actor=first.assignee, action="approve", comment="经营稳定，同意"
     )
-    task = _open_task()
-    approver = _grant(task.assignee, "origination.view_application", "lending.view_loan")
+    task = open_task()
+    approver = grant(task.assignee, "origination.view_application", "lending.view_loan")
     login(approver)
     if SHOTS:
         os.makedirs(SHOTS, exist_ok=True)
